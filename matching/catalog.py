@@ -1,0 +1,129 @@
+"""Column arrays for vacancies and youths: what eligibility filters and scores need.
+
+Built once from the dataclasses, then every filter is a vectorised numpy expression over
+``(n,)`` arrays, so a batch of queries never loops over items in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from datetime import date
+
+import numpy as np
+
+from matching.types import CONTRACTS, NOT_STATED, SECTOR_FAMILIES, Vacancy, Youth, diploma_rank
+
+NO_DATE = 0
+
+
+def _ordinal(day: date | None) -> int:
+    return day.toordinal() if day else NO_DATE
+
+
+def contract_bits(contracts: tuple[str, ...] | list[str]) -> int:
+    """Return a bit mask of contract tokens (bit i = ``CONTRACTS[i]``); 0 for none."""
+    bits = 0
+    for contract in contracts:
+        bits |= 1 << CONTRACTS.index(contract)
+    return bits
+
+
+@dataclass(frozen=True)
+class VacancyTable:
+    """Vacancies as aligned arrays, shape ``(n_vacancies,)`` each."""
+
+    vacancies: tuple[Vacancy, ...]
+    keys: np.ndarray  # int64
+    lat: np.ndarray  # float64
+    lon: np.ndarray
+    contract_bit: np.ndarray  # int32, 1 << CONTRACTS.index(contract)
+    level_rank: np.ndarray  # int8, 0 = no level required
+    start: np.ndarray  # int32 ordinal, 0 = unknown
+    rome_pos: np.ndarray  # int32, position of the card in referential.codes
+    employer: np.ndarray  # int32 factorised SIRET
+    family: np.ndarray  # int8 index in SECTOR_FAMILIES
+    open: np.ndarray  # bool
+    rows: dict[str, int]  # vacancy id -> row
+
+    def __len__(self) -> int:
+        return len(self.vacancies)
+
+    @cached_property
+    def _key_order(self) -> np.ndarray:
+        return np.argsort(self.keys, kind="stable")
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """Rows of the given int64 keys (all must be present), vectorised."""
+        order = self._key_order
+        return order[np.searchsorted(self.keys[order], keys)]
+
+
+def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTable:
+    """Build a :class:`VacancyTable`; ``card_codes`` is ``referential.codes`` (sorted)."""
+    sirets = np.array([v.employer.siret for v in vacancies], dtype=object)
+    _, employer = np.unique(sirets, return_inverse=True) if len(vacancies) else (None, np.zeros(0))
+    places = [v.place for v in vacancies]
+    return VacancyTable(
+        vacancies=tuple(vacancies),
+        keys=np.array([v.key for v in vacancies], dtype=np.int64),
+        lat=np.array([p.lat for p in places], dtype=np.float64),
+        lon=np.array([p.lon for p in places], dtype=np.float64),
+        contract_bit=np.array([1 << CONTRACTS.index(v.contract) for v in vacancies], dtype=np.int32),
+        level_rank=np.array([diploma_rank(v.level_required) for v in vacancies], dtype=np.int8),
+        start=np.array([_ordinal(v.start_date) for v in vacancies], dtype=np.int32),
+        rome_pos=np.searchsorted(card_codes, np.array([v.code_rome for v in vacancies], dtype=object)).astype(np.int32),
+        employer=np.asarray(employer, dtype=np.int32),
+        family=np.array([SECTOR_FAMILIES.index(v.employer.sector_family) for v in vacancies], dtype=np.int8),
+        open=np.array([v.status == "open" for v in vacancies], dtype=bool),
+        rows={v.id: row for row, v in enumerate(vacancies)},
+    )
+
+
+@dataclass(frozen=True)
+class YouthTable:
+    """Youths as aligned arrays, shape ``(n_youths,)`` each."""
+
+    youths: tuple[Youth, ...]
+    keys: np.ndarray  # int64
+    lat: np.ndarray
+    lon: np.ndarray
+    mobility_km: np.ndarray  # float64
+    contracts: np.ndarray  # int32 bit mask, 0 = any
+    level_rank: np.ndarray  # int8
+    available: np.ndarray  # int32 ordinal, 0 = now
+    gender_group: np.ndarray  # str: F, M, X, not_stated
+    qpv_group: np.ndarray  # str: qpv, non_qpv, not_stated
+    rows: dict[str, int]  # youth id -> row
+
+    def __len__(self) -> int:
+        return len(self.youths)
+
+    @cached_property
+    def _key_order(self) -> np.ndarray:
+        return np.argsort(self.keys, kind="stable")
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """Rows of the given int64 keys (all must be present), vectorised."""
+        order = self._key_order
+        return order[np.searchsorted(self.keys[order], keys)]
+
+
+def youth_table(youths: list[Youth]) -> YouthTable:
+    """Build a :class:`YouthTable`."""
+    return YouthTable(
+        youths=tuple(youths),
+        keys=np.array([y.key for y in youths], dtype=np.int64),
+        lat=np.array([y.location.lat for y in youths], dtype=np.float64),
+        lon=np.array([y.location.lon for y in youths], dtype=np.float64),
+        mobility_km=np.array([y.mobility_km for y in youths], dtype=np.float64),
+        contracts=np.array([contract_bits(y.contracts) for y in youths], dtype=np.int32),
+        level_rank=np.array([diploma_rank(y.diploma_level) for y in youths], dtype=np.int8),
+        available=np.array([_ordinal(y.available_from) for y in youths], dtype=np.int32),
+        gender_group=np.array([y.gender_group for y in youths], dtype=object),
+        qpv_group=np.array(
+            [NOT_STATED if y.qpv is None else ("qpv" if y.qpv else "non_qpv") for y in youths],
+            dtype=object,
+        ),
+        rows={y.id: row for row, y in enumerate(youths)},
+    )

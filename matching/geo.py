@@ -1,0 +1,115 @@
+"""Places: commune code or postcode to coordinates, great-circle distances, radius pre-filter."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.errors import InvalidProfile, LocationMismatch, UnknownCommune
+from matching.referential import Referential
+from matching.types import Location
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG)."""
+
+
+def haversine_km(
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Return great-circle distances in km between points given in degrees (WGS84).
+
+    Arguments broadcast like numpy arrays: ``(n, 1)`` against ``(m,)`` gives ``(n, m)``; scalars
+    give a 0-d array (``float(...)`` it).
+    """
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    dphi = phi2 - phi1
+    dlambda = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def communes_within(
+    ref: Referential, lat: float, lon: float, radius_km: float
+) -> npt.NDArray[np.str_]:
+    """Return the INSEE codes of communes whose centre lies within ``radius_km``, nearest first.
+
+    Arrondissements (Paris, Lyon, Marseille) are listed as well as their city.
+    """
+    communes = ref.communes
+    distances = haversine_km(lat, lon, communes["lat"].to_numpy(), communes["lon"].to_numpy())
+    inside = np.flatnonzero(distances <= radius_km)
+    order = inside[np.argsort(distances[inside], kind="stable")]
+    return communes.index.to_numpy(dtype=str)[order]
+
+
+def resolve_location(
+    ref: Referential, commune_insee: str | None = None, postcode: str | None = None
+) -> Location:
+    """Resolve an INSEE commune code and/or a postcode to a :class:`Location`.
+
+    With a postcode alone that serves several communes, the first commune by code is taken.
+    With both, the postcode must serve the commune. A 4-digit number (a leading zero lost in a
+    spreadsheet) is padded to 5.
+
+    Raises:
+        InvalidProfile: neither is given.
+        UnknownCommune: the commune code (``field="commune_insee"``) or the postcode
+            (``field="postcode"``) is not known.
+        LocationMismatch: the postcode does not serve the commune (``field="postcode"``).
+    """
+    commune_insee, postcode = _clean(commune_insee), _clean(postcode)
+    if commune_insee is None and postcode is None:
+        raise InvalidProfile(
+            "no location: give a commune INSEE code (e.g. 57463 for Metz) or a postcode",
+            field="commune_insee",
+            message_fr="lieu manquant : indiquez le code INSEE de la commune (par exemple 57463 "
+            "pour Metz) ou le code postal",
+        )
+    if commune_insee is not None and commune_insee not in ref.communes.index:
+        raise UnknownCommune(
+            f"unknown commune code {commune_insee!r}: give the 5-character INSEE code "
+            "(e.g. 57463 for Metz) or a postcode",
+            field="commune_insee",
+            message_fr=f"code commune inconnu {commune_insee!r} : indiquez le code INSEE à "
+            "5 caractères (par exemple 57463 pour Metz) ou le code postal",
+        )
+    if postcode is not None:
+        served = ref.postcodes.loc[ref.postcodes["postcode"] == postcode, "commune_insee"]
+        if served.empty:
+            raise UnknownCommune(
+                f"unknown postcode {postcode!r}: give a 5-digit French postcode (e.g. 57000 "
+                "for Metz) or the commune INSEE code",
+                field="postcode",
+                message_fr=f"code postal inconnu {postcode!r} : indiquez un code postal "
+                "français à 5 chiffres (par exemple 57000 pour Metz) ou le code INSEE de la "
+                "commune",
+            )
+        if commune_insee is None:
+            commune_insee = str(served.min())
+        elif commune_insee not in set(served):
+            name = ref.communes.at[commune_insee, "name"]
+            raise LocationMismatch(
+                f"postcode {postcode!r} does not serve commune {commune_insee!r} ({name}): "
+                "correct one of them, or give only the commune code",
+                field="postcode",
+                message_fr=f"le code postal {postcode!r} ne correspond pas à la commune "
+                f"{commune_insee!r} ({name}) : corrigez l'un des deux, ou indiquez seulement "
+                "le code commune",
+            )
+    row = ref.communes.loc[commune_insee]
+    return Location(
+        commune_insee=commune_insee,
+        postcode=postcode,
+        name=str(row["name"]),
+        lat=float(row["lat"]),
+        lon=float(row["lon"]),
+    )
+
+
+def _clean(code: str | int | None) -> str | None:
+    if code is None:
+        return None
+    text = str(code).strip().upper()
+    if not text:
+        return None
+    return text.zfill(5) if text.isdigit() and len(text) == 4 else text

@@ -1,0 +1,395 @@
+"""VectorIndex: a faiss index with external int64 keys, eligibility filters and safe snapshots.
+
+Vectors are L2-normalised on the way in, so scores are cosines. Every path (unfiltered, faiss
+``IDSelector``, exact subset, batch) returns the same answer as :func:`exact_search` over the
+eligible rows: candidates are short-listed with float32 BLAS/faiss scores, re-scored canonically
+(float64 products, pairwise sum, rounded to float32: independent of batch shape) and ordered by
+score descending then key ascending. A shortlist is widened when a row left out could tie or beat
+the k-th score given the float32 error bound, so the result is exact for exhaustive ("Flat")
+indexes; IVF/HNSW indexes stay approximate but their scores are canonical too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from matching.errors import UnknownId
+
+_MARGIN = 16  # extra shortlist rows so that widening is rare
+_CHUNK = 128  # queries per score block in the batch path: 128 x 100k float32 = 51 MB
+
+
+def normalize(vectors: np.ndarray) -> np.ndarray:
+    """Return L2-normalised contiguous float32 rows of ``(n, dim)`` (raise on zero or NaN rows)."""
+    vectors = np.asarray(vectors)
+    if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.floating):
+        raise ValueError(f"expected a 2-d float array (n, dim), got {vectors.dtype} {vectors.shape}")
+    vectors = vectors.astype(np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    if not np.all(np.isfinite(norms) & (norms > 0)):
+        raise ValueError("vectors contain a zero, NaN or infinite row: cosine is undefined")
+    return np.ascontiguousarray(vectors / norms)
+
+
+def exact_scores(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Score ``rows (m, dim)`` against ``query (dim,)`` canonically: float32 ``(m,)``, same bits
+    whatever the batch (float32 products are exact in float64; the row sums are pairwise)."""
+    return (rows.astype(np.float64) * query.astype(np.float64)).sum(axis=1).astype(np.float32)
+
+
+def _shortlist(fast: np.ndarray, positions: np.ndarray, top_k: int) -> tuple[np.ndarray, float]:
+    """Keep the best ``top_k + margin`` rows by float32 score; return them and a score bound
+    that every row left out stays under (-inf when none is left out)."""
+    fetch = top_k + _MARGIN
+    if fast.size <= fetch:
+        return positions, -np.inf
+    part = np.argpartition(-fast, fetch - 1)[:fetch]
+    return positions[part], float(fast[part].min())
+
+
+def _rank(query, matrix, keys_at, cand, floor, eligible, top_k, tol):
+    """Exact top-k of ``query`` among ``eligible`` rows of ``matrix`` (None: all rows), given a
+    shortlist ``cand`` whose left-out rows all have a float32 score <= ``floor``."""
+    scores = exact_scores(query, matrix[cand])
+    order = np.lexsort((keys_at[cand], -scores))[:top_k]
+    if order.size == top_k and floor >= scores[order[-1]] - tol:
+        # a left-out row may tie or beat the k-th: take every row within the error bound
+        rows = np.arange(len(matrix)) if eligible is None else eligible
+        fast = matrix @ query if eligible is None else matrix[eligible] @ query
+        cand = np.union1d(cand, rows[fast >= scores[order[-1]] - tol])
+        scores = exact_scores(query, matrix[cand])
+        order = np.lexsort((keys_at[cand], -scores))[:top_k]
+    return keys_at[cand[order]], scores[order]
+
+
+def _error_bound(dim: int) -> float:
+    # |float32 dot - exact| <= gamma_dim * |q||x| for any summation order; both rows unit norm
+    return (dim + 4) * 2.0**-24 * 1.01
+
+
+def exact_search(queries, vectors, keys, top_k):
+    """Return the exact ``(keys (q, top_k) int64, scores (q, top_k) float32)`` of each query among
+    ``vectors (n, dim)`` with ``keys (n,)``: score desc, key asc; missing slots -1 and -inf."""
+    keys, out = np.asarray(keys, dtype=np.int64), _empty(len(queries), top_k)
+    for i, query in enumerate(queries):
+        cand, floor = _shortlist(vectors @ query, np.arange(len(keys)), top_k)
+        found, scores = _rank(query, vectors, keys, cand, floor, None, top_k, _error_bound(len(query)))
+        out[0][i, : found.size], out[1][i, : found.size] = found, scores
+    return out
+
+
+def _empty(n_queries: int, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    return (np.full((n_queries, top_k), -1, np.int64), np.full((n_queries, top_k), -np.inf, np.float32))
+
+
+class VectorIndex:
+    """Cosine index over L2-normalised float32 vectors keyed by non-negative int64 keys.
+
+    Args:
+        dim: vector dimension.
+        factory: faiss factory string: "Flat" (exact), "IVF1024,Flat", "HNSW32"...
+        metric: "ip" only (inner product = cosine on normalised rows).
+        subset_fraction: filters allowing fewer than this share of the index are searched exactly
+            on the gathered subset; above it, one query goes through a faiss ``IDSelectorBatch``
+            (measured crossover on 100k x 512: ``benchmarks/index_bench.py``).
+    """
+
+    def __init__(self, dim: int, factory: str = "Flat", metric: str = "ip", *, subset_fraction: float = 0.15):
+        if metric != "ip":
+            raise ValueError(f"metric {metric!r} is not supported: use 'ip' (cosine on normalised rows)")
+        self.dim, self.factory, self.metric, self.subset_fraction = int(dim), factory, metric, subset_fraction
+        self.generation, self.manifest = 0, {}
+        inner = faiss.index_factory(self.dim, factory, faiss.METRIC_INNER_PRODUCT)
+        self._exhaustive = isinstance(inner, faiss.IndexFlat)
+        # IVF takes ids natively (IndexIDMap2 would misnumber it after remove_ids)
+        self._ivf = faiss.try_extract_index_ivf(inner)
+        self._index = inner if self._ivf is not None else faiss.IndexIDMap2(inner)
+        self._keys = np.empty(0, np.int64)  # key of each row, in faiss storage order
+        self._store = None if self._exhaustive else np.empty((0, self.dim), np.float32)
+        self._sorter = None
+
+    def set_params(self, **params: float) -> VectorIndex:
+        """Set faiss search parameters, e.g. ``nprobe=16`` (IVF) or ``efSearch=64`` (HNSW)."""
+        for name, value in params.items():
+            try:
+                faiss.ParameterSpace().set_index_parameter(self._index, name, value)
+            except RuntimeError as error:
+                raise ValueError(f"{self.factory!r} has no search parameter {name!r}") from error
+        return self
+
+    def __len__(self) -> int:
+        return int(self._keys.size)
+
+    def __contains__(self, key: object) -> bool:
+        return bool(self._lookup(np.array([key], np.int64))[1][0])
+
+    def keys(self) -> np.ndarray:
+        """Return the keys ``(n,)`` int64, in storage order."""
+        return self._keys.copy()
+
+    def vectors(self, keys) -> np.ndarray:
+        """Return the stored (normalised) vectors ``(n, dim)`` of ``keys``; raise UnknownId."""
+        positions, found = self._lookup(self._check_keys(keys))
+        if not found.all():
+            missing = np.asarray(keys)[~found][:5].tolist()
+            raise UnknownId(f"keys not in the index: {missing}", field="keys")
+        return self._matrix()[positions].copy()
+
+    def add(self, keys, vectors) -> VectorIndex:
+        """Add ``vectors (n, dim)`` under ``keys (n,)``; an existing key gets its vector replaced."""
+        keys, vectors = self._check_keys(keys), normalize(vectors)
+        if vectors.shape != (keys.size, self.dim):
+            raise ValueError(f"vectors must be ({keys.size}, {self.dim}), got {vectors.shape}")
+        if np.unique(keys).size != keys.size:
+            raise ValueError("keys repeat inside one add() batch: pass each key once")
+        if keys.size == 0:
+            return self
+        if not self._index.is_trained:
+            needed = 39 * self._ivf.nlist if self._ivf is not None else 1
+            if keys.size < needed:
+                raise ValueError(f"{self.factory!r} is untrained and needs at least {needed} vectors in the "
+                                 f"first add() (got {keys.size}): add a bigger batch or use fewer lists")
+            self._index.train(vectors)
+        self.remove(keys)
+        self._index.add_with_ids(vectors, keys)
+        self._keys = np.concatenate([self._keys, keys])
+        if self._store is not None:
+            self._store = np.concatenate([self._store, vectors])
+        self._sorter = None
+        return self
+
+    def remove(self, keys) -> int:
+        """Remove ``keys`` (unknown keys are ignored); return how many were removed.
+
+        HNSW graphs cannot delete in faiss: the graph is rebuilt from the stored vectors, so
+        batch removals (and replacements) in one call.
+        """
+        gone = np.isin(self._keys, self._check_keys(keys))
+        count = int(gone.sum())
+        if count == 0:
+            return 0
+        try:
+            self._index.remove_ids(faiss.IDSelectorBatch(self._keys[gone]))
+        except RuntimeError:
+            fresh = VectorIndex(self.dim, self.factory, self.metric, subset_fraction=self.subset_fraction)
+            fresh.add(self._keys[~gone], self._store[~gone])
+            self._index = fresh._index
+        self._keys = self._keys[~gone]
+        if self._store is not None:
+            self._store = self._store[~gone]
+        self._sorter = None
+        return count
+
+    def search(self, queries, top_k: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``(keys (q, top_k) int64, scores (q, top_k) float32)`` for ``queries (q, dim)``.
+
+        ``allowed``: None (every key), one key array shared by all queries, or a list of q key
+        arrays (one filter per query; see :meth:`search_batch_filtered`). Unknown keys in a filter
+        are ignored. Order: score desc, then key asc; missing slots are key -1, score -inf.
+        """
+        queries, top_k = self._check_queries(queries, top_k)
+        if isinstance(allowed, list | tuple):
+            return self.search_batch_filtered(queries, top_k, allowed)
+        if allowed is not None and len(queries) > 1 and self._exhaustive:
+            return self.search_batch_filtered(queries, top_k, [allowed] * len(queries))
+        eligible = None if allowed is None else self._lookup(self._check_keys(allowed), unique=True)[0]
+        out = _empty(len(queries), top_k)
+        if len(self) == 0 or (eligible is not None and eligible.size == 0):
+            return out
+        matrix, tol = self._matrix(), _error_bound(self.dim)
+        if eligible is not None and eligible.size < self.subset_fraction * len(self):
+            for i, query in enumerate(queries):  # few rows: exact on the gathered subset
+                cand, floor = _shortlist(matrix[eligible] @ query, eligible, top_k)
+                self._fill(out, i, _rank(query, matrix, self._keys, cand, floor, eligible, top_k, tol))
+            return out
+        params = None
+        if eligible is not None:
+            selector = faiss.IDSelectorBatch(self._keys[eligible])
+            params = (faiss.SearchParametersIVF(sel=selector, nprobe=self._ivf.nprobe)
+                      if self._ivf is not None else faiss.SearchParameters(sel=selector))
+        fetch = min(top_k + _MARGIN, len(self))
+        _, labels = self._index.search(queries, fetch, params=params)
+        for i, query in enumerate(queries):
+            hits = self._lookup(labels[i][labels[i] >= 0])[0]
+            # exhaustive: every row left out scores <= the last hit; approximate: no such bound
+            full = hits.size == fetch and self._exhaustive
+            floor = float(matrix[hits[-1]] @ query) if full else -np.inf
+            self._fill(out, i, _rank(query, matrix, self._keys, hits, floor, eligible, top_k, tol))
+        return out
+
+    def search_batch_filtered(self, queries, top_k: int, allowed_list) -> tuple[np.ndarray, np.ndarray]:
+        """Search ``queries (q, dim)``, query i among the keys ``allowed_list[i]`` only.
+
+        Exhaustive indexes score blocks of queries with one matrix product (over the union of
+        the block's filters when it is under half the index), then take each query's allowed
+        columns: same answer as one :meth:`search` per query, several times faster.
+        """
+        queries, top_k = self._check_queries(queries, top_k)
+        if len(allowed_list) != len(queries):
+            raise ValueError(f"allowed has {len(allowed_list)} key arrays for {len(queries)} queries")
+        if not self._exhaustive:
+            results = [self.search(q[None], top_k, allowed=a) for q, a in zip(queries, allowed_list, strict=True)]
+            return np.vstack([r[0] for r in results]), np.vstack([r[1] for r in results])
+        eligible = [self._lookup(self._check_keys(a), unique=True)[0] for a in allowed_list]
+        out, matrix, tol = _empty(len(queries), top_k), self._matrix(), _error_bound(self.dim)
+        for start in range(0, len(queries), _CHUNK):
+            block = eligible[start : start + _CHUNK]
+            union = np.unique(np.concatenate([np.empty(0, np.int64), *block]))
+            if union.size < len(self) / 2:
+                scores = queries[start : start + _CHUNK] @ matrix[union].T
+                columns = [np.searchsorted(union, rows) for rows in block]
+            else:
+                scores, columns = queries[start : start + _CHUNK] @ matrix.T, block
+            for j, (rows, cols) in enumerate(zip(block, columns, strict=True)):
+                if rows.size:
+                    cand, floor = _shortlist(scores[j, cols], rows, top_k)
+                    query = queries[start + j]
+                    self._fill(out, start + j, _rank(query, matrix, self._keys, cand, floor, rows, top_k, tol))
+        return out
+
+    def save(self, directory, metadata: dict | None = None) -> Path:
+        """Write a snapshot to ``directory`` crash-safely and return the manifest path.
+
+        Data files carry the generation in their name and go through temp file, fsync,
+        ``os.replace``; ``manifest.json`` is replaced last, so a crash at any point leaves the
+        previous snapshot whole. Files of older generations are deleted afterwards.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        previous = _read_json(directory / "manifest.json") if (directory / "manifest.json").exists() else {}
+        generation = max(self.generation, int(previous.get("generation", 0))) + 1
+        files = {"index": f"index-{generation:06d}.faiss", "keys": f"keys-{generation:06d}.npy"}
+        _atomic_write(directory / files["index"], faiss.serialize_index(self._index).tobytes())
+        _atomic_write(directory / files["keys"], _npy_bytes(self._keys))
+        if self._store is not None:
+            files["vectors"] = f"vectors-{generation:06d}.npy"
+            _atomic_write(directory / files["vectors"], _npy_bytes(self._store))
+        manifest = {
+            "format": 1, "factory": self.factory, "dim": self.dim, "metric": self.metric,
+            "count": len(self), "generation": generation, "files": files,
+            "sha256": {name: _sha256(directory / file) for name, file in files.items()},
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "faiss_version": faiss.__version__, "metadata": dict(metadata or {}),
+        }
+        try:
+            text = json.dumps(manifest, indent=2, sort_keys=True)
+        except TypeError as error:
+            raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
+        _atomic_write(directory / "manifest.json", text.encode())
+        self.generation, self.manifest = generation, manifest
+        for stale in directory.glob("*-[0-9]*.*"):
+            if stale.name not in files.values() and stale.suffix in (".faiss", ".npy"):
+                stale.unlink()
+        return directory / "manifest.json"
+
+    @classmethod
+    def load(cls, directory) -> VectorIndex:
+        """Read the snapshot of ``directory``; raise ValueError when files and manifest disagree."""
+        directory = Path(directory)
+        manifest = _read_json(directory / "manifest.json")
+        try:
+            files, count, dim = manifest["files"], int(manifest["count"]), int(manifest["dim"])
+            self = cls(dim, manifest["factory"], manifest["metric"])
+            for name, file in files.items():
+                if _sha256(directory / file) != manifest["sha256"][name]:
+                    raise ValueError(f"{file} does not match its checksum in manifest.json (corrupted)")
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{directory / 'manifest.json'} is incomplete: {error!r}") from error
+        index = faiss.read_index(str(directory / files["index"]))
+        keys = np.load(directory / files["keys"], allow_pickle=False)
+        store = np.load(directory / files["vectors"], allow_pickle=False) if "vectors" in files else None
+        if index.d != dim or index.ntotal != count or keys.shape != (count,) or keys.dtype != np.int64:
+            raise ValueError(f"snapshot in {directory} does not match its manifest (dim {dim}, count {count}): "
+                             f"index has d={index.d}, ntotal={index.ntotal}; keys {keys.dtype} {keys.shape}")
+        if (store is None) != self._exhaustive or (store is not None and store.shape != (count, dim)):
+            raise ValueError(f"snapshot in {directory}: stored vectors do not match factory {self.factory!r}")
+        self._index, self._keys, self._store = index, keys, store
+        self._ivf = faiss.try_extract_index_ivf(index)
+        self.generation, self.manifest = int(manifest["generation"]), manifest
+        return self
+
+    def _matrix(self) -> np.ndarray:
+        """Rows ``(n, dim)`` in storage order: a view on faiss' flat storage, or the store."""
+        if self._store is not None:
+            return self._store
+        flat = faiss.downcast_index(self._index.index)
+        return faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
+
+    def _lookup(self, keys: np.ndarray, unique: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Return (storage positions of the known keys, mask of known keys)."""
+        if self._sorter is None:
+            self._sorter = np.argsort(self._keys, kind="stable")
+        sorted_keys = self._keys[self._sorter]
+        where = np.minimum(np.searchsorted(sorted_keys, keys), max(len(self) - 1, 0))
+        found = sorted_keys[where] == keys if len(self) else np.zeros(keys.shape, bool)
+        positions = self._sorter[where[found]]
+        return (np.unique(positions) if unique else positions), found
+
+    def _check_keys(self, keys) -> np.ndarray:
+        keys = np.asarray(keys)
+        if keys.ndim != 1 or not (np.issubdtype(keys.dtype, np.integer) or keys.size == 0):
+            raise ValueError(f"keys must be a 1-d integer array, got {keys.dtype} {keys.shape}")
+        if keys.size and keys.min() < 0:
+            raise ValueError("keys must be non-negative int64 (-1 marks a missing result)")
+        return keys.astype(np.int64)
+
+    def _check_queries(self, queries, top_k) -> tuple[np.ndarray, int]:
+        if int(top_k) != top_k or top_k < 1:
+            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+        queries = np.asarray(queries)
+        if queries.ndim != 2 or queries.shape[1] != self.dim:
+            raise ValueError(f"queries must be (q, {self.dim}), got {queries.shape}")
+        return (normalize(queries) if len(queries) else queries.astype(np.float32)), int(top_k)
+
+    @staticmethod
+    def _fill(out, i, result) -> None:
+        keys, scores = result
+        out[0][i, : keys.size], out[1][i, : keys.size] = keys, scores
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}") from error
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
+        descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,256 @@
+"""The ``passerelle`` command line: thin wrappers over ``matching`` and the data home.
+
+With ``--json`` standard output carries the JSON document alone; progress bars, notices and
+warnings go to standard error. Bad input: one line on standard error, exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from matching.errors import PasserelleError
+from service import output
+from service.config import get_settings
+from service.progress import progress_bars
+
+app = typer.Typer(
+    name="passerelle",
+    help="Passerelle : métiers et offres pour les jeunes des Missions Locales, avec mixité.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+trades_app = typer.Typer(help="Fiches métier ROME 4.0.", no_args_is_help=True)
+index_app = typer.Typer(help="Index vectoriels.", no_args_is_help=True)
+data_app = typer.Typer(help="Données (synthétiques) de démonstration.", no_args_is_help=True)
+app.add_typer(trades_app, name="trades")
+app.add_typer(index_app, name="index")
+app.add_typer(data_app, name="data")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON document alone on standard output.")]
+TopK = Annotated[int, typer.Option("--top-k", min=1, max=100, help="Items per list.")]
+
+
+def fail(message: str) -> None:
+    """Print one error line on standard error and exit with code 2."""
+    typer.echo(f"passerelle: erreur: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def run_guarded(func):
+    """Translate domain errors to one line and exit code 2 (the CLI edge)."""
+    try:
+        return func()
+    except PasserelleError as error:
+        field = f" [{error.field}]" if error.field else ""
+        fail(f"{error.message_fr}{field} (en: {error.message})")
+
+
+def workspace():
+    from service.workspace import Workspace
+
+    return Workspace(get_settings())
+
+
+def notice(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+@app.command()
+def demo(
+    youths: Annotated[int, typer.Option(min=10, max=200_000, help="Synthetic youths on first run.")] = 2000,
+    vacancies: Annotated[int, typer.Option(min=10, max=500_000, help="Synthetic vacancies on first run.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2026,
+    as_json: JsonOpt = False,
+):
+    """Run the demo: build everything on first run, then print suggestions in French.
+
+    The first run generates synthetic demo data and builds the model and indexes in the data
+    home (PASSERELLE_HOME); later runs reuse them. The data are synthetic.
+
+    Example: passerelle demo
+    """
+    from service.demo import run_demo
+
+    ws = workspace()
+    with progress_bars() as progress:
+        if not ws.has_demo():
+            referential = ws.referential()
+            ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
+        engine = ws.engine(progress=progress)
+    document = run_guarded(lambda: run_demo(engine))
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(output.render_demo(document))
+
+
+@trades_app.command("search")
+def trades_search(
+    text: Annotated[str, typer.Argument(help="Free text: a trade, a wish, an activity.")],
+    top_k: TopK = 10,
+    as_json: JsonOpt = False,
+):
+    """Search ROME 4.0 job cards by relevance only (no mix policy).
+
+    Example: passerelle trades search "je veux travailler avec du pain" --json
+    """
+    if not text.strip():
+        fail("texte vide : décrivez un métier ou une envie (en: empty text: describe a trade or a wish)")
+    engine = workspace_engine(with_data=False)
+    items = [output.trade_dict(t) for t in engine.search_trades(text, top_k)]
+    if as_json:
+        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(output.render_trades(items))
+
+
+@app.command()
+def suggest(
+    profile: Annotated[Path, typer.Option(help="Youth profile JSON (see examples/youth.json).")],
+    top_k: TopK = 10,
+    radius_km: Annotated[float | None, typer.Option(help="Search radius in km (1 to 200); default: the profile's mobility_km.")] = None,
+    mix: Annotated[str, typer.Option(help="Gender-mix policy: balanced, counter_stereotype or off.")] = "balanced",
+    floor: Annotated[float, typer.Option(help="balanced: share of the list per gender band.")] = 0.2,
+    min_non_traditional: Annotated[int, typer.Option(help="counter_stereotype: cards where the youth's gender is under 40 %.")] = 2,
+    max_per_domain: Annotated[int, typer.Option(help="Cards per ROME domain (0: no cap).")] = 3,
+    diversity: Annotated[float, typer.Option(help="Maximal-marginal-relevance weight (0: off).")] = 0.0,
+    as_json: JsonOpt = False,
+):
+    """Suggest trades and nearby vacancies for one young person.
+
+    Example: passerelle suggest --profile examples/youth.json --top-k 5 --json
+    """
+    from matching.mix import TradeMix
+    from matching.profiles import check_mobility, parse_youth
+
+    data = read_json(profile)
+    if radius_km is not None:
+        run_guarded(lambda: check_mobility(radius_km, field="radius_km"))
+    trade_mix = run_guarded(lambda: TradeMix(policy=mix, floor=floor, min_non_traditional=min_non_traditional,
+                                             max_per_domain=max_per_domain, diversity=diversity))
+    engine = workspace_engine(with_data=True)
+    youth, warnings = run_guarded(lambda: parse_youth(data, engine.referential))
+    for warning in warnings:
+        notice(f"passerelle: avertissement: {warning}")
+    trades = engine.suggest_trades([youth], top_k, mix=trade_mix)[0]
+    if len(engine.vacancies):
+        vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km)[0]
+    else:
+        notice("passerelle: aucune offre chargée (lancez `passerelle demo`) ; la liste des offres est vide")
+        vacancies = None
+    document = output.suggest_document(trades, vacancies, synthetic=bool(len(engine.vacancies)))
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(output.render_suggest(document))
+
+
+@app.command()
+def candidates(
+    vacancy: Annotated[str, typer.Option(help="Vacancy id (see `passerelle demo`).")],
+    top_k: TopK = 10,
+    balance: Annotated[str, typer.Option(help="Shortlist balance: pool, parity or off.")] = "pool",
+    algorithm: Annotated[str, typer.Option(help="det_greedy, det_cons or det_relaxed.")] = "det_greedy",
+    with_qpv: Annotated[bool, typer.Option("--with-qpv", help="Also balance residents of priority neighbourhoods.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Shortlist young people within reach of a vacancy, balanced and explained.
+
+    Example: passerelle candidates --vacancy V-000001 --top-k 10 --balance pool --json
+    """
+    from matching.mix import Balance
+
+    policy = run_guarded(lambda: Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv))
+    engine = workspace_engine(with_data=True)
+    result = run_guarded(lambda: engine.find_candidates([vacancy], top_k, balance=policy))[0]
+    document = output.candidates_document(engine, vacancy, result)
+    if as_json:
+        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(output.render_candidates(document))
+
+
+@index_app.command("build")
+def index_build():
+    """Rebuild the trade model and the vector indexes in the data home.
+
+    Example: passerelle index build
+    """
+    import shutil
+
+    ws = workspace()
+    shutil.rmtree(ws.trades_dir, ignore_errors=True)
+    with progress_bars() as progress:
+        engine = ws.engine(progress=progress)
+        if ws.has_demo():
+            ws.build_indexes(engine, list(engine.vacancies.vacancies), list(engine.youths.youths), progress)
+    notice(f"passerelle: index reconstruits dans {ws.home} ({len(engine.vacancies)} offres, {len(engine.youths)} jeunes)")
+
+
+@data_app.command("generate")
+def data_generate(
+    youths: Annotated[int, typer.Option(min=1, max=2_000_000, help="Number of synthetic youths.")] = 2000,
+    vacancies: Annotated[int, typer.Option(min=1, max=2_000_000, help="Number of synthetic vacancies.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 2026,
+    out: Annotated[Path | None, typer.Option(help="Folder to write; default: the demo folder of the data home.")] = None,
+):
+    """Generate seeded synthetic youths, employers and vacancies from the real referentials.
+
+    Example: passerelle data generate --youths 2000 --vacancies 5000 --seed 7
+    """
+    from matching import synthetic
+
+    ws = workspace()
+    with progress_bars() as progress:
+        referential = ws.referential()
+        if out is None:
+            data = ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
+            target = ws.demo_dir
+        else:
+            data = synthetic.generate(referential, n_youths=youths, n_vacancies=vacancies, seed=seed)
+            synthetic.save(data, out)
+            target = out
+    notice(f"passerelle: données SYNTHÉTIQUES écrites dans {target} : {len(data.youths)} jeunes, "
+           f"{len(data.employers)} employeurs, {len(data.vacancies)} offres")
+
+
+_ENGINE = None
+
+
+def workspace_engine(with_data: bool):
+    """Load the engine from the data home (fitting the trade model on first use)."""
+    global _ENGINE
+    if _ENGINE is None:
+        with progress_bars() as progress:
+            _ENGINE = workspace().engine(progress=progress)
+    return _ENGINE
+
+
+def read_json(path: Path):
+    """Read a JSON file, or fail with one line saying what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        fail(f"fichier introuvable : {path} (en: file not found: {path})")
+    except OSError as error:
+        fail(f"lecture impossible de {path} : {error.strerror} (en: cannot read {path})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        fail(f"JSON invalide dans {path}, ligne {error.lineno} colonne {error.colno} : {error.msg} "
+             f"(en: malformed JSON in {path} at line {error.lineno}, column {error.colno})")
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="passerelle")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

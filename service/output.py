@@ -1,0 +1,124 @@
+"""JSON documents and French text renderings of engine results (the CLI's output edge)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+TRADE_KEYS = ("code_rome", "label", "score", "reasons", "share_women", "band")
+SYNTHETIC_NOTICE = "Données SYNTHÉTIQUES de démonstration : aucun jeune réel."
+
+
+def trade_dict(trade) -> dict:
+    """A trade as JSON: the keys of ``trades search`` first, then what advisers need."""
+    data = asdict(trade)
+    return {**{k: data[k] for k in TRADE_KEYS}, **{k: v for k, v in data.items() if k not in TRADE_KEYS}}
+
+
+def vacancy_dict(vacancy) -> dict:
+    return asdict(vacancy)
+
+
+def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
+    """The ``passerelle suggest --json`` document."""
+    return {
+        "trades": [trade_dict(t) for t in trades.items],
+        "vacancies": [vacancy_dict(v) for v in vacancies.items] if vacancies else [],
+        "synthetic": synthetic,
+        "policy": {"trades": trades.policy, "vacancies": vacancies.policy if vacancies else None},
+        "notes": {"trades": trades.notes, "vacancies": vacancies.notes if vacancies else ["no_vacancies_loaded"]},
+    }
+
+
+def candidates_document(engine, vacancy_id: str, result) -> dict:
+    """The ``passerelle candidates --json`` document (youth cards pseudonymised unless consent)."""
+    table = engine.vacancies
+    vacancy = table.vacancies[table.rows[vacancy_id]]
+    youths = engine.youths
+    items = []
+    for item in result.items:
+        youth = youths.youths[youths.rows[item.youth_id]]
+        items.append({**asdict(item), "card": youth_card(youth)})
+    return {
+        "vacancy": {"vacancy_id": vacancy.id, "title": vacancy.title, "code_rome": vacancy.code_rome,
+                    "employer": {"name": vacancy.employer.name, "sector_family": vacancy.employer.sector_family},
+                    "contract": vacancy.contract},
+        "candidates": items,
+        "policy": result.policy,
+        "notes": result.notes,
+        "synthetic": vacancy.synthetic,
+    }
+
+
+def youth_card(youth) -> dict:
+    """A shortlist card: full for a youth who consented to share, pseudonymised otherwise."""
+    base = {"age": youth.age, "commune": youth.location.name, "gender": youth.gender,
+            "diploma_level": youth.diploma_level, "consent_share": youth.consent_share}
+    if youth.consent_share:
+        return {**base, "external_id": youth.external_id, "experiences": list(youth.experiences),
+                "interests": youth.interests, "wished_trades": list(youth.wished_trades)}
+    return {**base, "initials": pseudonym_initials(youth.id), "experiences": None}
+
+
+def pseudonym_initials(youth_id: str) -> str:
+    """Two stable letters derived from the id (never from the name, which we do not hold)."""
+    import hashlib
+
+    digest = hashlib.blake2b(youth_id.encode(), digest_size=2).digest()
+    return f"{chr(65 + digest[0] % 26)}. {chr(65 + digest[1] % 26)}."
+
+
+def _reasons(reasons) -> str:
+    return " ; ".join(reasons)
+
+
+def render_trades(items) -> str:
+    lines = []
+    for rank, t in enumerate(items, 1):
+        lines.append(f"{rank:2d}. {t['code_rome']}  {t['label']}  ({t['score']:.2f})")
+        lines.append(f"      {_reasons(t['reasons'])}")
+    return "\n".join(lines) or "Aucun métier trouvé."
+
+
+def render_vacancies(items) -> str:
+    lines = []
+    for rank, v in enumerate(items, 1):
+        lines.append(f"{rank:2d}. {v['title']} — {v['employer']['name']} ({v['employer']['sector_family']}), "
+                     f"{v['contract']}, {v['distance_km']:.0f} km  [{v['vacancy_id']}]")
+        lines.append(f"      {_reasons(v['reasons'])}")
+    return "\n".join(lines) or "Aucune offre dans le rayon."
+
+
+def render_suggest(document) -> str:
+    parts = ["Métiers à découvrir :", render_trades(document["trades"]), "", "Offres proches :",
+             render_vacancies(document["vacancies"])]
+    if document["synthetic"]:
+        parts.append("\n" + SYNTHETIC_NOTICE)
+    return "\n".join(parts)
+
+
+def render_candidates(document) -> str:
+    v = document["vacancy"]
+    lines = [f"Candidats pour « {v['title']} » ({v['employer']['name']}, {v['contract']}) "
+             f"— équilibre : {document['policy'].get('balance')}"]
+    for rank, c in enumerate(document["candidates"], 1):
+        card = c["card"]
+        who = card.get("initials") or card.get("external_id") or c["youth_id"]
+        gender = card["gender"] or "non renseigné"
+        lines.append(f"{rank:2d}. {who}, {card['age']} ans, {card['commune']} (genre : {gender}) ({c['score']:.2f})")
+        lines.append(f"      {_reasons(c['reasons'])}")
+    if document["synthetic"]:
+        lines.append("\n" + SYNTHETIC_NOTICE)
+    return "\n".join(lines)
+
+
+def render_demo(document) -> str:
+    parts = [SYNTHETIC_NOTICE, ""]
+    for sample in document["youths"]:
+        y = sample["youth"]
+        parts.append(f"=== Jeune {y['id']} ({y['age']} ans, {y['commune']}, souhaits : "
+                     f"{', '.join(y['wished_trades']) or 'aucun'}) ===")
+        parts.append(render_suggest(sample["suggestions"]).replace("\n" + SYNTHETIC_NOTICE, ""))
+        parts.append("")
+    parts.append(render_candidates(document["candidates"]).replace("\n" + SYNTHETIC_NOTICE, ""))
+    parts.append("\n" + SYNTHETIC_NOTICE)
+    return "\n".join(parts)
