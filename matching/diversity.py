@@ -60,9 +60,7 @@ NON_TRADITIONAL = "non_traditional"
 _TRADE_TOKENS = Tokens(floor="mixite", cap="domain_cap", preference="reordered")
 
 
-def gender_band(
-    share_women: npt.ArrayLike, low: float = 0.40, high: float = 0.60
-) -> np.ndarray:
+def gender_band(share_women: npt.ArrayLike, low: float = 0.40, high: float = 0.60) -> np.ndarray:
     """Map shares of women to bands: ``male`` (< low), ``mixed``, ``female`` (> high), ``unknown``.
 
     Args:
@@ -114,8 +112,14 @@ def _trade_floors(
     return bands, {}, notes
 
 
-def _check_trade_args(policy: str, floor: float, min_non_traditional: int, diversity: float,
-                      embeddings: npt.ArrayLike | None, max_per_domain: int) -> None:
+def _check_trade_args(
+    policy: str,
+    floor: float,
+    min_non_traditional: int,
+    diversity: float,
+    embeddings: npt.ArrayLike | None,
+    max_per_domain: int,
+) -> None:
     if policy not in POLICIES:
         raise PasserelleError(f"unknown policy {policy!r}: use one of {POLICIES}", field="policy")
     if not 0.0 <= floor <= 1.0 / 3.0:
@@ -184,8 +188,13 @@ def rerank_trades(
     size = max(0, min(top_k, scores.size))
     pool = np.argsort(rel_rank)[: max(pool_size, size)]
     labels, floors, notes = _trade_floors(
-        policy, np.asarray(bands).astype(str), size, floor=floor, youth_gender=youth_gender,
-        min_non_traditional=min_non_traditional, share_women=share_women,
+        policy,
+        np.asarray(bands).astype(str),
+        size,
+        floor=floor,
+        youth_gender=youth_gender,
+        min_non_traditional=min_non_traditional,
+        share_women=share_women,
     )
     need, short = feasible_floors(labels[pool], floors)
     mmr = None
@@ -196,12 +205,25 @@ def rerank_trades(
         relevance = (pool_scores - pool_scores.min()) / spread if spread > 0 else np.ones(pool.size)
         mmr = (relevance, vectors @ vectors.T, diversity)
     picks, reasons, fill_notes = greedy_fill(
-        rel_rank[pool], size, floor_labels=labels[pool], floors=need,
-        cap_labels=np.asarray(domains).astype(str)[pool], cap=max_per_domain,
-        rel_rank=rel_rank[pool], tokens=_TRADE_TOKENS, mmr=mmr,
+        rel_rank[pool],
+        size,
+        floor_labels=labels[pool],
+        floors=need,
+        cap_labels=np.asarray(domains).astype(str)[pool],
+        cap=max_per_domain,
+        rel_rank=rel_rank[pool],
+        tokens=_TRADE_TOKENS,
+        mmr=mmr,
     )
     if mmr is None:
         order = np.argsort(rel_rank[pool][picks], kind="stable")
         picks, reasons = picks[order], reasons[order]
-    return finalize(ids, scores, pool[picks], reasons, rel_rank, feasible=not short,
-                    notes=notes + short + fill_notes)
+    return finalize(
+        ids,
+        scores,
+        pool[picks],
+        reasons,
+        rel_rank,
+        feasible=not short,
+        notes=notes + short + fill_notes,
+    )

@@ -18,7 +18,7 @@ import numpy.typing as npt
 NOT_MOVED = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Reranked:
     """A re-ranked list of m items (m <= top_k), best first.
 

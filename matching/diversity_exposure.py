@@ -10,6 +10,7 @@ re-ranked youth by youth, each list adding to the counts the next one sees.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -57,16 +58,13 @@ def _preference(
     return rank
 
 
-def _family_floors(
-    family_floors: Mapping[str, float] | None, size: int
-) -> dict[str, int]:
-    floors = {family: floor_share(share, size) for family, share in (family_floors or {}).items()}
-    if any(not 0.0 <= share <= 1.0 for share in (family_floors or {}).values()):
-        raise OutOfRange("family floor shares must be in [0, 1]", field="family_floors")
-    if sum(floors.values()) > size:
-        raise OutOfRange(f"family floors ask for more than top_k={size} vacancies",
-                         field="family_floors")
-    return floors
+def _family_floors(family_floors: Mapping[str, float] | None, size: int) -> dict[str, int]:
+    shares = dict(family_floors or {})
+    if any(share < 0 for share in shares.values()) or sum(shares.values()) > 1 + 1e-9:
+        raise OutOfRange(
+            "family floor shares must be >= 0 and sum to at most 1", field="family_floors"
+        )
+    return {family: floor_share(share, size) for family, share in shares.items()}
 
 
 def rerank_vacancies(
@@ -102,8 +100,9 @@ def rerank_vacancies(
         ``exposure``; ``feasible`` False (note ``floor_unmet:<family>``) when a floor can't hold.
     """
     if max_per_employer < 0 or exposure_weight < 0:
-        raise OutOfRange("max_per_employer and exposure_weight must be >= 0",
-                         field="max_per_employer")
+        raise OutOfRange(
+            "max_per_employer and exposure_weight must be >= 0", field="max_per_employer"
+        )
     scores = np.asarray(scores, dtype=np.float32)
     size = max(0, min(top_k, scores.size))
     preference = _preference(scores, exposure_counts, exposure_weight, seed)
@@ -111,13 +110,19 @@ def rerank_vacancies(
     need, short = feasible_floors(families, _family_floors(family_floors, size))
     rel_rank = relevance_rank(scores)
     picks, reasons, notes = greedy_fill(
-        preference, size, floor_labels=families, floors=need,
-        cap_labels=np.asarray(employer_ids).astype(str), cap=max_per_employer,
-        rel_rank=rel_rank, tokens=_VACANCY_TOKENS,
+        preference,
+        size,
+        floor_labels=families,
+        floors=need,
+        cap_labels=np.asarray(employer_ids).astype(str),
+        cap=max_per_employer,
+        rel_rank=rel_rank,
+        tokens=_VACANCY_TOKENS,
     )
     order = np.argsort(preference[picks], kind="stable")
-    return finalize(ids, scores, picks[order], reasons[order], rel_rank,
-                    feasible=not short, notes=short + notes)
+    return finalize(
+        ids, scores, picks[order], reasons[order], rel_rank, feasible=not short, notes=short + notes
+    )
 
 
 def exposure_of(
@@ -153,7 +158,7 @@ def rerank_vacancy_batch(
     catalogue_ids: npt.ArrayLike,
     exposure_counts: npt.ArrayLike | None = None,
     seed: int = 0,
-    **options: object,
+    **options: Any,
 ) -> tuple[list[Reranked], np.ndarray]:
     """Re-rank a batch of youths' vacancy lists in order, spreading places between them.
 
@@ -171,13 +176,17 @@ def rerank_vacancy_batch(
         One :class:`Reranked` per youth and the updated counts ``(n_catalogue,)``.
     """
     catalogue = np.asarray(catalogue_ids, dtype=np.int64)
-    counts = (np.zeros(catalogue.size, dtype=np.int64) if exposure_counts is None
-              else np.asarray(exposure_counts, dtype=np.int64))
+    counts = (
+        np.zeros(catalogue.size, dtype=np.int64)
+        if exposure_counts is None
+        else np.asarray(exposure_counts, dtype=np.int64)
+    )
     results = []
     for i, (ids, scores, employers, families) in enumerate(requests):
         seen = exposure_of(catalogue, counts, ids)
-        result = rerank_vacancies(ids, scores, employers, families, top_k,
-                                  exposure_counts=seen, seed=seed + i, **options)  # type: ignore[arg-type]
+        result = rerank_vacancies(
+            ids, scores, employers, families, top_k, exposure_counts=seen, seed=seed + i, **options
+        )
         counts = record_exposure(catalogue, counts, result.ids)
         results.append(result)
     return results, counts

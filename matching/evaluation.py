@@ -231,8 +231,11 @@ def recall_at_k(ranked_ids: npt.ArrayLike, relevant: Sequence[set[int]], k: int)
     Returns:
         The mean over queries that have relevant ids (NaN if none has).
     """
-    values = [h.sum() / len(rel) for h, rel in zip(_hits(ranked_ids, relevant, k), relevant,
-                                                    strict=True) if rel]
+    values = [
+        h.sum() / len(rel)
+        for h, rel in zip(_hits(ranked_ids, relevant, k), relevant, strict=True)
+        if rel
+    ]
     return float(np.mean(values)) if values else float("nan")
 
 

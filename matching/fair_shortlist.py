@@ -34,7 +34,7 @@ from matching.evaluation import ceil_share, floor_share, infeasible_index
 ALGORITHMS: tuple[str, ...] = ("det_greedy", "det_cons", "det_relaxed")
 JOINT_SEPARATOR = "|"
 _TOLERANCE = 1e-9
-Target = str | Mapping[str, float] | Sequence[Mapping[str, float]]
+Target = str | Mapping[str, float] | Sequence[Mapping[str, float]] | None
 
 
 def target_from_pool(groups_of_qualified: npt.ArrayLike) -> dict[str, float]:
@@ -62,8 +62,11 @@ def joint_target(*marginals: Mapping[str, float]) -> dict[str, float]:
     """Return the product of per-attribute targets: ``{"F|qpv": p_F * p_qpv, ...}``."""
     joint: dict[str, float] = {"": 1.0}
     for marginal in marginals:
-        joint = {f"{k}{JOINT_SEPARATOR}{g}" if k else g: p * q
-                 for k, p in joint.items() for g, q in marginal.items()}
+        joint = {
+            f"{k}{JOINT_SEPARATOR}{g}" if k else g: p * q
+            for k, p in joint.items()
+            for g, q in marginal.items()
+        }
     return joint
 
 
@@ -92,8 +95,12 @@ def _next_group(
 
 
 def fair_order(
-    groups: npt.ArrayLike, rel_rank: np.ndarray, target: Mapping[str, float], top_k: int,
-    *, algorithm: str = "det_greedy",
+    groups: npt.ArrayLike,
+    rel_rank: np.ndarray,
+    target: Mapping[str, float],
+    top_k: int,
+    *,
+    algorithm: str = "det_greedy",
 ) -> np.ndarray:
     """Return the input positions of the fair top-k, int64 ``(min(top_k, n),)``.
 
@@ -120,12 +127,15 @@ def fair_order(
 def _resolve_target(target: Target, groups: np.ndarray, qualified: np.ndarray) -> dict[str, float]:
     """Turn ``pool`` / ``parity`` / a dict / per-attribute dicts into joint shares."""
     joint = joint_groups(*groups.T) if groups.ndim == 2 else groups
+    if target is None:
+        return {}
     if isinstance(target, str):
         if target == "pool":
             return target_from_pool(joint[qualified])
         if target != "parity":
-            raise PasserelleError(f"unknown target {target!r}: use pool, parity or a dict",
-                                  field="target")
+            raise PasserelleError(
+                f"unknown target {target!r}: use pool, parity or a dict", field="target"
+            )
         if groups.ndim == 1:
             return parity(groups[qualified])
         target = [parity(column[qualified]) for column in groups.T]
@@ -161,7 +171,8 @@ def shortlist(
             the joint one, which respects their correlation and is always reachable),
             ``"parity"`` (equal shares over the groups present; on two attributes the product
             of per-attribute parities over the joint groups present, renormalised), a dict of
-            shares per (joint) group, or a sequence of per-attribute dicts (their product).
+            shares per (joint) group, a sequence of per-attribute dicts (their product), or
+            None (no constraint: the relevance-only top-k).
         qualified_mask: bool ``(n,)``: candidates that define ``pool``/``parity`` (eligible and
             above a relevance threshold or in the top N); all candidates may be shortlisted.
         reason: the ``why`` token of moved candidates.
@@ -171,11 +182,15 @@ def shortlist(
         prefix floor fails.
     """
     if algorithm not in ALGORITHMS:
-        raise PasserelleError(f"unknown algorithm {algorithm!r}: use one of {ALGORITHMS}",
-                              field="algorithm")
+        raise PasserelleError(
+            f"unknown algorithm {algorithm!r}: use one of {ALGORITHMS}", field="algorithm"
+        )
     labels = np.asarray(groups).astype(str)
-    qualified = (np.ones(labels.shape[0], dtype=bool) if qualified_mask is None
-                 else np.asarray(qualified_mask, dtype=bool))
+    qualified = (
+        np.ones(labels.shape[0], dtype=bool)
+        if qualified_mask is None
+        else np.asarray(qualified_mask, dtype=bool)
+    )
     shares = _resolve_target(target, labels, qualified)
     if any(p < 0 for p in shares.values()) or sum(shares.values()) > 1 + 1e-6:
         raise OutOfRange("target shares must be >= 0 and sum to at most 1", field="target")
@@ -186,5 +201,12 @@ def shortlist(
     present = set(joint.tolist())
     notes = tuple(f"empty_group:{g}" for g, p in shares.items() if p > 0 and g not in present)
     reasons = np.full(picks.size, reason, dtype=object)
-    return finalize(ids, scores, picks, reasons, rel_rank, feasible=feasible,
-                    notes=(() if feasible else ("infeasible",)) + notes)
+    return finalize(
+        ids,
+        scores,
+        picks,
+        reasons,
+        rel_rank,
+        feasible=feasible,
+        notes=(() if feasible else ("infeasible",)) + notes,
+    )

@@ -58,13 +58,6 @@ def resolve_location(
         LocationMismatch: the postcode does not serve the commune (``field="postcode"``).
     """
     commune_insee, postcode = _clean(commune_insee), _clean(postcode)
-    if commune_insee is None and postcode is None:
-        raise InvalidProfile(
-            "no location: give a commune INSEE code (e.g. 57463 for Metz) or a postcode",
-            field="commune_insee",
-            message_fr="lieu manquant : indiquez le code INSEE de la commune (par exemple 57463 "
-            "pour Metz) ou le code postal",
-        )
     if commune_insee is not None and commune_insee not in ref.communes.index:
         raise UnknownCommune(
             f"unknown commune code {commune_insee!r}: give the 5-character INSEE code "
@@ -73,9 +66,18 @@ def resolve_location(
             message_fr=f"code commune inconnu {commune_insee!r} : indiquez le code INSEE à "
             "5 caractères (par exemple 57463 pour Metz) ou le code postal",
         )
-    if postcode is not None:
-        served = ref.postcodes.loc[ref.postcodes["postcode"] == postcode, "commune_insee"]
-        if served.empty:
+    if postcode is None:
+        if commune_insee is None:
+            raise InvalidProfile(
+                "no location: give a commune INSEE code (e.g. 57463 for Metz) or a postcode",
+                field="commune_insee",
+                message_fr="lieu manquant : indiquez le code INSEE de la commune (par exemple "
+                "57463 pour Metz) ou le code postal",
+            )
+        code = commune_insee
+    else:
+        served = sorted(ref.postcodes.loc[ref.postcodes["postcode"] == postcode, "commune_insee"])
+        if not served:
             raise UnknownCommune(
                 f"unknown postcode {postcode!r}: give a 5-digit French postcode (e.g. 57000 "
                 "for Metz) or the commune INSEE code",
@@ -85,8 +87,10 @@ def resolve_location(
                 "commune",
             )
         if commune_insee is None:
-            commune_insee = str(served.min())
-        elif commune_insee not in set(served):
+            code = served[0]
+        elif commune_insee in served:
+            code = commune_insee
+        else:
             name = ref.communes.at[commune_insee, "name"]
             raise LocationMismatch(
                 f"postcode {postcode!r} does not serve commune {commune_insee!r} ({name}): "
@@ -96,9 +100,9 @@ def resolve_location(
                 f"{commune_insee!r} ({name}) : corrigez l'un des deux, ou indiquez seulement "
                 "le code commune",
             )
-    row = ref.communes.loc[commune_insee]
+    row = ref.communes.loc[code]
     return Location(
-        commune_insee=commune_insee,
+        commune_insee=code,
         postcode=postcode,
         name=str(row["name"]),
         lat=float(row["lat"]),

@@ -15,10 +15,12 @@ import datetime as dt
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
+import pandas as pd
 
 from matching.errors import UnknownId
 
@@ -105,7 +107,7 @@ class VectorIndex:
         if metric != "ip":
             raise ValueError(f"metric {metric!r} is not supported: use 'ip' (cosine on normalised rows)")
         self.dim, self.factory, self.metric, self.subset_fraction = int(dim), factory, metric, subset_fraction
-        self.generation, self.manifest = 0, {}
+        self.generation, self.manifest, self._params = 0, {}, {}
         inner = faiss.index_factory(self.dim, factory, faiss.METRIC_INNER_PRODUCT)
         self._exhaustive = isinstance(inner, faiss.IndexFlat)
         # IVF takes ids natively (IndexIDMap2 would misnumber it after remove_ids)
@@ -113,7 +115,7 @@ class VectorIndex:
         self._index = inner if self._ivf is not None else faiss.IndexIDMap2(inner)
         self._keys = np.empty(0, np.int64)  # key of each row, in faiss storage order
         self._store = None if self._exhaustive else np.empty((0, self.dim), np.float32)
-        self._sorter = None
+        self._positions = None
 
     def set_params(self, **params: float) -> VectorIndex:
         """Set faiss search parameters, e.g. ``nprobe=16`` (IVF) or ``efSearch=64`` (HNSW)."""
@@ -122,13 +124,17 @@ class VectorIndex:
                 faiss.ParameterSpace().set_index_parameter(self._index, name, value)
             except RuntimeError as error:
                 raise ValueError(f"{self.factory!r} has no search parameter {name!r}") from error
+            self._params[name] = value
         return self
 
     def __len__(self) -> int:
         return int(self._keys.size)
 
     def __contains__(self, key: object) -> bool:
-        return bool(self._lookup(np.array([key], np.int64))[1][0])
+        try:
+            return bool(self._lookup(np.array([int(key)], np.int64))[1][0])  # type: ignore[call-overload]
+        except (TypeError, ValueError, OverflowError):
+            return False
 
     def keys(self) -> np.ndarray:
         """Return the keys ``(n,)`` int64, in storage order."""
@@ -162,7 +168,7 @@ class VectorIndex:
         self._keys = np.concatenate([self._keys, keys])
         if self._store is not None:
             self._store = np.concatenate([self._store, vectors])
-        self._sorter = None
+        self._positions = None
         return self
 
     def remove(self, keys) -> int:
@@ -177,14 +183,14 @@ class VectorIndex:
             return 0
         try:
             self._index.remove_ids(faiss.IDSelectorBatch(self._keys[gone]))
-        except RuntimeError:
-            fresh = VectorIndex(self.dim, self.factory, self.metric, subset_fraction=self.subset_fraction)
-            fresh.add(self._keys[~gone], self._store[~gone])
-            self._index = fresh._index
+        except RuntimeError:  # HNSW: rebuild the graph without the removed rows
+            self._index = faiss.IndexIDMap2(faiss.index_factory(self.dim, self.factory, faiss.METRIC_INNER_PRODUCT))
+            self._index.add_with_ids(self._store[~gone], self._keys[~gone])
+            self.set_params(**self._params)
         self._keys = self._keys[~gone]
         if self._store is not None:
             self._store = self._store[~gone]
-        self._sorter = None
+        self._positions = None
         return count
 
     def search(self, queries, top_k: int, allowed=None) -> tuple[np.ndarray, np.ndarray]:
@@ -196,9 +202,9 @@ class VectorIndex:
         """
         queries, top_k = self._check_queries(queries, top_k)
         if isinstance(allowed, list | tuple):
-            return self.search_batch_filtered(queries, top_k, allowed)
+            return self._batch_filtered(queries, top_k, allowed)
         if allowed is not None and len(queries) > 1 and self._exhaustive:
-            return self.search_batch_filtered(queries, top_k, [allowed] * len(queries))
+            return self._batch_filtered(queries, top_k, [allowed] * len(queries))
         eligible = None if allowed is None else self._lookup(self._check_keys(allowed), unique=True)[0]
         out = _empty(len(queries), top_k)
         if len(self) == 0 or (eligible is not None and eligible.size == 0):
@@ -215,12 +221,12 @@ class VectorIndex:
             params = (faiss.SearchParametersIVF(sel=selector, nprobe=self._ivf.nprobe)
                       if self._ivf is not None else faiss.SearchParameters(sel=selector))
         fetch = min(top_k + _MARGIN, len(self))
-        _, labels = self._index.search(queries, fetch, params=params)
+        distances, labels = self._index.search(queries, fetch, params=params)
         for i, query in enumerate(queries):
             hits = self._lookup(labels[i][labels[i] >= 0])[0]
             # exhaustive: every row left out scores <= the last hit; approximate: no such bound
             full = hits.size == fetch and self._exhaustive
-            floor = float(matrix[hits[-1]] @ query) if full else -np.inf
+            floor = float(distances[i, -1]) if full else -np.inf
             self._fill(out, i, _rank(query, matrix, self._keys, hits, floor, eligible, top_k, tol))
         return out
 
@@ -231,7 +237,9 @@ class VectorIndex:
         the block's filters when it is under half the index), then take each query's allowed
         columns: same answer as one :meth:`search` per query, several times faster.
         """
-        queries, top_k = self._check_queries(queries, top_k)
+        return self._batch_filtered(*self._check_queries(queries, top_k), allowed_list)
+
+    def _batch_filtered(self, queries, top_k, allowed_list):
         if len(allowed_list) != len(queries):
             raise ValueError(f"allowed has {len(allowed_list)} key arrays for {len(queries)} queries")
         if not self._exhaustive:
@@ -241,10 +249,15 @@ class VectorIndex:
         out, matrix, tol = _empty(len(queries), top_k), self._matrix(), _error_bound(self.dim)
         for start in range(0, len(queries), _CHUNK):
             block = eligible[start : start + _CHUNK]
-            union = np.unique(np.concatenate([np.empty(0, np.int64), *block]))
+            in_block = np.zeros(len(self), bool)
+            for rows in block:
+                in_block[rows] = True
+            union = np.flatnonzero(in_block)
             if union.size < len(self) / 2:
                 scores = queries[start : start + _CHUNK] @ matrix[union].T
-                columns = [np.searchsorted(union, rows) for rows in block]
+                column_of = np.empty(len(self), np.int64)
+                column_of[union] = np.arange(union.size)
+                columns = [column_of[rows] for rows in block]
             else:
                 scores, columns = queries[start : start + _CHUNK] @ matrix.T, block
             for j, (rows, cols) in enumerate(zip(block, columns, strict=True)):
@@ -266,11 +279,11 @@ class VectorIndex:
         previous = _read_json(directory / "manifest.json") if (directory / "manifest.json").exists() else {}
         generation = max(self.generation, int(previous.get("generation", 0))) + 1
         files = {"index": f"index-{generation:06d}.faiss", "keys": f"keys-{generation:06d}.npy"}
-        _atomic_write(directory / files["index"], faiss.serialize_index(self._index).tobytes())
-        _atomic_write(directory / files["keys"], _npy_bytes(self._keys))
+        _atomic_write(directory / files["index"], lambda path: faiss.write_index(self._index, str(path)))
+        _atomic_write(directory / files["keys"], lambda path: np.save(path, self._keys, allow_pickle=False))
         if self._store is not None:
             files["vectors"] = f"vectors-{generation:06d}.npy"
-            _atomic_write(directory / files["vectors"], _npy_bytes(self._store))
+            _atomic_write(directory / files["vectors"], lambda path: np.save(path, self._store, allow_pickle=False))
         manifest = {
             "format": 1, "factory": self.factory, "dim": self.dim, "metric": self.metric,
             "count": len(self), "generation": generation, "files": files,
@@ -282,7 +295,7 @@ class VectorIndex:
             text = json.dumps(manifest, indent=2, sort_keys=True)
         except TypeError as error:
             raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
-        _atomic_write(directory / "manifest.json", text.encode())
+        _atomic_write(directory / "manifest.json", lambda path: path.write_text(text))
         self.generation, self.manifest = generation, manifest
         for stale in directory.glob("*-[0-9]*.*"):
             if stale.name not in files.values() and stale.suffix in (".faiss", ".npy"):
@@ -300,7 +313,7 @@ class VectorIndex:
             for name, file in files.items():
                 if _sha256(directory / file) != manifest["sha256"][name]:
                     raise ValueError(f"{file} does not match its checksum in manifest.json (corrupted)")
-        except (KeyError, TypeError) as error:
+        except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{directory / 'manifest.json'} is incomplete: {error!r}") from error
         index = faiss.read_index(str(directory / files["index"]))
         keys = np.load(directory / files["keys"], allow_pickle=False)
@@ -308,7 +321,10 @@ class VectorIndex:
         if index.d != dim or index.ntotal != count or keys.shape != (count,) or keys.dtype != np.int64:
             raise ValueError(f"snapshot in {directory} does not match its manifest (dim {dim}, count {count}): "
                              f"index has d={index.d}, ntotal={index.ntotal}; keys {keys.dtype} {keys.shape}")
-        if (store is None) != self._exhaustive or (store is not None and store.shape != (count, dim)):
+        if self._exhaustive:
+            if not isinstance(index, faiss.IndexIDMap2) or not np.array_equal(faiss.vector_to_array(index.id_map), keys):
+                raise ValueError(f"snapshot in {directory}: index ids do not match keys (factory {self.factory!r})")
+        elif store is None or store.shape != (count, dim) or store.dtype != np.float32:
             raise ValueError(f"snapshot in {directory}: stored vectors do not match factory {self.factory!r}")
         self._index, self._keys, self._store = index, keys, store
         self._ivf = faiss.try_extract_index_ivf(index)
@@ -323,14 +339,16 @@ class VectorIndex:
         return faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
 
     def _lookup(self, keys: np.ndarray, unique: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Return (storage positions of the known keys, mask of known keys)."""
-        if self._sorter is None:
-            self._sorter = np.argsort(self._keys, kind="stable")
-        sorted_keys = self._keys[self._sorter]
-        where = np.minimum(np.searchsorted(sorted_keys, keys), max(len(self) - 1, 0))
-        found = sorted_keys[where] == keys if len(self) else np.zeros(keys.shape, bool)
-        positions = self._sorter[where[found]]
-        return (np.unique(positions) if unique else positions), found
+        """Return (storage positions of the known keys, mask of known keys); ``unique``: sorted,
+        without repeats (a hash index: 4x faster than searchsorted on 6k random keys)."""
+        if self._positions is None:
+            self._positions = pd.Index(self._keys)
+        where = self._positions.get_indexer(keys)
+        positions = where[where >= 0]
+        if unique and positions.size:
+            positions = np.sort(positions)  # np.unique hashes: 20x slower here
+            positions = positions[np.concatenate([[True], positions[1:] != positions[:-1]])]
+        return positions, where >= 0
 
     def _check_keys(self, keys) -> np.ndarray:
         keys = np.asarray(keys)
@@ -361,30 +379,25 @@ def _read_json(path: Path) -> dict:
         raise ValueError(f"{path} is not valid JSON: {error}") from error
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, array, allow_pickle=False)
-    return buffer.getvalue()
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def _fsync(path: Path, flags: int = os.O_RDONLY) -> None:
+    descriptor = os.open(path, flags)
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` via ``write(temporary)`` in the same directory, fsync, then rename."""
+    temporary = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")  # np.save keeps it
+    try:
+        write(temporary)
+        _fsync(temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable
-        descriptor = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+        _fsync(path.parent, os.O_RDONLY | os.O_DIRECTORY)
 
 
 def _sha256(path: Path) -> str:

@@ -9,7 +9,6 @@ Memoise the result in the caller (``functools.cache`` around the loader), not he
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import tempfile
@@ -32,9 +31,12 @@ MALE_BELOW = 0.40
 FEMALE_ABOVE = 0.60
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Referential:
     """Loaded referential frames; codes are strings. Build it with :func:`load_referential`.
+
+    Compared and hashed by identity (``eq=False``), so it can be an argument of a memoised
+    function.
 
     Attributes:
         cards: index ``code_rome`` (1,584 cards, sorted); label, domain, texts, flags, RIASEC,
@@ -102,7 +104,7 @@ class Referential:
         female_above: float = FEMALE_ABOVE,
     ) -> str:
         """Return ``"male"`` (< 0.40), ``"female"`` (> 0.60), ``"mixed"`` or ``"unknown"``."""
-        if share_women is None or pd.isna(share_women) or math.isnan(float(share_women)):
+        if share_women is None or pd.isna(share_women):
             return "unknown"
         if share_women < male_below:
             return "male"

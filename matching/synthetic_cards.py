@@ -12,6 +12,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+SHORT_SKILL_CHARS = 60
+
 
 @dataclass(frozen=True)
 class Ragged:
@@ -57,6 +59,14 @@ class CardTables:
     division_cards: dict[str, tuple[np.ndarray, np.ndarray]]  # 2-digit NAF division -> same
     all_cards: tuple[np.ndarray, np.ndarray]  # fallback: every hiring card
 
+    def job_titles(self, cards: np.ndarray, uniforms: np.ndarray) -> list[str]:
+        """Pick a job title per card: the card label half the time (the usual wording), else an appellation."""
+        picked = self.appellations.pick(cards, np.clip((uniforms - 0.5) * 2.0, 0.0, 0.999999))
+        return [
+            self.labels[card] if u < 0.5 or title is None else title
+            for card, u, title in zip(cards, uniforms, picked, strict=True)
+        ]
+
     def cards_for_naf(self, naf: str) -> tuple[np.ndarray, np.ndarray]:
         """Return (card positions, probabilities) for a NAF code: its hires, else its division's links."""
         return self.naf_cards.get(naf) or self.division_cards.get(naf[:2]) or self.all_cards
@@ -78,20 +88,35 @@ def build_card_tables(referential) -> CardTables:
     cards = referential.cards.reindex(codes)
     hires = referential.hires.loc[referential.hires["code_rome"].isin(set(codes))]
     hires = hires.assign(card=np.searchsorted(codes, hires["code_rome"].to_numpy()))
-    total = np.bincount(hires["card"].to_numpy(), weights=hires["hirings"].to_numpy(dtype=float), minlength=len(codes))
+    total = np.bincount(
+        hires["card"].to_numpy(),
+        weights=hires["hirings"].to_numpy(dtype=float),
+        minlength=len(codes),
+    )
     share = cards["share_women"].astype(float).fillna(0.5).to_numpy()
     appellations = referential.appellations
-    appellations = appellations.loc[~appellations["rare"].astype(bool)].sort_values(["code_rome", "code_ogr"])
+    appellations = appellations.loc[~appellations["rare"].astype(bool)].sort_values(
+        ["code_rome", "code_ogr"]
+    )
     skills = referential.skills
-    skills = skills.loc[skills["core"].astype(bool) & (skills["kind"] == "savoir_faire")].sort_values(["code_rome", "code_ogr"])
-    links = referential.interest_links.merge(referential.interest_centres[["code", "label"]], on="code")
+    skills = skills.loc[skills["core"].astype(bool) & (skills["kind"] == "savoir_faire")]
+    # Prefer short skills (they read like what a youth or an employer writes); keep the long
+    # ones only for cards that have nothing shorter.
+    short = skills["label"].str.len() <= SHORT_SKILL_CHARS
+    skills = skills.loc[short | ~skills["code_rome"].isin(set(skills.loc[short, "code_rome"]))]
+    skills = skills.sort_values(["code_rome", "code_ogr"])
+    links = referential.interest_links.merge(
+        referential.interest_centres[["code", "label"]], on="code"
+    )
     links = links.drop_duplicates(["code_rome", "code"]).sort_values(["code_rome", "code"])
 
     naf_cards: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     grouped = hires.groupby(["naf", "card"], sort=True)["hirings"].sum().reset_index()
     grouped = grouped.loc[grouped["hirings"] > 0]
     for naf, rows in grouped.groupby("naf", sort=True):
-        naf_cards[str(naf)] = _distribution(rows["card"].to_numpy(), rows["hirings"].to_numpy(dtype=float))
+        naf_cards[str(naf)] = _distribution(
+            rows["card"].to_numpy(), rows["hirings"].to_numpy(dtype=float)
+        )
     division_cards: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     naf_links = referential.naf_links.loc[referential.naf_links["code_rome"].isin(set(codes))]
     for division, rows in naf_links.groupby("naf_division", sort=True):

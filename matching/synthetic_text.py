@@ -87,6 +87,16 @@ def lower_first(text: str) -> str:
     return text
 
 
+def lower_label(label: str) -> str:
+    """Lower-case the first letter of each side of ``"Boulanger / Boulangère"``."""
+    return " / ".join(lower_first(part) for part in label.split(" / "))
+
+
+def _clean_skill(skill: str) -> str:
+    """Lower-case a ROME skill label and drop a trailing ellipsis ("nettoyer, pré-polir ...")."""
+    return lower_first(skill.rstrip(" .…").rstrip(" ,"))
+
+
 def short_naf_label(label: str) -> str:
     """Shorten a NAF label for display: ``"Commerce de détail de pain, pâtisserie (...)"`` -> first clause."""
     for cut in (" (", ", ", " ; "):
@@ -121,11 +131,20 @@ def vacancy_description(
     kind = EMPLOYER_KINDS.get(sector_family, EMPLOYER_KINDS["other"])
     sector = f" ({naf_label.lower()})" if naf_label else ""
     sentences = [
-        f"{kind}{sector} à {commune} recherche un(e) {lower_first(appellation)} "
+        f"{kind}{sector} à {commune} recherche un(e) {lower_label(appellation)} "
         f"{CONTRACT_PHRASES[contract]}."
     ]
     if definition:
-        sentences.append(f"Missions : {lower_first(definition)}")
+        # ROME 4.0 definitions start either with a verb ("Réalise des travaux...") or with the
+        # job as subject ("Le Serveur en restauration joue un rôle clé...").
+        subject = definition.split(" ", 1)[0] in (
+            "Le",
+            "La",
+            "Les",
+            "Un",
+            "Une",
+        ) or definition.startswith("L'")
+        sentences.append(definition if subject else f"Missions : {lower_first(definition)}")
     if skills:
         items = [lower_first(s) for s in skills]
         listed = items[0] if len(items) == 1 else ", ".join(items[:-1]) + " et " + items[-1]
@@ -140,15 +159,21 @@ def vacancy_description(
 def experience(appellation: str, skills: Sequence[str], u: float, v: float) -> str:
     """Return one short French experience line (stage, petit boulot, intérim, bénévolat...)."""
     job = lower_first(appellation)
-    done = [lower_first(s) for s in skills[:2]]
+    done = [_clean_skill(s) for s in skills[:2]]
     what = " et ".join(done)
     if u < 0.40:
         weeks = NUMBERS_FR[int(v * len(NUMBERS_FR))]
-        return f"Stage de {weeks} semaines comme {job} : {what}" if what else f"Stage de {weeks} semaines comme {job}"
+        return (
+            f"Stage de {weeks} semaines comme {job} : {what}"
+            if what
+            else f"Stage de {weeks} semaines comme {job}"
+        )
     if u < 0.60:
         return f"Job d'été comme {job} : {done[0]}" if done else f"Job d'été comme {job}"
     if u < 0.72:
-        return f"Mission d'intérim comme {job} : {what}" if what else f"Mission d'intérim comme {job}"
+        return (
+            f"Mission d'intérim comme {job} : {what}" if what else f"Mission d'intérim comme {job}"
+        )
     if u < 0.82:
         return f"Immersion (PMSMP) d'une semaine comme {job}"
     if u < 0.90 and done:
@@ -162,7 +187,7 @@ def interests(centre: str | None, skill: str | None, gender: str | None, u: floa
     if centre:
         parts.append(gendered(centre, gender if gender in ("F", "M") else "M"))
     if skill and u < 0.6:
-        parts.append(f"J'aime {lower_first(skill)}")
+        parts.append(f"J'aime {_clean_skill(skill)}")
     if u < 0.3 or not parts:
         parts.append(HOBBIES[int(u / 0.3 * len(HOBBIES)) % len(HOBBIES)])
     return ". ".join(parts)

@@ -17,7 +17,15 @@ from matching.synthetic_text import short_naf_label, vacancy_description, vacanc
 
 # Contract mix of offers open to young people (alternance-heavy, as on La bonne alternance and
 # in Missions Locales' employer relations).
-VACANCY_CONTRACTS = ("apprentissage", "CDD", "CDI", "interim", "professionnalisation", "immersion", "stage")
+VACANCY_CONTRACTS = (
+    "apprentissage",
+    "CDD",
+    "CDI",
+    "interim",
+    "professionnalisation",
+    "immersion",
+    "stage",
+)
 VACANCY_CONTRACT_WEIGHTS = (0.24, 0.24, 0.20, 0.14, 0.05, 0.08, 0.05)
 LEVELS_REQUIRED = ("none", "3", "4", "5")
 LEVEL_WEIGHTS = (0.55, 0.25, 0.15, 0.05)
@@ -54,7 +62,9 @@ def vacancy_rows(
         if len(slots) == 0:
             continue
         if len(candidates) == 0:
-            raise ValueError(f"territory {territory} has no employers: give more vacancies or fewer territories")
+            raise ValueError(
+                f"territory {territory} has no employers: give more vacancies or fewer territories"
+            )
         weights = hiring[candidates] / hiring[candidates].sum()
         employer_rows[slots] = candidates[rng.choice(len(candidates), size=len(slots), p=weights)]
 
@@ -66,15 +76,18 @@ def vacancy_rows(
         cards[slots] = choices[rng.choice(len(choices), size=len(slots), p=probabilities)]
 
     contracts = np.asarray(VACANCY_CONTRACTS)[
-        rng.choice(len(VACANCY_CONTRACTS), size=n_vacancies, p=VACANCY_CONTRACT_WEIGHTS)]
-    levels = np.asarray(LEVELS_REQUIRED)[rng.choice(len(LEVELS_REQUIRED), size=n_vacancies, p=LEVEL_WEIGHTS)]
+        rng.choice(len(VACANCY_CONTRACTS), size=n_vacancies, p=VACANCY_CONTRACT_WEIGHTS)
+    ]
+    levels = np.asarray(LEVELS_REQUIRED)[
+        rng.choice(len(LEVELS_REQUIRED), size=n_vacancies, p=LEVEL_WEIGHTS)
+    ]
     beginners = rng.random(n_vacancies) < BEGINNERS_RATE
     places = np.asarray(PLACES)[rng.choice(len(PLACES), size=n_vacancies, p=PLACES_WEIGHTS)]
     start_offsets = rng.integers(0, START_WITHIN_DAYS, size=n_vacancies)
     rome_given = rng.random(n_vacancies) < ROME_GIVEN_RATE
     uniforms = rng.random((n_vacancies, 5))
 
-    appellations = tables.appellations.pick(cards, uniforms[:, 0])
+    appellations = tables.job_titles(cards, uniforms[:, 0])
     skill_counts = np.minimum(2 + (uniforms[:, 1] < 0.5), tables.skills.counts(cards))
     skill_picks = [tables.skills.pick(cards, uniforms[:, 2], shift) for shift in range(3)]
     families = employers["sector_family"].to_numpy()[employer_rows]
@@ -83,31 +96,36 @@ def vacancy_rows(
     titles, descriptions = [], []
     for i in range(n_vacancies):
         card = cards[i]
-        appellation = appellations[i] or tables.labels[card]
-        skills = list(dict.fromkeys(s[i] for s in skill_picks[: skill_counts[i]] if s[i]))
+        appellation = appellations[i]
+        picked = (s[i] for s in skill_picks[: skill_counts[i]])
+        skills = list(dict.fromkeys(skill for skill in picked if skill))
         titles.append(vacancy_title(appellation, contracts[i], uniforms[i, 3]))
-        descriptions.append(vacancy_description(
-            sector_family=families[i],
-            naf_label=short_naf_label(naf_labels.get(nafs[i], "")),
-            commune=commune_names.get(communes[i], ""),
-            appellation=appellation,
-            contract=contracts[i],
-            definition=tables.definitions[card],
-            skills=skills,
-            beginners_accepted=bool(beginners[i]),
-            u=uniforms[i, 4],
-        ))
+        descriptions.append(
+            vacancy_description(
+                sector_family=families[i],
+                naf_label=short_naf_label(naf_labels.get(nafs[i], "")),
+                commune=commune_names.get(communes[i], ""),
+                appellation=appellation,
+                contract=contracts[i],
+                definition=tables.definitions[card],
+                skills=skills,
+                beginners_accepted=bool(beginners[i]),
+                u=uniforms[i, 4],
+            )
+        )
     start_dates = [reference + timedelta(days=int(d)) for d in start_offsets]
-    return pd.DataFrame({
-        "id": [f"SYN-{seed}-V{i + 1:06d}" for i in range(n_vacancies)],
-        "employer_row": employer_rows,
-        "code_rome": tables.codes[cards],
-        "rome_given": rome_given,
-        "title": titles,
-        "description": descriptions,
-        "contract": contracts,
-        "level_required": levels,
-        "beginners_accepted": beginners,
-        "places": places.astype(np.int64),
-        "start_date": start_dates,
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"SYN-{seed}-V{i + 1:06d}" for i in range(n_vacancies)],
+            "employer_row": employer_rows,
+            "code_rome": tables.codes[cards],
+            "rome_given": rome_given,
+            "title": titles,
+            "description": descriptions,
+            "contract": contracts,
+            "level_required": levels,
+            "beginners_accepted": beginners,
+            "places": places.astype(np.int64),
+            "start_date": start_dates,
+        }
+    )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -52,10 +51,17 @@ def run_guarded(func):
         fail(f"{error.message_fr}{field} (en: {error.message})")
 
 
+_WORKSPACE = None
+
+
 def workspace():
+    """The data-home workspace of this process (from the environment)."""
+    global _WORKSPACE
     from service.workspace import Workspace
 
-    return Workspace(get_settings())
+    if _WORKSPACE is None or _WORKSPACE.settings != get_settings():
+        _WORKSPACE = Workspace(get_settings())
+    return _WORKSPACE
 
 
 def notice(message: str) -> None:
@@ -103,7 +109,7 @@ def trades_search(
     """
     if not text.strip():
         fail("texte vide : décrivez un métier ou une envie (en: empty text: describe a trade or a wish)")
-    engine = workspace_engine(with_data=False)
+    engine = workspace_engine()
     items = [output.trade_dict(t) for t in engine.search_trades(text, top_k)]
     if as_json:
         typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
@@ -135,8 +141,8 @@ def suggest(
         run_guarded(lambda: check_mobility(radius_km, field="radius_km"))
     trade_mix = run_guarded(lambda: TradeMix(policy=mix, floor=floor, min_non_traditional=min_non_traditional,
                                              max_per_domain=max_per_domain, diversity=diversity))
-    engine = workspace_engine(with_data=True)
-    youth, warnings = run_guarded(lambda: parse_youth(data, engine.referential))
+    youth, warnings = run_guarded(lambda: parse_youth(data, workspace().referential()))
+    engine = workspace_engine()
     for warning in warnings:
         notice(f"passerelle: avertissement: {warning}")
     trades = engine.suggest_trades([youth], top_k, mix=trade_mix)[0]
@@ -168,7 +174,7 @@ def candidates(
     from matching.mix import Balance
 
     policy = run_guarded(lambda: Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv))
-    engine = workspace_engine(with_data=True)
+    engine = workspace_engine()
     result = run_guarded(lambda: engine.find_candidates([vacancy], top_k, balance=policy))[0]
     document = output.candidates_document(engine, vacancy, result)
     if as_json:
@@ -221,16 +227,13 @@ def data_generate(
            f"{len(data.employers)} employeurs, {len(data.vacancies)} offres")
 
 
-_ENGINE = None
-
-
-def workspace_engine(with_data: bool):
-    """Load the engine from the data home (fitting the trade model on first use)."""
-    global _ENGINE
-    if _ENGINE is None:
+def workspace_engine():
+    """The engine of the data home, loaded once per process (the trade model is fitted on first use)."""
+    ws = workspace()
+    if ws.loaded_engine is None:
         with progress_bars() as progress:
-            _ENGINE = workspace().engine(progress=progress)
-    return _ENGINE
+            ws.loaded_engine = ws.engine(progress=progress)
+    return ws.loaded_engine
 
 
 def read_json(path: Path):

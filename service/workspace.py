@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,6 @@ import numpy as np
 from matching import synthetic
 from matching.embeddings import make_embedder
 from matching.index import VectorIndex
-from matching.profiles import parse_youth
 from matching.recommender import Recommender
 from matching.referential import load_referential
 from matching.trade_search import TradeSearcher
@@ -54,6 +53,8 @@ class Workspace:
     """Artefact paths and loaders for one data home and one model."""
 
     settings: Settings
+    _referential: object = field(default=None, init=False, repr=False)
+    loaded_engine: Recommender | None = field(default=None, init=False, repr=False)
 
     @property
     def home(self) -> Path:
@@ -75,7 +76,10 @@ class Workspace:
 
     # ------------------------------------------------------------- building blocks
     def referential(self):
-        return load_referential(cache_dir=self.home / "cache" / "referential")
+        """The referentials, loaded once per workspace (compact cache in the data home)."""
+        if self._referential is None:
+            self._referential = load_referential(cache_dir=self.home / "cache" / "referential")
+        return self._referential
 
     def trade_searcher(self, referential, embedder, progress: Progress = _quiet) -> TradeSearcher:
         """Load the fitted trade searcher, or fit and save it (a minute or two, once)."""
@@ -94,7 +98,7 @@ class Workspace:
         """Generate and save synthetic demo data (replaces any previous demo)."""
         data = synthetic.generate(
             referential, n_youths=n_youths, n_vacancies=n_vacancies, seed=seed,
-            on_progress=lambda done, total: progress("Génération des données synthétiques", done, total),
+            on_progress=lambda _step, done, total: progress("Génération des données synthétiques", done, total),
         )
         synthetic.save(data, self.demo_dir)
         return data
@@ -108,7 +112,7 @@ class Workspace:
             self.generate_demo(referential, progress=progress)
         if self.has_demo():
             data = synthetic.load(self.demo_dir)
-            youths = [parse_youth(d, referential, synthetic=True)[0] for d in data.youths]
+            youths = synthetic.parse_youths(data, referential)
             self._attach(recommender, data.vacancies, youths, progress)
         return recommender
 

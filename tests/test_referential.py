@@ -158,3 +158,8 @@ def test_no_cache_equals_cache(referential):
     for name in FRAMES:
         pd.testing.assert_frame_equal(getattr(fresh, name), getattr(referential, name))
     assert np.array_equal(fresh.codes, referential.codes)
+
+
+def test_hashable_by_identity(referential):
+    assert hash(referential) == hash(referential)
+    assert referential == referential
