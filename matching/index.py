@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,18 +27,24 @@ from matching.errors import UnknownId
 
 _MARGIN = 16  # extra shortlist rows so that widening is rare
 _CHUNK = 128  # queries per score block in the batch path: 128 x 100k float32 = 51 MB
+_SNAPSHOT_FILE = re.compile(r"\.?(index|keys|vectors)-\d{6}(\.tmp-\d+)?\.(faiss|npy)")
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:
-    """Return L2-normalised contiguous float32 rows of ``(n, dim)`` (raise on zero or NaN rows)."""
+    """Return L2-normalised contiguous float32 rows of ``(n, dim)`` (raise on zero or NaN rows).
+
+    Rows already within 1e-5 of unit norm are kept bit for bit, so normalising is idempotent.
+    """
     vectors = np.asarray(vectors)
     if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.floating):
-        raise ValueError(f"expected a 2-d float array (n, dim), got {vectors.dtype} {vectors.shape}")
+        raise ValueError(
+            f"expected a 2-d float array (n, dim), got {vectors.dtype} {vectors.shape}"
+        )
     vectors = vectors.astype(np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     if not np.all(np.isfinite(norms) & (norms > 0)):
         raise ValueError("vectors contain a zero, NaN or infinite row: cosine is undefined")
-    return np.ascontiguousarray(vectors / norms)
+    return np.ascontiguousarray(vectors / np.where(np.abs(norms - 1) > 1e-5, norms, 1))
 
 
 def exact_scores(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -77,18 +84,25 @@ def _error_bound(dim: int) -> float:
 
 
 def exact_search(queries, vectors, keys, top_k):
-    """Return the exact ``(keys (q, top_k) int64, scores (q, top_k) float32)`` of each query among
-    ``vectors (n, dim)`` with ``keys (n,)``: score desc, key asc; missing slots -1 and -inf."""
+    """Return the exact cosine ``(keys (q, top_k) int64, scores (q, top_k) float32)`` of each
+    query among ``vectors (n, dim)`` with ``keys (n,)``, ordered like :meth:`VectorIndex.search`
+    (score desc, key asc; missing slots -1 and -inf): the oracle for every search path."""
+    queries, vectors = normalize(queries), normalize(vectors)
     keys, out = np.asarray(keys, dtype=np.int64), _empty(len(queries), top_k)
     for i, query in enumerate(queries):
         cand, floor = _shortlist(vectors @ query, np.arange(len(keys)), top_k)
-        found, scores = _rank(query, vectors, keys, cand, floor, None, top_k, _error_bound(len(query)))
+        found, scores = _rank(
+            query, vectors, keys, cand, floor, None, top_k, _error_bound(len(query))
+        )
         out[0][i, : found.size], out[1][i, : found.size] = found, scores
     return out
 
 
 def _empty(n_queries: int, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    return (np.full((n_queries, top_k), -1, np.int64), np.full((n_queries, top_k), -np.inf, np.float32))
+    return (
+        np.full((n_queries, top_k), -1, np.int64),
+        np.full((n_queries, top_k), -np.inf, np.float32),
+    )
 
 
 class VectorIndex:
@@ -103,11 +117,21 @@ class VectorIndex:
             (measured crossover on 100k x 512: ``benchmarks/index_bench.py``).
     """
 
-    def __init__(self, dim: int, factory: str = "Flat", metric: str = "ip", *, subset_fraction: float = 0.15):
+    def __init__(
+        self, dim: int, factory: str = "Flat", metric: str = "ip", *, subset_fraction: float = 0.10
+    ):
         if metric != "ip":
-            raise ValueError(f"metric {metric!r} is not supported: use 'ip' (cosine on normalised rows)")
-        self.dim, self.factory, self.metric, self.subset_fraction = int(dim), factory, metric, subset_fraction
-        self.generation, self.manifest, self._params = 0, {}, {}
+            raise ValueError(
+                f"metric {metric!r} is not supported: use 'ip' (cosine on normalised rows)"
+            )
+        self.dim, self.factory, self.metric, self.subset_fraction = (
+            int(dim),
+            factory,
+            metric,
+            subset_fraction,
+        )
+        self.generation, self.manifest = 0, dict[str, object]()  # set by save / load
+        self._params: dict[str, float] = {}  # set_params, replayed after an HNSW rebuild
         inner = faiss.index_factory(self.dim, factory, faiss.METRIC_INNER_PRODUCT)
         self._exhaustive = isinstance(inner, faiss.IndexFlat)
         # IVF takes ids natively (IndexIDMap2 would misnumber it after remove_ids)
@@ -115,7 +139,7 @@ class VectorIndex:
         self._index = inner if self._ivf is not None else faiss.IndexIDMap2(inner)
         self._keys = np.empty(0, np.int64)  # key of each row, in faiss storage order
         self._store = None if self._exhaustive else np.empty((0, self.dim), np.float32)
-        self._positions = None
+        self._positions: pd.Index | None = None  # key -> storage position, rebuilt lazily
 
     def set_params(self, **params: float) -> VectorIndex:
         """Set faiss search parameters, e.g. ``nprobe=16`` (IVF) or ``efSearch=64`` (HNSW)."""
@@ -160,8 +184,10 @@ class VectorIndex:
         if not self._index.is_trained:
             needed = 39 * self._ivf.nlist if self._ivf is not None else 1
             if keys.size < needed:
-                raise ValueError(f"{self.factory!r} is untrained and needs at least {needed} vectors in the "
-                                 f"first add() (got {keys.size}): add a bigger batch or use fewer lists")
+                raise ValueError(
+                    f"{self.factory!r} is untrained and needs at least {needed} vectors in the "
+                    f"first add() (got {keys.size}): add a bigger batch or use fewer lists"
+                )
             self._index.train(vectors)
         self.remove(keys)
         self._index.add_with_ids(vectors, keys)
@@ -184,8 +210,10 @@ class VectorIndex:
         try:
             self._index.remove_ids(faiss.IDSelectorBatch(self._keys[gone]))
         except RuntimeError:  # HNSW: rebuild the graph without the removed rows
-            self._index = faiss.IndexIDMap2(faiss.index_factory(self.dim, self.factory, faiss.METRIC_INNER_PRODUCT))
-            self._index.add_with_ids(self._store[~gone], self._keys[~gone])
+            self._index = faiss.IndexIDMap2(
+                faiss.index_factory(self.dim, self.factory, faiss.METRIC_INNER_PRODUCT)
+            )
+            self._index.add_with_ids(self._matrix()[~gone], self._keys[~gone])
             self.set_params(**self._params)
         self._keys = self._keys[~gone]
         if self._store is not None:
@@ -205,21 +233,29 @@ class VectorIndex:
             return self._batch_filtered(queries, top_k, allowed)
         if allowed is not None and len(queries) > 1 and self._exhaustive:
             return self._batch_filtered(queries, top_k, [allowed] * len(queries))
-        eligible = None if allowed is None else self._lookup(self._check_keys(allowed), unique=True)[0]
+        eligible = (
+            None if allowed is None else self._lookup(self._check_keys(allowed), unique=True)[0]
+        )
         out = _empty(len(queries), top_k)
         if len(self) == 0 or (eligible is not None and eligible.size == 0):
             return out
         matrix, tol = self._matrix(), _error_bound(self.dim)
         if eligible is not None and eligible.size < self.subset_fraction * len(self):
-            for i, query in enumerate(queries):  # few rows: exact on the gathered subset
-                cand, floor = _shortlist(matrix[eligible] @ query, eligible, top_k)
-                self._fill(out, i, _rank(query, matrix, self._keys, cand, floor, eligible, top_k, tol))
+            subset = matrix[eligible]  # few rows: exact search on the gathered subset
+            for i, query in enumerate(queries):
+                cand, floor = _shortlist(subset @ query, eligible, top_k)
+                self._fill(
+                    out, i, _rank(query, matrix, self._keys, cand, floor, eligible, top_k, tol)
+                )
             return out
         params = None
         if eligible is not None:
             selector = faiss.IDSelectorBatch(self._keys[eligible])
-            params = (faiss.SearchParametersIVF(sel=selector, nprobe=self._ivf.nprobe)
-                      if self._ivf is not None else faiss.SearchParameters(sel=selector))
+            params = (
+                faiss.SearchParametersIVF(sel=selector, nprobe=self._ivf.nprobe)  # type: ignore[call-arg]
+                if self._ivf is not None
+                else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+            )
         fetch = min(top_k + _MARGIN, len(self))
         distances, labels = self._index.search(queries, fetch, params=params)
         for i, query in enumerate(queries):
@@ -230,7 +266,9 @@ class VectorIndex:
             self._fill(out, i, _rank(query, matrix, self._keys, hits, floor, eligible, top_k, tol))
         return out
 
-    def search_batch_filtered(self, queries, top_k: int, allowed_list) -> tuple[np.ndarray, np.ndarray]:
+    def search_batch_filtered(
+        self, queries, top_k: int, allowed_list
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Search ``queries (q, dim)``, query i among the keys ``allowed_list[i]`` only.
 
         Exhaustive indexes score blocks of queries with one matrix product (over the union of
@@ -241,30 +279,50 @@ class VectorIndex:
 
     def _batch_filtered(self, queries, top_k, allowed_list):
         if len(allowed_list) != len(queries):
-            raise ValueError(f"allowed has {len(allowed_list)} key arrays for {len(queries)} queries")
+            raise ValueError(
+                f"allowed has {len(allowed_list)} key arrays for {len(queries)} queries"
+            )
         if not self._exhaustive:
-            results = [self.search(q[None], top_k, allowed=a) for q, a in zip(queries, allowed_list, strict=True)]
+            results = [
+                self.search(q[None], top_k, allowed=a)
+                for q, a in zip(queries, allowed_list, strict=True)
+            ]
             return np.vstack([r[0] for r in results]), np.vstack([r[1] for r in results])
         eligible = [self._lookup(self._check_keys(a), unique=True)[0] for a in allowed_list]
         out, matrix, tol = _empty(len(queries), top_k), self._matrix(), _error_bound(self.dim)
-        for start in range(0, len(queries), _CHUNK):
-            block = eligible[start : start + _CHUNK]
-            in_block = np.zeros(len(self), bool)
+        # a filter shared by enough queries (same commune and radius...), or a tiny one, gets
+        # blocks of its own: one gather of its rows beats that many full-index rows of the
+        # product when count > 50 x share (measured costs); the rest go 128 queries a block
+        by_filter: dict[int, list[int]] = {}
+        for i, rows in enumerate(eligible):  # a hash clash costs speed, never accuracy
+            by_filter.setdefault(hash(rows.tobytes()), []).append(i)
+        grouped: list[list[int]] = []
+        packed: list[int] = []
+        for m in by_filter.values():
+            if len(m) * len(self) > 50 * eligible[m[0]].size:
+                grouped.append(m)
+            else:
+                packed.extend(m)
+        for members in [
+            m[s : s + _CHUNK] for m in [*grouped, packed] for s in range(0, len(m), _CHUNK)
+        ]:
+            block = [eligible[i] for i in members]
+            in_block = np.zeros(len(self), bool)  # np.unique hashes: much slower
             for rows in block:
                 in_block[rows] = True
             union = np.flatnonzero(in_block)
-            if union.size < len(self) / 2:
-                scores = queries[start : start + _CHUNK] @ matrix[union].T
+            if union.size < len(self) / 2:  # score only rows that a query of the block may return
+                scores = queries[members] @ matrix[union].T
                 column_of = np.empty(len(self), np.int64)
                 column_of[union] = np.arange(union.size)
                 columns = [column_of[rows] for rows in block]
             else:
-                scores, columns = queries[start : start + _CHUNK] @ matrix.T, block
-            for j, (rows, cols) in enumerate(zip(block, columns, strict=True)):
+                scores, columns = queries[members] @ matrix.T, block
+            for j, (i, rows) in enumerate(zip(members, block, strict=True)):
                 if rows.size:
-                    cand, floor = _shortlist(scores[j, cols], rows, top_k)
-                    query = queries[start + j]
-                    self._fill(out, start + j, _rank(query, matrix, self._keys, cand, floor, rows, top_k, tol))
+                    cand, floor = _shortlist(scores[j, columns[j]], rows, top_k)
+                    result = _rank(queries[i], matrix, self._keys, cand, floor, rows, top_k, tol)
+                    self._fill(out, i, result)
         return out
 
     def save(self, directory, metadata: dict | None = None) -> Path:
@@ -276,20 +334,36 @@ class VectorIndex:
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        previous = _read_json(directory / "manifest.json") if (directory / "manifest.json").exists() else {}
-        generation = max(self.generation, int(previous.get("generation", 0))) + 1
+        try:
+            previous = int(_read_json(directory / "manifest.json").get("generation", 0))
+        except (OSError, ValueError):  # no snapshot yet, or an unreadable one: start over
+            previous = 0
+        generation = max(self.generation, previous) + 1
         files = {"index": f"index-{generation:06d}.faiss", "keys": f"keys-{generation:06d}.npy"}
-        _atomic_write(directory / files["index"], lambda path: faiss.write_index(self._index, str(path)))
-        _atomic_write(directory / files["keys"], lambda path: np.save(path, self._keys, allow_pickle=False))
-        if self._store is not None:
+        _atomic_write(
+            directory / files["index"], lambda path: faiss.write_index(self._index, str(path))
+        )
+        _atomic_write(
+            directory / files["keys"], lambda path: np.save(path, self._keys, allow_pickle=False)
+        )
+        if (store := self._store) is not None:
             files["vectors"] = f"vectors-{generation:06d}.npy"
-            _atomic_write(directory / files["vectors"], lambda path: np.save(path, self._store, allow_pickle=False))
+            _atomic_write(
+                directory / files["vectors"], lambda path: np.save(path, store, allow_pickle=False)
+            )
         manifest = {
-            "format": 1, "factory": self.factory, "dim": self.dim, "metric": self.metric,
-            "count": len(self), "generation": generation, "files": files,
+            "format": 1,
+            "factory": self.factory,
+            "dim": self.dim,
+            "metric": self.metric,
+            "count": len(self),
+            "generation": generation,
+            "files": files,
             "sha256": {name: _sha256(directory / file) for name, file in files.items()},
             "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "faiss_version": faiss.__version__, "metadata": dict(metadata or {}),
+            "faiss_version": faiss.__version__,
+            "params": self._params,
+            "metadata": dict(metadata or {}),
         }
         try:
             text = json.dumps(manifest, indent=2, sort_keys=True)
@@ -297,8 +371,8 @@ class VectorIndex:
             raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
         _atomic_write(directory / "manifest.json", lambda path: path.write_text(text))
         self.generation, self.manifest = generation, manifest
-        for stale in directory.glob("*-[0-9]*.*"):
-            if stale.name not in files.values() and stale.suffix in (".faiss", ".npy"):
+        for stale in directory.iterdir():  # older generations and temp files of crashed saves
+            if _SNAPSHOT_FILE.fullmatch(stale.name) and stale.name not in files.values():
                 stale.unlink()
         return directory / "manifest.json"
 
@@ -309,41 +383,61 @@ class VectorIndex:
         manifest = _read_json(directory / "manifest.json")
         try:
             files, count, dim = manifest["files"], int(manifest["count"]), int(manifest["dim"])
-            self = cls(dim, manifest["factory"], manifest["metric"])
+            loaded = cls(dim, manifest["factory"], manifest["metric"])
             for name, file in files.items():
                 if _sha256(directory / file) != manifest["sha256"][name]:
-                    raise ValueError(f"{file} does not match its checksum in manifest.json (corrupted)")
+                    raise ValueError(
+                        f"{file} does not match its checksum in manifest.json (corrupted)"
+                    )
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{directory / 'manifest.json'} is incomplete: {error!r}") from error
         index = faiss.read_index(str(directory / files["index"]))
         keys = np.load(directory / files["keys"], allow_pickle=False)
-        store = np.load(directory / files["vectors"], allow_pickle=False) if "vectors" in files else None
-        if index.d != dim or index.ntotal != count or keys.shape != (count,) or keys.dtype != np.int64:
-            raise ValueError(f"snapshot in {directory} does not match its manifest (dim {dim}, count {count}): "
-                             f"index has d={index.d}, ntotal={index.ntotal}; keys {keys.dtype} {keys.shape}")
-        if self._exhaustive:
-            if not isinstance(index, faiss.IndexIDMap2) or not np.array_equal(faiss.vector_to_array(index.id_map), keys):
-                raise ValueError(f"snapshot in {directory}: index ids do not match keys (factory {self.factory!r})")
+        store = (
+            np.load(directory / files["vectors"], allow_pickle=False)
+            if "vectors" in files
+            else None
+        )
+        if (
+            index.d != dim
+            or index.ntotal != count
+            or keys.shape != (count,)
+            or keys.dtype != np.int64
+        ):
+            raise ValueError(
+                f"snapshot in {directory} does not match its manifest (dim {dim}, count {count}): "
+                f"index has d={index.d}, ntotal={index.ntotal}; keys {keys.dtype} {keys.shape}"
+            )
+        if loaded._exhaustive:
+            if not isinstance(index, faiss.IndexIDMap2) or not np.array_equal(
+                faiss.vector_to_array(index.id_map), keys
+            ):
+                raise ValueError(
+                    f"snapshot in {directory}: index ids do not match keys (factory {loaded.factory!r})"
+                )
         elif store is None or store.shape != (count, dim) or store.dtype != np.float32:
-            raise ValueError(f"snapshot in {directory}: stored vectors do not match factory {self.factory!r}")
-        self._index, self._keys, self._store = index, keys, store
-        self._ivf = faiss.try_extract_index_ivf(index)
-        self.generation, self.manifest = int(manifest["generation"]), manifest
-        return self
+            raise ValueError(
+                f"snapshot in {directory}: stored vectors do not match factory {loaded.factory!r}"
+            )
+        loaded._index, loaded._keys, loaded._store = index, keys, store
+        loaded._ivf, loaded._params = faiss.try_extract_index_ivf(index), manifest.get("params", {})
+        loaded.generation, loaded.manifest = int(manifest["generation"]), manifest
+        return loaded
 
     def _matrix(self) -> np.ndarray:
         """Rows ``(n, dim)`` in storage order: a view on faiss' flat storage, or the store."""
         if self._store is not None:
             return self._store
-        flat = faiss.downcast_index(self._index.index)
-        return faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim).reshape(len(self), self.dim)
+        flat = faiss.downcast_index(self._index.index)  # type: ignore[attr-defined]
+        data = faiss.rev_swig_ptr(flat.get_xb(), len(self) * self.dim)  # type: ignore[attr-defined]
+        return data.reshape(len(self), self.dim)
 
     def _lookup(self, keys: np.ndarray, unique: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Return (storage positions of the known keys, mask of known keys); ``unique``: sorted,
         without repeats (a hash index: 4x faster than searchsorted on 6k random keys)."""
         if self._positions is None:
             self._positions = pd.Index(self._keys)
-        where = self._positions.get_indexer(keys)
+        where = self._positions.get_indexer(keys)  # hash lookups
         positions = where[where >= 0]
         if unique and positions.size:
             positions = np.sort(positions)  # np.unique hashes: 20x slower here

@@ -63,6 +63,25 @@ def collapse_gender(text: str) -> str:
     return out
 
 
+_INTENT_WORDS = frozenset(
+    "je j moi me m veux voudrais voudrai aimerais aime adore souhaite souhaiterais envie reve "
+    "travailler travail bosser faire etre devenir exercer metier emploi job boulot "
+    "dans avec du de des d la le les l un une en au aux pour et a sur chez".split()
+)
+
+
+def strip_intent(text: str) -> str:
+    """Drop the words of intent and glue of a free query, for the char n-gram models.
+
+    "je veux travailler avec du pain" -> "pain": otherwise "travailler" matches "Médecin du
+    travail" better than "pain" matches "Boulanger". Returns the normalised text, or the whole
+    normalised text when nothing else is left ("travail").
+    """
+    words = normalize_fr(text).split(" ")
+    kept = [w for w in words if w not in _INTENT_WORDS]
+    return " ".join(kept) if kept else " ".join(words)
+
+
 def strip_accents(text: str) -> str:
     """Remove diacritics ("Boulangère" -> "Boulangere")."""
     decomposed = unicodedata.normalize("NFKD", text)

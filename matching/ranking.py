@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import numpy as np
 
@@ -32,17 +33,34 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def stems(text: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def stems(text: str) -> frozenset[str]:
     """Return crude French word stems (first 6 letters of words of 3+ letters, no stopwords)."""
     words = re.findall(r"[a-z]{3,}", fold(text))
-    return {w[:6] for w in words if w not in _STOPWORDS}
+    return frozenset(w[:6] for w in words if w not in _STOPWORDS)
 
 
-def matching_labels(query_stems: set[str], labels: list[str], limit: int = 3) -> list[str]:
-    """Return up to ``limit`` labels sharing the most stems with the query (input order on ties)."""
-    overlaps = [(len(query_stems & stems(label)), i) for i, label in enumerate(labels)]
+def matching_labels(query_stems: frozenset[str] | set[str], labels: list[str], limit: int = 3,
+                    common: frozenset[str] = frozenset(), max_length: int = 80) -> list[str]:
+    """Return up to ``limit`` labels sharing the most stems with the query (input order on ties).
+
+    Stems in ``common`` (words found in the skills of many cards, such as "accueillir") do not
+    count, so a reason names what is specific; labels longer than ``max_length`` are skipped.
+    """
+    specific = query_stems - common
+    overlaps = [(len(specific & stems(label)), i) for i, label in enumerate(labels) if len(label) <= max_length]
     best = sorted((o for o in overlaps if o[0] > 0), key=lambda o: (-o[0], o[1]))
     return [labels[i] for _, i in best[:limit]]
+
+
+def common_stems(labels_by_card: dict[str, list[str]], max_share: float = 0.03) -> frozenset[str]:
+    """Stems found in the labels of more than ``max_share`` of the cards."""
+    counts: dict[str, int] = {}
+    for labels in labels_by_card.values():
+        for stem in set().union(*(stems(label) for label in labels)) if labels else ():
+            counts[stem] = counts.get(stem, 0) + 1
+    limit = max_share * max(len(labels_by_card), 1)
+    return frozenset(stem for stem, count in counts.items() if count > limit)
 
 
 def vacancy_eligibility(

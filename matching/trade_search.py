@@ -24,14 +24,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from matching.lexical import CharTfidf
+from matching.lexical import CharTfidf, strip_intent
 from matching.text import trade_documents
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "sem_app": 0.35,
-    "sem_doc": 0.1,
-    "sem_skill": 0.1,
-    "lex_app": 0.15,
+    # Chosen by benchmarks/quality/run.py (seed 20) on validation appellations + everyday
+    # "tune" rows; the lexical part adds nothing once the SVM sees the same n-grams.
+    "sem_app": 0.2,
+    "sem_doc": 0.2,
+    "sem_skill": 0.3,
+    "lex_app": 0.0,
     "svm": 0.3,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
@@ -85,11 +87,12 @@ class TradeSearcher:
         ngram_range: char n-grams of the lexical and supervised parts.
         svm_c: inverse regularisation of the linear SVM.
         skill_kinds: skill kinds matched by ``sem_skill``.
+        n_jobs: processes training the per-card SVMs.
 
     Attributes (after ``fit`` or ``load``):
         codes_: array of shape (n_cards,) str, the card order.
         app_vectors_: (n_appellations, dim) float32, encoded appellation labels.
-        app_labels_, app_cards_: (n_appellations,) labels and card positions.
+        app_labels_, app_cards_: (n_appellations,) labels (object) and card positions.
         doc_vectors_: (n_cards, dim) float32, encoded card documents.
         skill_vectors_: (n_skills, dim) float16; skill_labels_ (n_skills,);
         skill_pairs_: (n_links, 2) int64 rows (skill row, card position).
@@ -100,11 +103,12 @@ class TradeSearcher:
 
     def __init__(self, *, weights: dict[str, float] | None = None,
                  ngram_range: tuple[int, int] = (2, 4), svm_c: float = 1.0,
-                 skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir")):
+                 skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir"), n_jobs: int = 2):
         self.weights = weights
         self.ngram_range = ngram_range
         self.svm_c = svm_c
         self.skill_kinds = skill_kinds
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
     def fit(self, referential, embedder, exclude_appellations=None, on_progress=None) -> TradeSearcher:
@@ -118,6 +122,7 @@ class TradeSearcher:
                 training set (held-out benchmark queries).
             on_progress: optional ``on_progress(done, total)`` over the encoding steps.
         """
+        from sklearn.multiclass import OneVsRestClassifier
         from sklearn.svm import LinearSVC
 
         cards = referential.cards
@@ -128,12 +133,13 @@ class TradeSearcher:
         held = apps["code_ogr"].isin(excluded).to_numpy()
         excluded_labels = set(apps.loc[held, "label"]) - set(apps.loc[~held, "label"])
         apps = apps.loc[~held]
-        self.app_labels_ = apps["label"].to_numpy(dtype=str)
+        self.app_labels_ = apps["label"].to_numpy(dtype=object)
         self.app_cards_ = position.loc[apps["code_rome"]].to_numpy(dtype=np.int64)
 
         skills = referential.skills
         skills = skills[skills["kind"].isin(self.skill_kinds)]
-        self.skill_labels_, skill_rows = np.unique(skills["label"].to_numpy(dtype=str), return_inverse=True)
+        skill_labels, skill_rows = np.unique(skills["label"].to_numpy(dtype=str), return_inverse=True)
+        self.skill_labels_ = skill_labels.astype(object)
         self.skill_pairs_ = np.stack([skill_rows, position.loc[skills["code_rome"]].to_numpy()], 1).astype(np.int64)
 
         documents = trade_documents(cards, excluded_labels)
@@ -152,11 +158,13 @@ class TradeSearcher:
         train = self.tfidf_.transform(self.app_labels_.tolist())
         self.app_tfidf_ = train
         self.svm_columns_ = np.unique(train.indices).astype(np.int64)
-        svm = LinearSVC(C=self.svm_c).fit(train[:, self.svm_columns_], self.app_cards_)
+        # One binary SVM per card, spread over n_jobs processes (the slowest step of fit).
+        svm = OneVsRestClassifier(LinearSVC(C=self.svm_c), n_jobs=self.n_jobs)
+        svm.fit(train[:, self.svm_columns_], self.app_cards_)
         self.svm_coef_ = np.zeros((len(self.codes_), len(self.svm_columns_)), dtype=np.float16)
         self.svm_intercept_ = np.full(len(self.codes_), -10.0, dtype=np.float32)
-        self.svm_coef_[svm.classes_] = svm.coef_
-        self.svm_intercept_[svm.classes_] = svm.intercept_
+        self.svm_coef_[svm.classes_] = np.vstack([e.coef_ for e in svm.estimators_])
+        self.svm_intercept_[svm.classes_] = np.concatenate([e.intercept_ for e in svm.estimators_])
         self.model_name_ = embedder.name
         self.data_hash_ = data_hash(referential)
         self._embedder = embedder
@@ -174,23 +182,36 @@ class TradeSearcher:
         self._n_cards = n_cards
 
     # ------------------------------------------------------------------ scoring
-    def components(self, query_texts, embedder=None) -> dict[str, np.ndarray]:
-        """Score every card per component, each ``(n_queries, n_cards)`` float32, unnormalised."""
-        embedder = embedder or self._embedder
+    def components(self, query_texts, names=COMPONENTS) -> dict[str, np.ndarray]:
+        """Score every card per component, each ``(n_queries, n_cards)`` float32, unnormalised.
+
+        ``names`` limits the work to some components (the others are absent from the result).
+        """
+        embedder = self._embedder
         texts = list(query_texts)
         query_vectors = embedder.encode_queries(texts)
-        lexical = self.tfidf_.transform(texts)
-        parts: dict[str, list[np.ndarray]] = {name: [] for name in COMPONENTS}
+        # The char n-gram parts see the query without words of intent ("je veux travailler");
+        # the sentence encoder sees it whole (alone, "pain" reads as English "pain").
+        lexical = self.tfidf_.transform([strip_intent(t) for t in texts])
+        parts: dict[str, list[np.ndarray]] = {name: [] for name in names}
         n = self._n_cards
         for start in range(0, len(texts), _CHUNK):
             vectors = query_vectors[start : start + _CHUNK]
             rows = lexical[start : start + _CHUNK]
-            parts["sem_app"].append(max_per_group(vectors @ self.app_vectors_.T, *self._app_groups, n))
-            parts["sem_doc"].append(vectors @ self.doc_vectors_.T)
-            skill_sims = vectors @ self._skill_vectors.T
-            parts["sem_skill"].append(max_per_group(skill_sims[:, self.skill_pairs_[:, 0]], *self._skill_groups, n))
-            parts["lex_app"].append(max_per_group(np.asarray((rows @ self._app_tfidf).todense()), *self._app_groups, n))
-            parts["svm"].append(np.asarray(rows[:, self.svm_columns_] @ self._svm_coef_t) + self.svm_intercept_)
+            if "sem_app" in parts:
+                parts["sem_app"].append(max_per_group(vectors @ self.app_vectors_.T, *self._app_groups, n))
+            if "sem_doc" in parts:
+                parts["sem_doc"].append(vectors @ self.doc_vectors_.T)
+            if "sem_skill" in parts:
+                skill_sims = vectors @ self._skill_vectors.T
+                parts["sem_skill"].append(
+                    max_per_group(skill_sims[:, self.skill_pairs_[:, 0]], *self._skill_groups, n))
+            if "lex_app" in parts:
+                lexical_sims = np.asarray((rows @ self._app_tfidf).todense())
+                parts["lex_app"].append(max_per_group(lexical_sims, *self._app_groups, n))
+            if "svm" in parts:
+                parts["svm"].append(np.asarray(rows[:, self.svm_columns_] @ self._svm_coef_t)
+                                    + self.svm_intercept_)
         return {name: np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, n), np.float32)
                 for name, chunks in parts.items()}
 
@@ -212,7 +233,8 @@ class TradeSearcher:
         """
         if isinstance(query_texts, str):
             raise TypeError("pass a list of query texts, not a single string")
-        return self.fuse(self.components(query_texts))
+        weights = self.weights or DEFAULT_WEIGHTS
+        return self.fuse(self.components(query_texts, names=[k for k, w in weights.items() if w]))
 
     def search(self, query_texts, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Return the ``top_k`` best cards per query: positions (q, k) int64, scores (q, k) float32."""
@@ -262,15 +284,18 @@ class TradeSearcher:
         }
 
     # ------------------------------------------------------------------ persistence
-    _ARRAYS = ("codes_", "app_vectors_", "app_labels_", "app_cards_", "doc_vectors_",
-               "skill_vectors_", "skill_labels_", "skill_pairs_", "svm_coef_",
-               "svm_intercept_", "svm_columns_")
+    _ARRAYS = ("codes_", "app_vectors_", "app_cards_", "doc_vectors_", "skill_vectors_",
+               "skill_pairs_", "svm_coef_", "svm_intercept_", "svm_columns_")
+    _LABELS = ("app_labels_", "skill_labels_")
 
     def save(self, directory) -> None:
-        """Write arrays (``arrays.npz``, ``tfidf.npz``) and ``manifest.json`` to ``directory``."""
+        """Write one ``.npy`` per array, ``tfidf.npz``, ``labels.json`` and ``manifest.json``."""
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        np.savez(directory / "arrays.npz", **{name: getattr(self, name) for name in self._ARRAYS})
+        for name in self._ARRAYS:
+            np.save(directory / f"{name.rstrip('_')}.npy", getattr(self, name))
+        labels = {name: getattr(self, name).tolist() for name in self._LABELS}
+        (directory / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
         np.savez(directory / "tfidf.npz", **self.tfidf_.state(), app_data=self.app_tfidf_.data,
                  app_indices=self.app_tfidf_.indices, app_indptr=self.app_tfidf_.indptr)
         manifest = {
@@ -292,6 +317,8 @@ class TradeSearcher:
     def load(cls, directory, embedder) -> TradeSearcher:
         """Read a searcher written by :meth:`save`; ``embedder`` must be the model it was built with.
 
+        No pickle anywhere: arrays are ``.npy``, labels JSON.
+
         Raises:
             FileNotFoundError: no saved searcher in ``directory``.
             ValueError: it was built with another embedding model.
@@ -303,9 +330,11 @@ class TradeSearcher:
                              f"not {embedder.name!r}: rebuild it with `passerelle index build`")
         searcher = cls(weights=manifest["weights"], ngram_range=tuple(manifest["ngram_range"]),
                        svm_c=manifest["svm_c"], skill_kinds=tuple(manifest["skill_kinds"]))
-        with np.load(directory / "arrays.npz", allow_pickle=False) as data:
-            for name in cls._ARRAYS:
-                setattr(searcher, name, data[name])
+        for name in cls._ARRAYS:
+            setattr(searcher, name, np.load(directory / f"{name.rstrip('_')}.npy", allow_pickle=False))
+        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        for name in cls._LABELS:
+            setattr(searcher, name, np.array(labels[name], dtype=object))
         with np.load(directory / "tfidf.npz", allow_pickle=False) as data:
             searcher.tfidf_ = CharTfidf.from_state({key: data[key] for key in data.files})
             shape = (len(searcher.app_labels_), searcher.tfidf_.n_features)

@@ -83,14 +83,18 @@ class Workspace:
 
     def trade_searcher(self, referential, embedder, progress: Progress = _quiet) -> TradeSearcher:
         """Load the fitted trade searcher, or fit and save it (a minute or two, once)."""
+        from matching.trade_search import data_hash
+
         try:
-            return TradeSearcher.load(self.trades_dir, embedder=embedder)
-        except (FileNotFoundError, ValueError):
+            searcher = TradeSearcher.load(self.trades_dir, embedder=embedder)
+            if searcher.data_hash_ == data_hash(referential):
+                return searcher
+        except (FileNotFoundError, ValueError, KeyError, OSError):
             pass
-        progress("Apprentissage des fiches métier", 0, 1)
-        searcher = TradeSearcher().fit(referential, embedder)
+        task = "Encodage des fiches métier"
+        searcher = TradeSearcher().fit(referential, embedder,
+                                       on_progress=lambda done, total: progress(task, done, total))
         searcher.save(self.trades_dir)
-        progress("Apprentissage des fiches métier", 1, 1)
         return searcher
 
     def generate_demo(self, referential, n_youths=DEMO_YOUTHS, n_vacancies=DEMO_VACANCIES,

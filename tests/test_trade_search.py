@@ -49,7 +49,7 @@ def tiny_referential():
 @pytest.fixture(scope="module")
 def tiny():
     ref = tiny_referential()
-    return ref, TradeSearcher().fit(ref, HashingEmbedder(dim=512))
+    return ref, TradeSearcher(n_jobs=1).fit(ref, HashingEmbedder(dim=512))
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_shapes_and_batch_equals_one_by_one(tiny):
 def test_excluded_appellations_leave_every_document(tiny):
     ref, _ = tiny
     held = ref.appellations.loc[ref.appellations["label"] == "Coiffeur / Coiffeuse", "code_ogr"]
-    searcher = TradeSearcher().fit(ref, HashingEmbedder(dim=512), exclude_appellations=held)
+    searcher = TradeSearcher(n_jobs=1).fit(ref, HashingEmbedder(dim=512), exclude_appellations=held)
     assert "Coiffeur / Coiffeuse" not in set(searcher.app_labels_)
     assert len(searcher.app_labels_) == len(ref.appellations) - 1
 

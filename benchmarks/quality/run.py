@@ -92,7 +92,7 @@ def choose_weights(parts_val, gold_val, parts_tune, gold_tune, step=0.1) -> tupl
         last = round(1 - sum(combo), 2)
         if last < -1e-9:
             continue
-        weights = dict(zip(COMPONENTS, (*combo, max(last, 0.0)), strict=True))
+        weights = {k: float(w) for k, w in zip(COMPONENTS, (*combo, max(last, 0.0)), strict=True)}
         fused_val = sum(w * z_val[k] for k, w in weights.items() if w)
         fused_tune = sum(w * z_tune[k] for k, w in weights.items() if w)
         objective = 0.5 * metrics(ranks_of(fused_val, gold_val))["MRR"] + 0.5 * metrics(
@@ -106,6 +106,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--no-timing", action="store_true", help="skip the fit/load timing")
+    parser.add_argument("--dump", type=Path, help="also save the component scores (.npz) here")
     parser.add_argument("--keep-default-weights", action="store_true",
                         help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation")
     args = parser.parse_args()
@@ -142,6 +143,9 @@ def main() -> None:
     parts_test = searcher.components(queries)
     parts_ev = searcher.components(everyday["query"].tolist())
 
+    if args.dump:
+        np.savez(args.dump, **{f"test_{k}": v for k, v in parts_test.items()},
+                 **{f"ev_{k}": v for k, v in parts_ev.items()})
     hashing = HashingEmbedder()
     groups = searcher._app_groups
     app_hash = hashing.encode_documents(searcher.app_labels_.tolist())

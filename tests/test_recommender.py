@@ -1,0 +1,122 @@
+"""End-to-end behaviour of the recommender on synthetic data with the real default model."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from matching.geo import haversine_km
+from matching.index import exact_search
+from matching.mix import Balance, TradeMix
+from matching.profiles import parse_youth
+
+pytestmark = pytest.mark.model
+
+
+def _youths(engine, n=5):
+    return [y for y in engine.youths.youths if y.mission_locale == "ML-METZ"][:n]
+
+
+def test_bread_query_puts_bakery_first(engine):
+    top = engine.search_trades("je veux travailler avec du pain", 5)
+    assert top[0].code_rome == "D1102"
+    assert all(0 <= t.share_women <= 1 for t in top if t.share_women is not None)
+
+
+def test_batch_equals_one_by_one(engine):
+    youths = _youths(engine, 4)
+    batch = engine.suggest_trades(youths, 10)
+    single = [engine.suggest_trades([y], 10)[0] for y in youths]
+    assert [[t.code_rome for t in r.items] for r in batch] == [[t.code_rome for t in r.items] for r in single]
+    vb = engine.suggest_vacancies(youths, 10)
+    vs = [engine.suggest_vacancies([y], 10)[0] for y in youths]
+    assert [[v.vacancy_id for v in r.items] for r in vb] == [[v.vacancy_id for v in r.items] for r in vs]
+
+
+def test_gender_never_changes_relevance(engine):
+    youth = _youths(engine, 1)[0]
+    off = TradeMix(policy="off", max_per_domain=0)
+    lists = {g: engine.suggest_trades([dataclasses.replace(youth, gender=g)], 10, mix=off)[0]
+             for g in ("F", "M", "X", None)}
+    codes = {g: [t.code_rome for t in r.items] for g, r in lists.items()}
+    assert len({tuple(c) for c in codes.values()}) == 1
+    scores = engine.trade_scores([dataclasses.replace(youth, gender="F"), dataclasses.replace(youth, gender="M")])
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_wished_rome_code_comes_first_with_reason(engine, referential):
+    youth, _ = parse_youth({"postcode": "57000", "wished_trades": ["D1202"]}, referential)
+    result = engine.suggest_trades([youth], 10, mix=TradeMix(policy="off"))[0]
+    assert result.items[0].code_rome == "D1202" and "métier souhaité" in result.items[0].reasons
+    assert result.items[0].band == "female"
+    assert any("% de femmes" in r for r in result.items[0].reasons)
+
+
+def test_balanced_policy_meets_floors_and_says_so(engine):
+    for youth in _youths(engine, 5):
+        result = engine.suggest_trades([youth], 10)[0]
+        bands = [t.band for t in result.items]
+        if "floor_unmet" not in " ".join(result.notes):
+            for band in ("male", "mixed", "female"):
+                assert bands.count(band) >= 2, (bands, result.notes)
+        for item in result.items:
+            if item.moved_by:
+                assert item.reasons[0].startswith("proposé pour") or item.reasons[0].startswith("pour ")
+        assert result.policy["mix"] == "balanced"
+
+
+def test_vacancies_are_eligible_and_within_radius(engine):
+    table = engine.vacancies
+    for youth in _youths(engine, 5):
+        result = engine.suggest_vacancies([youth], 10)[0]
+        radius = result.policy["radius_km"]
+        assert radius >= youth.mobility_km
+        for item in result.items:
+            vacancy = table.vacancies[table.rows[item.vacancy_id]]
+            place = vacancy.place
+            distance = haversine_km(youth.location.lat, youth.location.lon, place.lat, place.lon)
+            assert distance <= radius + 1e-6 and abs(distance - item.distance_km) < 0.06
+            assert not youth.contracts or vacancy.contract in youth.contracts
+            assert set(item.score_parts) == {"semantic", "trade", "distance", "contract"}
+        employers = [table.vacancies[table.rows[i.vacancy_id]].employer.siret for i in result.items]
+        assert len(employers) == len(set(employers))  # at most one vacancy per employer by default
+
+
+def test_radius_widens_in_10_km_steps_and_says_so(engine, referential):
+    youth, _ = parse_youth({"commune_insee": "57463", "mobility_km": 1, "interests": "vente"}, referential)
+    result = engine.suggest_vacancies([youth], 10)[0]
+    radius = result.policy["radius_km"]
+    assert radius in {1 + 10 * step for step in range(1, 10)} | {100}
+    assert any(n.startswith("radius_widened") for n in result.notes)
+    assert any("rayon élargi" in r for item in result.items for r in item.reasons)
+
+
+def test_vector_search_with_filter_equals_exact_subset(engine):
+    youths = _youths(engine, 3)
+    vectors = engine.encode_youths(youths)
+    index, keys = engine.vacancy_index, engine.vacancies.keys
+    rng = np.random.default_rng(0)
+    allowed = [rng.choice(keys, size=size, replace=False) for size in (5, 200, 1200)]
+    got_keys, got_scores = index.search(vectors, 20, allowed=allowed)
+    for qi, subset in enumerate(allowed):
+        exp_keys, exp_scores = exact_search(vectors[qi:qi + 1], index.vectors(subset), subset, 20)
+        np.testing.assert_array_equal(got_keys[qi], exp_keys[0])
+        np.testing.assert_allclose(got_scores[qi], exp_scores[0], atol=1e-5)
+
+
+def test_candidates_within_reach_balanced_and_named(engine):
+    vacancy = engine.vacancies.vacancies[0]
+    result = engine.find_candidates([vacancy.id], 10, balance=Balance(policy="pool"))[0]
+    assert result.policy["balance"] == "pool"
+    place = vacancy.place
+    for item in result.items:
+        youth = engine.youths.youths[engine.youths.rows[item.youth_id]]
+        distance = haversine_km(place.lat, place.lon, youth.location.lat, youth.location.lon)
+        assert distance <= youth.mobility_km + 1e-6
+
+
+def test_unknown_vacancy_is_a_lookup_error(engine):
+    with pytest.raises(LookupError):
+        engine.find_candidates(["nope"], 5)
