@@ -195,9 +195,14 @@ class TfidfEmbedder(_Batched):
         with np.load(path, allow_pickle=False) as data:
             state = {key: data[key] for key in data.files}
         tfidf = CharTfidf.from_state(state)
-        model = cls(dim=state["components"].shape[0], ngram_range=tfidf.ngram_range,
-                    seed=int(state["seed"]))
-        model.tfidf_, model.columns_, model.components_ = tfidf, state["columns"], state["components"]
+        model = cls(
+            dim=state["components"].shape[0], ngram_range=tfidf.ngram_range, seed=int(state["seed"])
+        )
+        model.tfidf_, model.columns_, model.components_ = (
+            tfidf,
+            state["columns"],
+            state["components"],
+        )
         return model
 
 

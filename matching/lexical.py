@@ -154,8 +154,10 @@ class CharTfidf:
         return {
             "idf_index": used,
             "idf_value": self.idf_[used],
-            "config": np.array([self.ngram_range[0], self.ngram_range[1], self.n_features,
-                                int(self.sublinear_tf)], dtype=np.int64),
+            "config": np.array(
+                [self.ngram_range[0], self.ngram_range[1], self.n_features, int(self.sublinear_tf)],
+                dtype=np.int64,
+            ),
         }
 
     @classmethod

@@ -109,11 +109,8 @@ class Recommender:
         self.youth_trade_scores = np.zeros((0, len(self.codes)), dtype=np.float16)
 
     # ----------------------------------------------------------------- encoding
-    def encode_youths(self, youths: list[Youth], text_vectors: np.ndarray | None = None) -> np.ndarray:
-        """Embed youths: the mean of their text embeddings, L2-normalised, ``(n, dim)``.
-
-        ``text_vectors``: the youths' query texts already encoded (see :meth:`_encode_texts`).
-        """
+    def encode_youths(self, youths: list[Youth]) -> np.ndarray:
+        """Embed youths: the mean of their text embeddings, L2-normalised, ``(n, dim)``."""
         from matching.text import youth_query_texts
 
         texts, owners = [], []
@@ -121,7 +118,7 @@ class Recommender:
             for text, _weight in youth_query_texts(youth, self.referential):
                 texts.append(text)
                 owners.append(row)
-        vectors = self.embedder.encode_queries(texts) if text_vectors is None else text_vectors
+        vectors = self.embedder.encode_queries(texts)
         summed = np.zeros((len(youths), vectors.shape[1]), dtype=np.float32)
         np.add.at(summed, np.asarray(owners, dtype=np.int64), vectors)
         return _normalise(summed)
@@ -135,12 +132,11 @@ class Recommender:
         descriptions = self.embedder.encode_documents([p[1] for p in pairs])
         return _normalise(TITLE_WEIGHT * titles + (1.0 - TITLE_WEIGHT) * descriptions)
 
-    def trade_scores(self, youths: list[Youth], text_vectors: np.ndarray | None = None) -> np.ndarray:
+    def trade_scores(self, youths: list[Youth]) -> np.ndarray:
         """Relevance of every card for every youth, ``(n_youths, n_cards)`` float32 in [0, 1].
 
         A weighted blend of the best and the mean score over the youth's texts; cards named by
-        ROME code in the wishes come first. Gender plays no part. ``text_vectors``: the youths'
-        query texts already encoded by the trade searcher's embedder (see :meth:`_encode_texts`).
+        ROME code in the wishes come first. Gender plays no part.
         """
         from matching.text import youth_query_texts
 
@@ -150,11 +146,7 @@ class Recommender:
                 texts.append(text)
                 weights.append(weight)
                 owners.append(row)
-        if text_vectors is None:
-            raw = self.trade_searcher.score(texts)
-        else:  # score() is fuse(components()); components() encodes with the embedder given
-            raw = self.trade_searcher.fuse(self.trade_searcher.components(texts, _Encoded(text_vectors)))
-        per_text = ranking.rescale(raw) * np.asarray(weights, np.float32)[:, None]
+        per_text = ranking.rescale(self.trade_searcher.score(texts)) * np.asarray(weights, np.float32)[:, None]
         result = np.zeros((len(youths), len(self.codes)), dtype=np.float32)
         owners_arr = np.asarray(owners)
         for row, youth in enumerate(youths):
@@ -164,17 +156,6 @@ class Recommender:
                 if code in self.referential.cards.index:
                     result[row, np.searchsorted(self.codes, code)] = 1.0
         return result
-
-    def _encode_texts(self, youths: list[Youth]) -> np.ndarray | None:
-        """Encode the youths' query texts once for both :meth:`encode_youths` and
-        :meth:`trade_scores` (same texts, same order, one call: same vectors), or None when the
-        trade searcher embeds with another model."""
-        from matching.text import youth_query_texts
-
-        if getattr(self.trade_searcher, "_embedder", None) is not self.embedder:
-            return None
-        texts = [text for youth in youths for text, _ in youth_query_texts(youth, self.referential)]
-        return self.embedder.encode_queries(texts)
 
     # ----------------------------------------------------------------- loading
     def load_vacancies(self, vacancies: list[Vacancy], vectors: np.ndarray | None = None,
@@ -313,9 +294,8 @@ class Recommender:
         table = self.vacancies
         if not len(table) or self.vacancy_index is None:
             return [ListResult([], mix.describe(), ["no_vacancies"]) for _ in youths]
-        text_vectors = self._encode_texts(youths)
-        vectors = self.encode_youths(youths, text_vectors)
-        trades = self.trade_scores(youths, text_vectors)
+        vectors = self.encode_youths(youths)
+        trades = self.trade_scores(youths)
         plans, allowed = [], []
         for youth in youths:
             radius = radius_km if radius_km is not None else youth.mobility_km
@@ -449,16 +429,6 @@ class Recommender:
                     reasons=reasons, distance_km=round(float(distance[i]), 1), moved_by=why or None))
             results.append(ListResult(items, balance.describe(), list(reranked.notes)))
         return results
-
-
-class _Encoded:
-    """Stands in for the embedder when the texts are already encoded."""
-
-    def __init__(self, vectors: np.ndarray):
-        self.vectors = vectors
-
-    def encode_queries(self, texts, on_progress=None) -> np.ndarray:
-        return self.vectors
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

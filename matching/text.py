@@ -37,9 +37,7 @@ def trade_document(label: str, definition: str = "", *, include_label: bool = Tr
     return ". ".join(p.rstrip(".") for p in parts)
 
 
-def trade_documents(
-    cards: pd.DataFrame, excluded_labels: Iterable[str] = ()
-) -> list[str]:
+def trade_documents(cards: pd.DataFrame, excluded_labels: Iterable[str] = ()) -> list[str]:
     """Card documents in card order (``cards`` indexed by ``code_rome``, ``label``, ``definition``).
 
     A card label equal to an excluded (held-out) appellation label is left out of its document.
@@ -70,7 +68,9 @@ def youth_query_texts(youth, referential=None) -> list[tuple[str, float]]:
         wish = wish.strip()
         if ROME_CODE.match(wish.upper()):
             if referential is not None and referential.has_card(wish.upper()):
-                pairs.append((str(referential.cards.loc[wish.upper(), "label"]), QUERY_WEIGHTS["wished"]))
+                pairs.append(
+                    (str(referential.cards.loc[wish.upper(), "label"]), QUERY_WEIGHTS["wished"])
+                )
         elif wish:
             pairs.append((wish, QUERY_WEIGHTS["wished"]))
     pairs += [(e.strip(), QUERY_WEIGHTS["experience"]) for e in youth.experiences if e.strip()]

@@ -15,7 +15,6 @@ Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ import scipy.sparse as sp
 
 from matching.lexical import CharTfidf, strip_intent
 from matching.text import trade_documents
+from matching.trade_scores import _grouping, data_hash, max_per_group, zscore_top
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     # Chosen by benchmarks/quality/run.py (seed 20) on validation appellations + everyday
@@ -38,44 +38,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 _CHUNK = 256
-
-
-def max_per_group(sims: np.ndarray, order: np.ndarray, starts: np.ndarray, groups: np.ndarray,
-                  n_groups: int) -> np.ndarray:
-    """Reduce ``sims (q, n_items)`` to ``(q, n_groups)`` by max over each group's items.
-
-    ``order`` sorts the items by group; ``starts`` are the first sorted position of each
-    present group and ``groups`` their ids. Absent groups get -1.
-    """
-    out = np.full((sims.shape[0], n_groups), -1.0, dtype=np.float32)
-    if len(order):
-        out[:, groups] = np.maximum.reduceat(sims[:, order], starts, axis=1)
-    return out
-
-
-def _grouping(item_groups: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(item_groups, kind="stable")
-    sorted_groups = item_groups[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_groups)) + 1].astype(np.int64)
-    return order.astype(np.int64), starts, sorted_groups[starts].astype(np.int64)
-
-
-def zscore_top(scores: np.ndarray, top: int = 50) -> np.ndarray:
-    """Normalise each row by the mean and std of its ``top`` best values, ``(q, n)`` float32."""
-    top = min(top, scores.shape[1])
-    best = np.partition(scores, scores.shape[1] - top, axis=1)[:, -top:]
-    mean, std = best.mean(axis=1, keepdims=True), best.std(axis=1, keepdims=True)
-    return ((scores - mean) / (std + 1e-6)).astype(np.float32)
-
-
-def data_hash(referential) -> str:
-    """Hash the card, appellation and skill texts the searcher is fitted on."""
-    digest = hashlib.blake2b(digest_size=8)
-    for frame, columns in ((referential.cards.reset_index(), ["code_rome", "label", "definition"]),
-                           (referential.appellations, ["code_ogr", "label", "code_rome"]),
-                           (referential.skills, ["code_rome", "label"])):
-        digest.update(pd.util.hash_pandas_object(frame[columns].astype(str), index=False).values)
-    return digest.hexdigest()
+__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "TradeSearcher", "max_per_group", "zscore_top"]
 
 
 class TradeSearcher:
@@ -101,9 +64,15 @@ class TradeSearcher:
         svm_intercept_ (n_cards,), svm_columns_ (n_columns,) hashed feature ids.
     """
 
-    def __init__(self, *, weights: dict[str, float] | None = None,
-                 ngram_range: tuple[int, int] = (2, 4), svm_c: float = 1.0,
-                 skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir"), n_jobs: int = 2):
+    def __init__(
+        self,
+        *,
+        weights: dict[str, float] | None = None,
+        ngram_range: tuple[int, int] = (2, 4),
+        svm_c: float = 1.0,
+        skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir"),
+        n_jobs: int = 2,
+    ):
         self.weights = weights
         self.ngram_range = ngram_range
         self.svm_c = svm_c
@@ -111,7 +80,9 @@ class TradeSearcher:
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
-    def fit(self, referential, embedder, exclude_appellations=None, on_progress=None) -> TradeSearcher:
+    def fit(
+        self, referential, embedder, exclude_appellations=None, on_progress=None
+    ) -> TradeSearcher:
         """Encode the referential and train the lexical and supervised parts; returns self.
 
         Args:
@@ -138,18 +109,27 @@ class TradeSearcher:
 
         skills = referential.skills
         skills = skills[skills["kind"].isin(self.skill_kinds)]
-        skill_labels, skill_rows = np.unique(skills["label"].to_numpy(dtype=str), return_inverse=True)
+        skill_labels, skill_rows = np.unique(
+            skills["label"].to_numpy(dtype=str), return_inverse=True
+        )
         self.skill_labels_ = skill_labels.astype(object)
-        self.skill_pairs_ = np.stack([skill_rows, position.loc[skills["code_rome"]].to_numpy()], 1).astype(np.int64)
+        self.skill_pairs_ = np.stack(
+            [skill_rows, position.loc[skills["code_rome"]].to_numpy()], 1
+        ).astype(np.int64)
 
         documents = trade_documents(cards, excluded_labels)
         steps = [self.app_labels_.tolist(), documents, self.skill_labels_.tolist()]
         total, done, encoded = sum(map(len, steps)), 0, []
         for texts in steps:
             offset = done
-            encoded.append(embedder.encode_documents(
-                texts, on_progress=None if on_progress is None
-                else lambda d, _t, o=offset: on_progress(o + d, total)))
+            encoded.append(
+                embedder.encode_documents(
+                    texts,
+                    on_progress=None
+                    if on_progress is None
+                    else lambda d, _t, o=offset: on_progress(o + d, total),
+                )
+            )
             done += len(texts)
         self.app_vectors_, self.doc_vectors_, skill_vectors = encoded
         self.skill_vectors_ = skill_vectors.astype(np.float16)
@@ -199,21 +179,27 @@ class TradeSearcher:
             vectors = query_vectors[start : start + _CHUNK]
             rows = lexical[start : start + _CHUNK]
             if "sem_app" in parts:
-                parts["sem_app"].append(max_per_group(vectors @ self.app_vectors_.T, *self._app_groups, n))
+                parts["sem_app"].append(
+                    max_per_group(vectors @ self.app_vectors_.T, *self._app_groups, n)
+                )
             if "sem_doc" in parts:
                 parts["sem_doc"].append(vectors @ self.doc_vectors_.T)
             if "sem_skill" in parts:
                 skill_sims = vectors @ self._skill_vectors.T
                 parts["sem_skill"].append(
-                    max_per_group(skill_sims[:, self.skill_pairs_[:, 0]], *self._skill_groups, n))
+                    max_per_group(skill_sims[:, self.skill_pairs_[:, 0]], *self._skill_groups, n)
+                )
             if "lex_app" in parts:
                 lexical_sims = np.asarray((rows @ self._app_tfidf).todense())
                 parts["lex_app"].append(max_per_group(lexical_sims, *self._app_groups, n))
             if "svm" in parts:
-                parts["svm"].append(np.asarray(rows[:, self.svm_columns_] @ self._svm_coef_t)
-                                    + self.svm_intercept_)
-        return {name: np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, n), np.float32)
-                for name, chunks in parts.items()}
+                parts["svm"].append(
+                    np.asarray(rows[:, self.svm_columns_] @ self._svm_coef_t) + self.svm_intercept_
+                )
+        return {
+            name: np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, n), np.float32)
+            for name, chunks in parts.items()
+        }
 
     def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
         """Fuse component scores: weighted sum of per-query z-scores, ``(q, n_cards)`` float32."""
@@ -264,8 +250,10 @@ class TradeSearcher:
 
         matches = np.flatnonzero(self.codes_ == code_rome)
         if not len(matches):
-            raise UnknownRomeCode(f"unknown ROME code {code_rome!r}: see `passerelle trades search`",
-                                  field="code_rome")
+            raise UnknownRomeCode(
+                f"unknown ROME code {code_rome!r}: see `passerelle trades search`",
+                field="code_rome",
+            )
         pos = int(matches[0])
         vector = self._embedder.encode_queries([query_text])[0]
         app_rows = np.flatnonzero(self.app_cards_ == pos)
@@ -284,8 +272,17 @@ class TradeSearcher:
         }
 
     # ------------------------------------------------------------------ persistence
-    _ARRAYS = ("codes_", "app_vectors_", "app_cards_", "doc_vectors_", "skill_vectors_",
-               "skill_pairs_", "svm_coef_", "svm_intercept_", "svm_columns_")
+    _ARRAYS = (
+        "codes_",
+        "app_vectors_",
+        "app_cards_",
+        "doc_vectors_",
+        "skill_vectors_",
+        "skill_pairs_",
+        "svm_coef_",
+        "svm_intercept_",
+        "svm_columns_",
+    )
     _LABELS = ("app_labels_", "skill_labels_")
 
     def save(self, directory) -> None:
@@ -295,9 +292,16 @@ class TradeSearcher:
         for name in self._ARRAYS:
             np.save(directory / f"{name.rstrip('_')}.npy", getattr(self, name))
         labels = {name: getattr(self, name).tolist() for name in self._LABELS}
-        (directory / "labels.json").write_text(json.dumps(labels, ensure_ascii=False), encoding="utf-8")
-        np.savez(directory / "tfidf.npz", **self.tfidf_.state(), app_data=self.app_tfidf_.data,
-                 app_indices=self.app_tfidf_.indices, app_indptr=self.app_tfidf_.indptr)
+        (directory / "labels.json").write_text(
+            json.dumps(labels, ensure_ascii=False), encoding="utf-8"
+        )
+        np.savez(
+            directory / "tfidf.npz",
+            **self.tfidf_.state(),
+            app_data=self.app_tfidf_.data,
+            app_indices=self.app_tfidf_.indices,
+            app_indptr=self.app_tfidf_.indptr,
+        )
         manifest = {
             "kind": "trade_searcher",
             "model": self.model_name_,
@@ -326,12 +330,20 @@ class TradeSearcher:
         directory = Path(directory)
         manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         if manifest["model"] != embedder.name:
-            raise ValueError(f"trade searcher in {directory} was built with {manifest['model']!r}, "
-                             f"not {embedder.name!r}: rebuild it with `passerelle index build`")
-        searcher = cls(weights=manifest["weights"], ngram_range=tuple(manifest["ngram_range"]),
-                       svm_c=manifest["svm_c"], skill_kinds=tuple(manifest["skill_kinds"]))
+            raise ValueError(
+                f"trade searcher in {directory} was built with {manifest['model']!r}, "
+                f"not {embedder.name!r}: rebuild it with `passerelle index build`"
+            )
+        searcher = cls(
+            weights=manifest["weights"],
+            ngram_range=tuple(manifest["ngram_range"]),
+            svm_c=manifest["svm_c"],
+            skill_kinds=tuple(manifest["skill_kinds"]),
+        )
         for name in cls._ARRAYS:
-            setattr(searcher, name, np.load(directory / f"{name.rstrip('_')}.npy", allow_pickle=False))
+            setattr(
+                searcher, name, np.load(directory / f"{name.rstrip('_')}.npy", allow_pickle=False)
+            )
         labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
         for name in cls._LABELS:
             setattr(searcher, name, np.array(labels[name], dtype=object))
@@ -339,9 +351,9 @@ class TradeSearcher:
             searcher.tfidf_ = CharTfidf.from_state({key: data[key] for key in data.files})
             shape = (len(searcher.app_labels_), searcher.tfidf_.n_features)
             searcher.app_tfidf_ = sp.csr_matrix(
-                (data["app_data"], data["app_indices"], data["app_indptr"]), shape=shape)
+                (data["app_data"], data["app_indices"], data["app_indptr"]), shape=shape
+            )
         searcher.model_name_, searcher.data_hash_ = manifest["model"], manifest["data_hash"]
         searcher._embedder = embedder
         searcher._prepare()
         return searcher
-

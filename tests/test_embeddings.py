@@ -80,7 +80,9 @@ def test_single_string_is_refused(embedder):
 
 
 def test_related_texts_are_closer(embedder):
-    vectors = embedder.encode_queries(["Boulanger / Boulangère", "Boulanger", "Coiffeur / Coiffeuse"])
+    vectors = embedder.encode_queries(
+        ["Boulanger / Boulangère", "Boulanger", "Coiffeur / Coiffeuse"]
+    )
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
 
 
@@ -112,8 +114,10 @@ def test_st_missing_folder_is_a_clear_error(tmp_path):
         ("Boulanger / Boulangère", "Boulanger"),
         ("Chef pâtissier / Cheffe pâtissière de restaurant", "Chef pâtissier de restaurant"),
         ("Accastilleur(se)-monteur(se) électronique", "Accastilleur-monteur électronique"),
-        ("Technicien / Technicienne en électricité / électronique",
-         "Technicien en électricité / électronique"),
+        (
+            "Technicien / Technicienne en électricité / électronique",
+            "Technicien en électricité / électronique",
+        ),
         ("coiffure", "coiffure"),
     ],
 )

@@ -14,36 +14,60 @@ from matching.text import trade_document, vacancy_texts, youth_query_texts
 from matching.trade_search import TradeSearcher, zscore_top
 
 CARDS = {
-    "A1506": ("Soigneur animalier / Soigneuse animalière", "Nourrit et soigne les animaux",
-              ["Soigneur / Soigneuse de zoo", "Animalier / Animalière de parc zoologique"],
-              ["Nourrir les animaux", "Nettoyer les enclos"]),
-    "D1102": ("Boulanger / Boulangère", "Prépare et cuit le pain et les viennoiseries",
-              ["Boulanger / Boulangère en pain bio", "Ouvrier boulanger / Ouvrière boulangère"],
-              ["Pétrir la pâte", "Façonner les pâtons"]),
-    "D1202": ("Coiffeur / Coiffeuse", "Coupe et coiffe les cheveux",
-              ["Coiffeur / Coiffeuse mixte", "Coiffeur / Coiffeuse à domicile"],
-              ["Couper les cheveux", "Réaliser une coloration"]),
-    "I1607": ("Mécanicien / Mécanicienne motocycles", "Répare les motos et les scooters",
-              ["Mécanicien / Mécanicienne scooters", "Réparateur / Réparatrice de motos"],
-              ["Réparer un moteur deux-roues", "Régler la carburation"]),
+    "A1506": (
+        "Soigneur animalier / Soigneuse animalière",
+        "Nourrit et soigne les animaux",
+        ["Soigneur / Soigneuse de zoo", "Animalier / Animalière de parc zoologique"],
+        ["Nourrir les animaux", "Nettoyer les enclos"],
+    ),
+    "D1102": (
+        "Boulanger / Boulangère",
+        "Prépare et cuit le pain et les viennoiseries",
+        ["Boulanger / Boulangère en pain bio", "Ouvrier boulanger / Ouvrière boulangère"],
+        ["Pétrir la pâte", "Façonner les pâtons"],
+    ),
+    "D1202": (
+        "Coiffeur / Coiffeuse",
+        "Coupe et coiffe les cheveux",
+        ["Coiffeur / Coiffeuse mixte", "Coiffeur / Coiffeuse à domicile"],
+        ["Couper les cheveux", "Réaliser une coloration"],
+    ),
+    "I1607": (
+        "Mécanicien / Mécanicienne motocycles",
+        "Répare les motos et les scooters",
+        ["Mécanicien / Mécanicienne scooters", "Réparateur / Réparatrice de motos"],
+        ["Réparer un moteur deux-roues", "Régler la carburation"],
+    ),
 }
 
 
 def tiny_referential():
     codes = sorted(CARDS)
-    cards = pd.DataFrame({"label": [CARDS[c][0] for c in codes],
-                          "definition": [CARDS[c][1] for c in codes]},
-                         index=pd.Index(codes, name="code_rome"))
+    cards = pd.DataFrame(
+        {"label": [CARDS[c][0] for c in codes], "definition": [CARDS[c][1] for c in codes]},
+        index=pd.Index(codes, name="code_rome"),
+    )
     apps, skills = [], []
     for code in codes:
         label, _, extra, skill_labels = CARDS[code]
         for text in [label, *extra]:
             apps.append({"code_ogr": 1000 + len(apps), "label": text, "code_rome": code})
         for text in skill_labels:
-            skills.append({"code_rome": code, "code_ogr": 5000 + len(skills), "label": text,
-                           "kind": "savoir_faire", "core": True})
-    return SimpleNamespace(cards=cards, appellations=pd.DataFrame(apps),
-                           skills=pd.DataFrame(skills), codes=np.array(codes))
+            skills.append(
+                {
+                    "code_rome": code,
+                    "code_ogr": 5000 + len(skills),
+                    "label": text,
+                    "kind": "savoir_faire",
+                    "core": True,
+                }
+            )
+    return SimpleNamespace(
+        cards=cards,
+        appellations=pd.DataFrame(apps),
+        skills=pd.DataFrame(skills),
+        codes=np.array(codes),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +78,12 @@ def tiny():
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [("boulangère", "D1102"), ("coiffeuse à domicile", "D1202"),
-     ("mécanicien scooter", "I1607"), ("soigneur de zoo", "A1506")],
+    [
+        ("boulangère", "D1102"),
+        ("coiffeuse à domicile", "D1202"),
+        ("mécanicien scooter", "I1607"),
+        ("soigneur de zoo", "A1506"),
+    ],
 )
 def test_known_answers(tiny, query, code):
     ref, searcher = tiny
@@ -89,8 +117,11 @@ def test_explain_names_the_closest_appellation_and_skill(tiny):
     _, searcher = tiny
     why = searcher.explain("pétrir la pâte à pain", "D1102")
     assert why["skills"][0] == "Pétrir la pâte"
-    assert why["appellation"] in {"Boulanger / Boulangère", "Boulanger / Boulangère en pain bio",
-                                  "Ouvrier boulanger / Ouvrière boulangère"}
+    assert why["appellation"] in {
+        "Boulanger / Boulangère",
+        "Boulanger / Boulangère en pain bio",
+        "Ouvrier boulanger / Ouvrière boulangère",
+    }
     assert set(why["components"]) == {"sem_app", "sem_doc", "sem_skill", "lex_app", "svm"}
     with pytest.raises(UnknownRomeCode):
         searcher.explain("pain", "X9999")
@@ -114,14 +145,22 @@ def test_zscore_top_is_per_row():
 
 def test_text_builders():
     assert trade_document("Boulanger / Boulangère", "Prépare le pain.\nCuit le pain") == (
-        "Boulanger / Boulangère. Prépare le pain. Cuit le pain")
+        "Boulanger / Boulangère. Prépare le pain. Cuit le pain"
+    )
     assert trade_document("X", "Prépare", include_label=False) == "Prépare"
-    youth = SimpleNamespace(wished_trades=("D1102", "coiffure"), experiences=("stage en garage",),
-                            interests="les animaux")
+    youth = SimpleNamespace(
+        wished_trades=("D1102", "coiffure"),
+        experiences=("stage en garage",),
+        interests="les animaux",
+    )
     ref = tiny_referential()
     ref.has_card = lambda code: code in ref.cards.index
-    assert youth_query_texts(youth, ref) == [("Boulanger / Boulangère", 1.0), ("coiffure", 1.0),
-                                             ("stage en garage", 0.8), ("les animaux", 0.6)]
+    assert youth_query_texts(youth, ref) == [
+        ("Boulanger / Boulangère", 1.0),
+        ("coiffure", 1.0),
+        ("stage en garage", 0.8),
+        ("les animaux", 0.6),
+    ]
     vacancy = SimpleNamespace(title=" Boulanger H/F ", description=None)
     assert vacancy_texts(vacancy) == ("Boulanger H/F", "")
 

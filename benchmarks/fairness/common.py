@@ -8,8 +8,6 @@ cached in ``<home>/bench/`` keyed by model, seed and sizes, so a rerun skips the
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import subprocess
@@ -83,9 +81,8 @@ class BenchRecommender(Recommender):
             (y.id, row) for y, row in zip(youths, np.asarray(scores, np.float32), strict=True)
         )
 
-    def trade_scores(
-        self, youths: list[Youth], text_vectors: np.ndarray | None = None
-    ) -> np.ndarray:
+    def trade_scores(self, youths: list[Youth], *args, **kwargs) -> np.ndarray:
+        """Return :meth:`Recommender.trade_scores`, memoised per youth (extra arguments ignored)."""
         missing = [y for y in dict((y.id, y) for y in youths).values() if y.id not in self._memo]
         if missing:
             self.remember_trade_scores(missing, super().trade_scores(missing))
@@ -218,8 +215,3 @@ def machine() -> dict:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def digest(value) -> str:
-    """A short hash of a JSON-able value (to show that two runs saw the same lists)."""
-    return hashlib.blake2b(json.dumps(value, sort_keys=True).encode(), digest_size=8).hexdigest()

@@ -56,7 +56,11 @@ class CachedEmbedder:
         if missing:
             for text, vector in zip(missing, self.inner.encode_documents(missing), strict=True):
                 self._cache[text] = vector
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+        return (
+            np.stack([self._cache[t] for t in texts])
+            if texts
+            else np.zeros((0, self.dim), np.float32)
+        )
 
     encode_queries = encode_documents = _encode
 
@@ -95,8 +99,10 @@ def choose_weights(parts_val, gold_val, parts_tune, gold_tune, step=0.1) -> tupl
         weights = {k: float(w) for k, w in zip(COMPONENTS, (*combo, max(last, 0.0)), strict=True)}
         fused_val = sum(w * z_val[k] for k, w in weights.items() if w)
         fused_tune = sum(w * z_tune[k] for k, w in weights.items() if w)
-        objective = 0.5 * metrics(ranks_of(fused_val, gold_val))["MRR"] + 0.5 * metrics(
-            ranks_of(fused_tune, gold_tune))["MRR"]
+        objective = (
+            0.5 * metrics(ranks_of(fused_val, gold_val))["MRR"]
+            + 0.5 * metrics(ranks_of(fused_tune, gold_tune))["MRR"]
+        )
         if objective > best_objective:
             best, best_objective = weights, objective
     return best, best_objective
@@ -107,8 +113,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20)
     parser.add_argument("--no-timing", action="store_true", help="skip the fit/load timing")
     parser.add_argument("--dump", type=Path, help="also save the component scores (.npz) here")
-    parser.add_argument("--keep-default-weights", action="store_true",
-                        help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation")
+    parser.add_argument(
+        "--keep-default-weights",
+        action="store_true",
+        help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -132,20 +141,26 @@ def main() -> None:
         parts_val = searcher.components(apps["label"].to_numpy()[val].tolist())
         parts_tune = searcher.components(everyday["query"][tune].tolist())
         gold_val = [{position[c]} for c in apps["code_rome"].to_numpy()[val]]
-        weights, objective = choose_weights(parts_val, gold_val, parts_tune,
-                                            [g for g, t in zip(ev_gold, tune, strict=True) if t])
+        weights, objective = choose_weights(
+            parts_val, gold_val, parts_tune, [g for g, t in zip(ev_gold, tune, strict=True) if t]
+        )
         print(f"chosen weights {weights} (objective {objective:.4f})", file=sys.stderr)
 
     # 2. test: fit without the test appellations, with the chosen weights
-    searcher = TradeSearcher(weights=weights).fit(ref, use, exclude_appellations=apps["code_ogr"].to_numpy()[test])
+    searcher = TradeSearcher(weights=weights).fit(
+        ref, use, exclude_appellations=apps["code_ogr"].to_numpy()[test]
+    )
     queries = apps["label"].to_numpy()[test].tolist()
     gold_test = [{position[c]} for c in apps["code_rome"].to_numpy()[test]]
     parts_test = searcher.components(queries)
     parts_ev = searcher.components(everyday["query"].tolist())
 
     if args.dump:
-        np.savez(args.dump, **{f"test_{k}": v for k, v in parts_test.items()},
-                 **{f"ev_{k}": v for k, v in parts_ev.items()})
+        np.savez(
+            args.dump,
+            **{f"test_{k}": v for k, v in parts_test.items()},
+            **{f"ev_{k}": v for k, v in parts_ev.items()},
+        )
     hashing = HashingEmbedder()
     groups = searcher._app_groups
     app_hash = hashing.encode_documents(searcher.app_labels_.tolist())
@@ -167,14 +182,22 @@ def main() -> None:
         ev_ranks = ranks_of(system(parts_ev, ev_queries), ev_gold)
         rows[name] = {
             "appellations": app_m,
-            "everyday_test": {k: v for k, v in metrics(ev_ranks[~tune]).items() if k in ("R@5", "R@10")},
-            "everyday_tune": {k: v for k, v in metrics(ev_ranks[tune]).items() if k in ("R@5", "R@10")},
+            "everyday_test": {
+                k: v for k, v in metrics(ev_ranks[~tune]).items() if k in ("R@5", "R@10")
+            },
+            "everyday_tune": {
+                k: v for k, v in metrics(ev_ranks[tune]).items() if k in ("R@5", "R@10")
+            },
         }
     fused_ev = searcher.fuse(parts_ev)
     first = [str(codes[i]) for i in fused_ev.argmax(axis=1)]
-    misses = [{"query": q, "first": f, "label": ref.cards.loc[f, "label"], "accepted": cs}
-              for q, f, cs, r in zip(ev_queries, first, everyday["codes"],
-                                     ranks_of(fused_ev, ev_gold), strict=True) if r >= 5]
+    misses = [
+        {"query": q, "first": f, "label": ref.cards.loc[f, "label"], "accepted": cs}
+        for q, f, cs, r in zip(
+            ev_queries, first, everyday["codes"], ranks_of(fused_ev, ev_gold), strict=True
+        )
+        if r >= 5
+    ]
 
     timing = {}
     if not args.no_timing:
@@ -194,30 +217,48 @@ def main() -> None:
             timing["warm_query_ms"] = round(1000 * (time.perf_counter() - t0), 1)
             timing["pain_first"] = str(codes[positions[0, 0]])
 
-    print(f"\nHeld-out appellations: {len(test)} queries (seed {args.seed}); everyday: "
-          f"{int((~tune).sum())} test + {int(tune.sum())} tune phrasings\n")
+    print(
+        f"\nHeld-out appellations: {len(test)} queries (seed {args.seed}); everyday: "
+        f"{int((~tune).sum())} test + {int(tune.sum())} tune phrasings\n"
+    )
     print("| system | R@1 | R@5 | R@10 | MRR | everyday R@5 (test) | everyday R@10 (test) |")
     print("|---|---|---|---|---|---|---|")
     for name, row in rows.items():
         a, e = row["appellations"], row["everyday_test"]
-        print(f"| {name} | {a['R@1']:.3f} | {a['R@5']:.3f} | {a['R@10']:.3f} | {a['MRR']:.3f} "
-              f"| {e['R@5']:.3f} | {e['R@10']:.3f} |")
+        print(
+            f"| {name} | {a['R@1']:.3f} | {a['R@5']:.3f} | {a['R@10']:.3f} | {a['MRR']:.3f} "
+            f"| {e['R@5']:.3f} | {e['R@10']:.3f} |"
+        )
     print(f"\nweights: {weights}\ntiming: {timing}\neveryday misses (not in top 5): {len(misses)}")
     for miss in misses:
-        print(f"  - {miss['query']!r}: first {miss['first']} {miss['label']} (accepted {miss['accepted']})")
+        print(
+            f"  - {miss['query']!r}: first {miss['first']} {miss['label']} (accepted {miss['accepted']})"
+        )
 
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": "python benchmarks/quality/run.py" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "processor": platform.processor() or platform.machine(), "threads": 2},
+        "command": "python benchmarks/quality/run.py"
+        + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            "threads": 2,
+        },
         "seed": args.seed,
-        "n_test_appellations": int(len(test)), "n_val_appellations": int(len(val)),
-        "n_everyday_test": int((~tune).sum()), "n_everyday_tune": int(tune.sum()),
-        "weights": weights, "systems": rows, "timing": timing, "everyday_misses_top5": misses,
+        "n_test_appellations": int(len(test)),
+        "n_val_appellations": int(len(val)),
+        "n_everyday_test": int((~tune).sum()),
+        "n_everyday_tune": int(tune.sum()),
+        "weights": weights,
+        "systems": rows,
+        "timing": timing,
+        "everyday_misses_top5": misses,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    (HERE / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    (HERE / "results.json").write_text(
+        json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
 
 
 if __name__ == "__main__":

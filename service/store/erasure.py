@@ -1,0 +1,119 @@
+"""Erasure of a youth (right to erasure, retention purge) that keeps anonymous counts.
+
+In one transaction, :func:`erase_youth`:
+
+1. logs an index ``delete`` (first: it takes the generation lock; the log keeps no id);
+2. folds the youth's suggestions and outcomes into ``indicator_counts`` (grouped by Mission
+   Locale, month, gender group, item kind, sector family, non-traditional flag and employer);
+3. replaces the youth id in past audit lines by a random pseudonym (not derived from the id);
+4. deletes the youth; its suggestions and outcomes go with it (``ON DELETE CASCADE``);
+5. writes one audit line naming the pseudonym only.
+
+Counting rules that the indicators must apply to live rows too: a youth counts once, in the
+month of its first suggestion; a suggestion in the month it was made; an outcome in the month it
+was recorded, in the group of its suggestion.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.orm import Session
+
+from matching.types import NOT_STATED
+from service.store.changes import record_changes
+from service.store.models import ApiKey, AuditLine, IndicatorCount, Outcome, Suggestion
+from service.store.youths import audit, get_youth
+
+MEASURES: tuple[str, ...] = (
+    "youths", "suggestions", "contacted", "immersion", "hired", "in_post_6_months", "declined",
+)
+GroupKey = tuple[str, str, str, str, str, bool, str]
+"""(mission_locale, period, gender_group, item_kind, sector_family, non_traditional, siret)."""
+_KEY_COLUMNS = (
+    "mission_locale", "period", "gender_group", "item_kind", "sector_family", "non_traditional",
+    "employer_siret",
+)
+
+
+def period_of(moment: datetime) -> str:
+    """Return the indicator period of a timestamp: ``YYYY-MM``."""
+    return f"{moment.year:04d}-{moment.month:02d}"
+
+
+def youth_counts(session: Session, youth_id: str, gender_group: str) -> dict[GroupKey, Counter[str]]:
+    """Return a youth's contribution to the indicators, by group."""
+    suggestions = session.execute(
+        select(Suggestion).where(Suggestion.youth_id == youth_id).order_by(Suggestion.created_at, Suggestion.id)
+    ).scalars().all()
+    counts: dict[GroupKey, Counter[str]] = defaultdict(Counter)
+    groups: dict[int, tuple[str, str, str, bool, str]] = {}
+    for index, suggestion in enumerate(suggestions):
+        rest = (
+            suggestion.item_kind, suggestion.sector_family or "", bool(suggestion.non_traditional),
+            suggestion.employer_siret or "",
+        )
+        groups[suggestion.id] = (suggestion.mission_locale, *rest)
+        key = (suggestion.mission_locale, period_of(suggestion.created_at), gender_group, *rest)
+        counts[key]["suggestions"] += 1
+        if index == 0:
+            counts[key]["youths"] += 1
+    outcomes = session.execute(
+        select(Outcome.suggestion_id, Outcome.status, Outcome.created_at)
+        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
+        .where(Suggestion.youth_id == youth_id)
+    ).all()
+    for suggestion_id, status, created_at in outcomes:
+        if status in MEASURES:
+            mission_locale, *rest = groups[suggestion_id]
+            counts[(mission_locale, period_of(created_at), gender_group, *rest)][status] += 1
+    return counts
+
+
+def add_counts(session: Session, counts: dict[GroupKey, Counter[str]]) -> None:
+    """Add ``counts`` to ``indicator_counts``, one row per group.
+
+    No race on the insert: callers hold the generation lock (see :mod:`service.store.changes`).
+    """
+    table = IndicatorCount.__table__
+    for key, measures in counts.items():
+        match = and_(*(table.c[name] == value for name, value in zip(_KEY_COLUMNS, key, strict=True)))
+        increments = {name: table.c[name] + measures.get(name, 0) for name in MEASURES}
+        if session.execute(update(table).where(match).values(increments)).rowcount == 0:
+            row = dict(zip(_KEY_COLUMNS, key, strict=True))
+            session.execute(table.insert().values(**row, **{m: measures.get(m, 0) for m in MEASURES}))
+
+
+def erase_youth(
+    session: Session, youth_id: str, actor: ApiKey | None = None, *,
+    mission_locale: str | None = None, action: str = "erase",
+) -> str:
+    """Erase a youth, its suggestions and outcomes; keep anonymous counts; return the pseudonym.
+
+    Args:
+        actor: the key that asked (None: the command line, e.g. the retention purge).
+        mission_locale: when given, a youth of another Mission Locale is "unknown".
+        action: the audit action (``erase``, or ``purge`` for the retention purge).
+
+    Raises:
+        UnknownId: no such youth (in that Mission Locale).
+    """
+    youth = get_youth(session, youth_id, mission_locale=mission_locale)
+    record_changes(session, "youth", [youth_id], "delete")
+    add_counts(session, youth_counts(session, youth_id, youth.gender or NOT_STATED))
+    pseudonym = "erased-" + secrets.token_hex(8)
+    audit_table = AuditLine.__table__
+    session.execute(
+        update(audit_table)
+        .where(audit_table.c.object_kind == "youth", audit_table.c.object_id == youth_id)
+        .values(object_id=pseudonym)
+    )
+    owner = youth.mission_locale
+    session.delete(youth)
+    session.flush()
+    session.expire_all()  # suggestions and outcomes loaded above are gone with the youth
+    audit(session, actor, action, "youth", pseudonym, mission_locale=owner)
+    return pseudonym

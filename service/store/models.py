@@ -1,0 +1,300 @@
+"""SQLAlchemy 2 models of the store (typed ORM, one class per table).
+
+Relationships are left out on purpose: the service queries what it needs, and deletes that must
+reach child rows rely on the database's ``ON DELETE CASCADE`` (SQLite runs with
+``PRAGMA foreign_keys=ON``, see :mod:`service.store.db`). Token columns carry CHECK constraints
+with the same tuples as :mod:`matching.types`. Migrations in ``migrations/versions`` must match
+these classes: ``tests/store/test_migrations.py`` compares them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from matching.types import CONTRACTS, DIPLOMA_LEVELS, GENDERS, SECTOR_FAMILIES
+from service.store.columns import BigIntId, JsonDocument, UtcDateTime, utcnow
+
+ROLES: tuple[str, ...] = ("adviser", "employer_relations", "batch", "admin")
+SCOPED_ROLES: tuple[str, ...] = ("adviser", "employer_relations")
+"""Roles whose keys belong to one Mission Locale."""
+VACANCY_STATUSES: tuple[str, ...] = ("open", "filled", "expired")
+ITEM_KINDS: tuple[str, ...] = ("trade", "vacancy")
+OUTCOME_STATUSES: tuple[str, ...] = (
+    "proposed", "contacted", "immersion", "hired", "in_post_6_months", "declined",
+)
+INDEX_KINDS: tuple[str, ...] = ("youth", "vacancy")
+INDEX_OPS: tuple[str, ...] = ("upsert", "delete")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def one_of(column: str, tokens: tuple[str, ...], *, name: str | None = None) -> CheckConstraint:
+    """Return a CHECK constraint ``column IN (tokens)`` (NULL passes, as in SQL)."""
+    listed = ", ".join(f"'{token}'" for token in tokens)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or column)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonDocument}
+
+
+class MissionLocale(Base):
+    __tablename__ = "mission_locales"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    territory: Mapped[dict[str, Any]] = mapped_column(
+        comment='{"departements": ["57", ...], "communes": ["57463", ...]}'
+    )
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        one_of("role", ROLES),
+        CheckConstraint(
+            "role NOT IN ('adviser', 'employer_relations') OR mission_locale IS NOT NULL",
+            name="scoped_role_has_mission_locale",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, comment="sha256 hex of the key")
+    prefix: Mapped[str] = mapped_column(String(16), comment="first characters, for display")
+    role: Mapped[str] = mapped_column(String(24))
+    mission_locale: Mapped[str | None] = mapped_column(
+        ForeignKey("mission_locales.code", ondelete="RESTRICT")
+    )
+    label: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Youth(Base):
+    __tablename__ = "youths"
+    __table_args__ = (
+        one_of("gender", GENDERS),
+        Index(None, "mission_locale", "external_id"),
+        Index(None, "last_activity_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mission_locale: Mapped[str] = mapped_column(
+        ForeignKey("mission_locales.code", ondelete="RESTRICT")
+    )
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    profile: Mapped[dict[str, Any]] = mapped_column(comment="youth profile JSON form")
+    gender: Mapped[str | None] = mapped_column(String(1))
+    qpv: Mapped[bool | None] = mapped_column(Boolean)
+    commune_insee: Mapped[str | None] = mapped_column(String(5))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Employer(Base):
+    __tablename__ = "employers"
+    __table_args__ = (one_of("sector_family", SECTOR_FAMILIES),)
+
+    siret: Mapped[str] = mapped_column(String(14), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    naf: Mapped[str] = mapped_column(String(6))
+    sector_family: Mapped[str] = mapped_column(String(16))
+    size_band: Mapped[str | None] = mapped_column(String(32))
+    commune_insee: Mapped[str] = mapped_column(String(5))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Vacancy(Base):
+    __tablename__ = "vacancies"
+    __table_args__ = (
+        one_of("contract", CONTRACTS),
+        one_of("level_required", DIPLOMA_LEVELS),
+        one_of("status", VACANCY_STATUSES),
+        CheckConstraint("places >= 1", name="places_positive"),
+        Index(None, "employer_siret"),
+        Index(None, "status", "end_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employer_siret: Mapped[str] = mapped_column(ForeignKey("employers.siret", ondelete="RESTRICT"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    code_rome: Mapped[str] = mapped_column(String(5))
+    rome_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    contract: Mapped[str] = mapped_column(String(24))
+    level_required: Mapped[str | None] = mapped_column(String(4))
+    beginners_accepted: Mapped[bool] = mapped_column(Boolean, default=True)
+    places: Mapped[int] = mapped_column(Integer, default=1)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    commune_insee: Mapped[str | None] = mapped_column(String(5), comment="NULL: the employer's")
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Suggestion(Base):
+    """One item proposed to one youth. Erased with the youth (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        one_of("item_kind", ITEM_KINDS),
+        one_of("sector_family", SECTOR_FAMILIES),
+        Index(None, "youth_id"),
+        Index(None, "mission_locale", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"))
+    mission_locale: Mapped[str] = mapped_column(
+        ForeignKey("mission_locales.code", ondelete="RESTRICT")
+    )
+    item_kind: Mapped[str] = mapped_column(String(8))
+    item_id: Mapped[str] = mapped_column(String(64), comment="ROME code or vacancy id")
+    rank: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float)
+    policy: Mapped[dict[str, Any]] = mapped_column(comment="mixité policy and parameters")
+    engine_version: Mapped[str] = mapped_column(String(64))
+    sector_family: Mapped[str | None] = mapped_column(String(16), comment="vacancies only")
+    employer_siret: Mapped[str | None] = mapped_column(String(14), comment="vacancies only")
+    non_traditional: Mapped[bool | None] = mapped_column(
+        Boolean, comment="trade atypical for the youth's gender group when suggested"
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Outcome(Base):
+    """What happened to a suggestion; one row per step (contacted, immersion, hired...)."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (one_of("status", OUTCOME_STATUSES), Index(None, "suggestion_id"))
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    suggestion_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("suggestions.id", ondelete="CASCADE")
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLine(Base):
+    """Who did what to which object, when; never any profile content."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index(None, "object_kind", "object_id"), Index(None, "at"))
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer, comment="api_keys.id; NULL: CLI")
+    role: Mapped[str | None] = mapped_column(String(24))
+    mission_locale: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32))
+    object_kind: Mapped[str] = mapped_column(String(16))
+    object_id: Mapped[str | None] = mapped_column(String(64), comment="pseudonym once erased")
+
+
+class IndicatorCount(Base):
+    """Anonymous counts folded in from erased youths; summed with live rows by the indicators.
+
+    Key columns are never NULL ('' stands for "none") so that one row holds one group.
+    """
+
+    __tablename__ = "indicator_counts"
+    __table_args__ = (
+        UniqueConstraint(
+            "mission_locale", "period", "gender_group", "item_kind", "sector_family",
+            "non_traditional", "employer_siret", name="uq_indicator_counts_group",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    mission_locale: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(7), comment="YYYY-MM")
+    gender_group: Mapped[str] = mapped_column(String(10), comment="F, M, X or not_stated")
+    item_kind: Mapped[str] = mapped_column(String(8))
+    sector_family: Mapped[str] = mapped_column(String(16))
+    non_traditional: Mapped[bool] = mapped_column(Boolean)
+    employer_siret: Mapped[str] = mapped_column(String(14))
+    youths: Mapped[int] = mapped_column(Integer, default=0, comment="by first suggestion's month")
+    suggestions: Mapped[int] = mapped_column(Integer, default=0)
+    contacted: Mapped[int] = mapped_column(Integer, default=0)
+    immersion: Mapped[int] = mapped_column(Integer, default=0)
+    hired: Mapped[int] = mapped_column(Integer, default=0)
+    in_post_6_months: Mapped[int] = mapped_column(Integer, default=0)
+    declined: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndexChange(Base):
+    """The latest change of each indexed object, ordered by ``generation``.
+
+    One row per object (a new change replaces the old row): replaying rows with a generation
+    above a snapshot's brings an index up to date, deletes included. Rows of erased youths keep
+    only the int64 index key, and tombstones are pruned once a snapshot covers them.
+    """
+
+    __tablename__ = "index_changes"
+    __table_args__ = (one_of("kind", INDEX_KINDS), one_of("op", INDEX_OPS))
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    object_key: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, comment="matching.types.stable_key(id)"
+    )
+    object_id: Mapped[str | None] = mapped_column(String(64), comment="NULL for deletes")
+    op: Mapped[str] = mapped_column(String(8))
+    generation: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+
+class IndexGeneration(Base):
+    """A one-row counter. Writers lock it (UPDATE) so generations commit in increasing order."""
+
+    __tablename__ = "index_generation"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)
