@@ -87,7 +87,7 @@ class Balance:
     """Balance policy of candidate shortlists (Geyik et al., KDD 2019)."""
 
     policy: str = "pool"
-    algorithm: str = "det_greedy"
+    algorithm: str = "det_relaxed"
     with_qpv: bool = False
     qualified_top: int = 100
 
@@ -124,11 +124,23 @@ def rerank_vacancy_list(ids, scores, employers, families, top_k, mix: VacancyMix
     )
 
 
+def candidate_target(groups, balance: Balance) -> dict[str, float] | None:
+    """The group shares a shortlist aims at: among qualified candidates (``pool``, the
+    ``qualified_top`` most relevant within reach) or equal over the groups present (``parity``)."""
+    if balance.policy == "off" or not len(groups):
+        return None
+    if balance.policy == "pool":
+        return diversity.target_from_pool(groups[: balance.qualified_top])
+    return diversity.parity(groups)
+
+
 def rerank_candidate_list(ids, scores, genders, qpv, top_k, balance: Balance):
-    """Apply a :class:`Balance` to one relevance-ordered list of candidates."""
+    """Apply a :class:`Balance` to one relevance-ordered list of candidates.
+
+    Returns:
+        The :class:`~matching.diversity_core.Reranked` list and the target shares applied.
+    """
     groups = genders if not balance.with_qpv else np.array([f"{g}|{q}" for g, q in zip(genders, qpv)], dtype=object)
-    if balance.policy == "off":
-        return diversity.shortlist(ids, scores, groups, top_k, algorithm=balance.algorithm, target=None)
-    qualified = np.arange(len(ids)) < balance.qualified_top
-    return diversity.shortlist(ids, scores, groups, top_k, algorithm=balance.algorithm,
-                               target=balance.policy, qualified_mask=qualified)
+    target = candidate_target(groups, balance)
+    reranked = diversity.shortlist(ids, scores, groups, top_k, algorithm=balance.algorithm, target=target)
+    return reranked, target

@@ -140,7 +140,8 @@ MOVED_REASONS = {
     "sector_mix": "pour varier les secteurs",
     "employer_cap": "pour varier les employeurs",
     "exposure": "pour répartir les candidatures (offre moins sollicitée)",
-    "balance": "proposé pour équilibrer la liste",
+    "representation": "proposé pour une liste équilibrée entre les groupes",
+    "reordered": "ordre ajusté pour la mixité",
 }
 
 

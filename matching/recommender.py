@@ -208,7 +208,8 @@ class Recommender:
                 pool.astype(np.int64), row_scores[pool], self._bands[pool], self._domains[pool],
                 top_k, mix, youth.gender, self._share_women[pool], self._trade_vectors(pool, mix),
             )
-            items = [self._trade_item(youth, pos, score, why)
+            counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
+            items = [self._trade_item(youth, pos, score, why, counter=counter)
                      for pos, score, why in zip(reranked.ids, reranked.scores, reranked.why)]
             results.append(ListResult(items, mix.describe(), list(reranked.notes)))
         return results
@@ -226,12 +227,13 @@ class Recommender:
         return self.trade_searcher.card_vectors(pool)
 
     def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
-                    query: set[str] | None = None) -> TradeSuggestion:
+                    query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
         code = str(self.codes[pos])
         card = self._cards.iloc[pos]
         reasons = self._trade_reasons(youth, code, query)
         if why:
-            reasons.insert(0, ranking.moved_reason(why))
+            token = "counter_stereotype" if why == "mixite" and counter else why
+            reasons.insert(0, ranking.moved_reason(token))
         share = _nan_to_none(float(self._share_women[pos]))
         reasons.append(ranking.share_women_reason(share))
         return TradeSuggestion(
@@ -413,8 +415,8 @@ class Recommender:
             order = np.lexsort((youths.keys[cand], -score))
             cand, score, distance = cand[order], score[order], distance[order]
             parts = {name: value[order] for name, value in parts.items()}
-            reranked = rerank_candidate_list(cand, score, youths.gender_group[cand],
-                                             youths.qpv_group[cand], top_k, balance)
+            reranked, target = rerank_candidate_list(cand, score, youths.gender_group[cand],
+                                                     youths.qpv_group[cand], top_k, balance)
             position = {int(c): i for i, c in enumerate(cand)}
             items = []
             for c, value, why in zip(reranked.ids, reranked.scores, reranked.why):
@@ -427,8 +429,13 @@ class Recommender:
                     youth_id=youths.youths[int(c)].id, score=round(float(value), 4),
                     score_parts={n: round(float(p[i]), 4) for n, p in parts.items()},
                     reasons=reasons, distance_km=round(float(distance[i]), 1), moved_by=why or None))
-            results.append(ListResult(items, balance.describe(), list(reranked.notes)))
+            policy = {**balance.describe(), "target": _rounded(target)}
+            results.append(ListResult(items, policy, list(reranked.notes)))
         return results
+
+
+def _rounded(shares: dict[str, float] | None) -> dict[str, float] | None:
+    return None if shares is None else {str(g): round(float(p), 4) for g, p in sorted(shares.items())}
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -1,14 +1,19 @@
 """Free text -> ROME job cards: a hybrid of semantic, lexical and supervised scores.
 
-Five signals score every card for a query, each normalised per query (z-score against the
-query's top-50 cards) and fused by a weighted sum whose weights were chosen on a validation
-split of the appellations plus a third of the everyday phrasings (``benchmarks/quality``):
+Five signals score every card for a query and are fused by weighted reciprocal-rank fusion
+(``sum_c w_c / (rrf_k + rank_c)``; ``fusion="zscore"`` instead sums z-scores against each
+query's top-50 cards), with weights chosen on a validation split of the appellations plus a
+third of the everyday phrasings (``benchmarks/quality``):
 
 - ``sem_app``: sentence-encoder cosine to the card's best appellation;
 - ``sem_doc``: cosine to the card document (label + definition);
 - ``sem_skill``: cosine to the card's best skill (savoir-faire, savoirs);
 - ``lex_app``: char n-gram TF-IDF cosine to the card's best appellation;
-- ``svm``: a linear SVM on char n-grams trained on the appellations labelled with their card.
+- ``svm``: a linear SVM (hinge loss, one stochastic-gradient solve for all cards) on char
+  n-grams, trained on every short text of the referential labelled with its card: appellation
+  labels and short labels, the card label, its core skills and its definition sentences
+  (:data:`~matching.trade_scores.CORPUS_WEIGHTS`). Only its non-negligible weights are kept
+  (sparse), which makes the saved model small.
 
 Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle.
 """
@@ -23,22 +28,37 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from matching.lexical import CharTfidf, strip_intent
+from matching.lexical import CharTfidf, normalize_fr, strip_intent
 from matching.text import trade_documents
-from matching.trade_scores import _grouping, data_hash, max_per_group, zscore_top
+from matching.trade_scores import (
+    _grouping,
+    data_hash,
+    max_per_group,
+    reciprocal_ranks,
+    sparse_top,
+    supervised_corpus,
+    zscore_top,
+)
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     # Chosen by benchmarks/quality/run.py (seed 20) on validation appellations + everyday
-    # "tune" rows; the lexical part adds nothing once the SVM sees the same n-grams.
+    # "tune" rows, for reciprocal-rank fusion.
     "sem_app": 0.2,
     "sem_doc": 0.2,
-    "sem_skill": 0.3,
-    "lex_app": 0.0,
+    "sem_skill": 0.2,
+    "lex_app": 0.1,
     "svm": 0.3,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 _CHUNK = 256
-__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "TradeSearcher", "max_per_group", "zscore_top"]
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "TradeSearcher",
+    "max_per_group",
+    "reciprocal_ranks",
+    "zscore_top",
+]
 
 
 class TradeSearcher:
@@ -48,19 +68,24 @@ class TradeSearcher:
         weights: fusion weight per component (see :data:`DEFAULT_WEIGHTS`); a zero weight
             skips computing that component.
         ngram_range: char n-grams of the lexical and supervised parts.
-        svm_c: inverse regularisation of the linear SVM.
+        svm_alpha: L2 regularisation of the linear SVM (``SGDClassifier(alpha=...)``).
+        svm_epochs: passes of the stochastic-gradient solver over the training text.
+        svm_min_df: n-grams seen in fewer training texts are not features of the SVM.
+        svm_keep: SVM weights below this fraction of a card's largest weight are dropped.
         skill_kinds: skill kinds matched by ``sem_skill``.
-        n_jobs: processes training the per-card SVMs.
+        fusion: ``"rrf"`` (weighted reciprocal-rank fusion) or ``"zscore"``.
+        rrf_k: rank offset of the reciprocal-rank fusion (small: the top ranks dominate).
+        n_jobs: threads training the one-vs-rest SVM.
 
     Attributes (after ``fit`` or ``load``):
         codes_: array of shape (n_cards,) str, the card order.
-        app_vectors_: (n_appellations, dim) float32, encoded appellation labels.
+        app_vectors_: (n_appellations, dim) float16, encoded appellation labels.
         app_labels_, app_cards_: (n_appellations,) labels (object) and card positions.
         doc_vectors_: (n_cards, dim) float32, encoded card documents.
         skill_vectors_: (n_skills, dim) float16; skill_labels_ (n_skills,);
         skill_pairs_: (n_links, 2) int64 rows (skill row, card position).
         tfidf_: the fitted :class:`CharTfidf`; app_tfidf_ (n_appellations, n_features) sparse;
-        svm_coef_ (n_cards, n_columns) float16,
+        svm_coef_ (n_cards, n_columns) sparse CSR float32,
         svm_intercept_ (n_cards,), svm_columns_ (n_columns,) hashed feature ids.
     """
 
@@ -69,14 +94,26 @@ class TradeSearcher:
         *,
         weights: dict[str, float] | None = None,
         ngram_range: tuple[int, int] = (2, 4),
-        svm_c: float = 1.0,
+        svm_alpha: float = 1e-5,
+        svm_epochs: int = 6,
+        svm_min_df: int = 2,
+        svm_keep: float = 0.02,
         skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir"),
+        fusion: str = "rrf",
+        rrf_k: float = 5.0,
         n_jobs: int = 2,
     ):
+        if fusion not in ("rrf", "zscore"):
+            raise ValueError(f"fusion must be 'rrf' or 'zscore', not {fusion!r}")
         self.weights = weights
         self.ngram_range = ngram_range
-        self.svm_c = svm_c
+        self.svm_alpha = svm_alpha
+        self.svm_epochs = svm_epochs
+        self.svm_min_df = svm_min_df
+        self.svm_keep = svm_keep
         self.skill_kinds = skill_kinds
+        self.fusion = fusion
+        self.rrf_k = rrf_k
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ fit
@@ -90,19 +127,23 @@ class TradeSearcher:
                 skills).
             embedder: an :class:`~matching.embeddings.Embedder` (the default USE).
             exclude_appellations: ``code_ogr`` values kept out of every document and of the
-                training set (held-out benchmark queries).
+                training set (held-out benchmark queries); so is every other text of the
+                referential whose normalised form equals a held-out label (the same label on
+                another appellation, its other gender form, a short or card label).
             on_progress: optional ``on_progress(done, total)`` over the encoding steps.
         """
-        from sklearn.multiclass import OneVsRestClassifier
-        from sklearn.svm import LinearSVC
+        from sklearn.linear_model import SGDClassifier
 
         cards = referential.cards
         self.codes_ = cards.index.to_numpy(dtype=str)
         position = pd.Series(np.arange(len(self.codes_)), index=self.codes_)
         apps = referential.appellations
         excluded = set() if exclude_appellations is None else set(exclude_appellations)
-        held = apps["code_ogr"].isin(excluded).to_numpy()
-        excluded_labels = set(apps.loc[held, "label"]) - set(apps.loc[~held, "label"])
+        held = apps["code_ogr"].isin(excluded).to_numpy().copy()
+        held_forms = {normalize_fr(label) for label in apps.loc[held, "label"]}
+        if held_forms:
+            held |= apps["label"].map(normalize_fr).isin(held_forms).to_numpy()
+        excluded_labels = set(apps.loc[held, "label"])
         apps = apps.loc[~held]
         self.app_labels_ = apps["label"].to_numpy(dtype=object)
         self.app_cards_ = position.loc[apps["code_rome"]].to_numpy(dtype=np.int64)
@@ -131,20 +172,37 @@ class TradeSearcher:
                 )
             )
             done += len(texts)
-        self.app_vectors_, self.doc_vectors_, skill_vectors = encoded
+        app_vectors, self.doc_vectors_, skill_vectors = encoded
+        self.app_vectors_ = app_vectors.astype(np.float16)
         self.skill_vectors_ = skill_vectors.astype(np.float16)
 
-        self.tfidf_ = CharTfidf(ngram_range=self.ngram_range).fit(self.app_labels_.tolist())
-        train = self.tfidf_.transform(self.app_labels_.tolist())
-        self.app_tfidf_ = train
-        self.svm_columns_ = np.unique(train.indices).astype(np.int64)
-        # One binary SVM per card, spread over n_jobs processes (the slowest step of fit).
-        svm = OneVsRestClassifier(LinearSVC(C=self.svm_c), n_jobs=self.n_jobs)
-        svm.fit(train[:, self.svm_columns_], self.app_cards_)
-        self.svm_coef_ = np.zeros((len(self.codes_), len(self.svm_columns_)), dtype=np.float16)
+        texts, text_codes, sample_weight = supervised_corpus(
+            referential, apps, held_forms, normalize_fr
+        )
+        self.tfidf_ = CharTfidf(ngram_range=self.ngram_range).fit(texts)
+        self.app_tfidf_ = self.tfidf_.transform(self.app_labels_.tolist())
+        train = self.tfidf_.transform(texts)
+        df = np.bincount(train.indices, minlength=train.shape[1])
+        self.svm_columns_ = np.flatnonzero(df >= self.svm_min_df).astype(np.int64)
+        # One solve for all cards (one-vs-rest hinge loss over n_jobs threads): seconds where
+        # 1,584 LinearSVC fits took minutes.
+        svm = SGDClassifier(
+            alpha=self.svm_alpha,
+            max_iter=self.svm_epochs,
+            tol=None,
+            random_state=0,
+            n_jobs=self.n_jobs,
+        )
+        svm.fit(
+            train[:, self.svm_columns_],
+            position.loc[text_codes].to_numpy(),
+            sample_weight=sample_weight,
+        )
+        coef = np.zeros((len(self.codes_), len(self.svm_columns_)), dtype=np.float32)
         self.svm_intercept_ = np.full(len(self.codes_), -10.0, dtype=np.float32)
-        self.svm_coef_[svm.classes_] = np.vstack([e.coef_ for e in svm.estimators_])
-        self.svm_intercept_[svm.classes_] = np.concatenate([e.intercept_ for e in svm.estimators_])
+        coef[svm.classes_] = svm.coef_
+        self.svm_intercept_[svm.classes_] = svm.intercept_
+        self.svm_coef_ = sparse_top(coef, self.svm_keep)
         self.model_name_ = embedder.name
         self.data_hash_ = data_hash(referential)
         self._embedder = embedder
@@ -157,7 +215,14 @@ class TradeSearcher:
         self._app_groups = _grouping(self.app_cards_)
         self._skill_groups = _grouping(self.skill_pairs_[:, 1])
         self._app_tfidf = self.app_tfidf_.T.tocsr()
-        self._svm_coef_t = np.ascontiguousarray(self.svm_coef_.astype(np.float32).T)
+        # The SVM weights laid out over the whole hashed space: a query row multiplies directly.
+        coef = self.svm_coef_.tocoo()
+        self._svm_coef_t = sp.csr_matrix(
+            (coef.data, (self.svm_columns_[coef.col], coef.row)),
+            shape=(self.tfidf_.n_features, n_cards),
+            dtype=np.float32,
+        )
+        self._app_vectors = self.app_vectors_.astype(np.float32)
         self._skill_vectors = self.skill_vectors_.astype(np.float32)
         self._n_cards = n_cards
 
@@ -180,7 +245,7 @@ class TradeSearcher:
             rows = lexical[start : start + _CHUNK]
             if "sem_app" in parts:
                 parts["sem_app"].append(
-                    max_per_group(vectors @ self.app_vectors_.T, *self._app_groups, n)
+                    max_per_group(vectors @ self._app_vectors.T, *self._app_groups, n)
                 )
             if "sem_doc" in parts:
                 parts["sem_doc"].append(vectors @ self.doc_vectors_.T)
@@ -193,29 +258,34 @@ class TradeSearcher:
                 lexical_sims = np.asarray((rows @ self._app_tfidf).todense())
                 parts["lex_app"].append(max_per_group(lexical_sims, *self._app_groups, n))
             if "svm" in parts:
-                parts["svm"].append(
-                    np.asarray(rows[:, self.svm_columns_] @ self._svm_coef_t) + self.svm_intercept_
-                )
+                parts["svm"].append((rows @ self._svm_coef_t).toarray() + self.svm_intercept_)
         return {
             name: np.vstack(chunks).astype(np.float32) if chunks else np.zeros((0, n), np.float32)
             for name, chunks in parts.items()
         }
 
+    def normalise(self, scores: np.ndarray) -> np.ndarray:
+        """One component's scores as the fusion sums them (reciprocal ranks or z-scores)."""
+        if self.fusion == "rrf":
+            return reciprocal_ranks(scores, self.rrf_k)
+        return zscore_top(scores)
+
     def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
-        """Fuse component scores: weighted sum of per-query z-scores, ``(q, n_cards)`` float32."""
+        """Fuse component scores: weighted sum of :meth:`normalise`d scores, ``(q, n_cards)``."""
         weights = self.weights or DEFAULT_WEIGHTS
         total = None
         for name, weight in weights.items():
             if weight:
-                part = weight * zscore_top(components[name])
+                part = weight * self.normalise(components[name])
                 total = part if total is None else total + part
         return total.astype(np.float32)
 
     def score(self, query_texts) -> np.ndarray:
         """Relevance of every card to every query, ``(n_queries, n_cards)`` float32.
 
-        Scores are fused z-scores (about 0 for an average top-50 card, a few units for a clear
-        match); rescale them before mixing with other signals.
+        Scores are weighted reciprocal ranks (at most ``sum(weights) / rrf_k`` for a card every
+        component puts first, near 0 far down the list; with ``fusion="zscore"``, fused z-scores);
+        rescale them before mixing with other signals.
         """
         if isinstance(query_texts, str):
             raise TypeError("pass a list of query texts, not a single string")
@@ -257,7 +327,7 @@ class TradeSearcher:
         pos = int(matches[0])
         vector = self._embedder.encode_queries([query_text])[0]
         app_rows = np.flatnonzero(self.app_cards_ == pos)
-        app_sims = self.app_vectors_[app_rows] @ vector
+        app_sims = self._app_vectors[app_rows] @ vector
         skill_rows = self.skill_pairs_[self.skill_pairs_[:, 1] == pos, 0]
         skill_sims = self.skill_vectors_[skill_rows].astype(np.float32) @ vector
         best_skills = np.argsort(-skill_sims)[:top_skills]
@@ -279,7 +349,6 @@ class TradeSearcher:
         "doc_vectors_",
         "skill_vectors_",
         "skill_pairs_",
-        "svm_coef_",
         "svm_intercept_",
         "svm_columns_",
     )
@@ -302,6 +371,13 @@ class TradeSearcher:
             app_indices=self.app_tfidf_.indices,
             app_indptr=self.app_tfidf_.indptr,
         )
+        np.savez(
+            directory / "svm_coef.npz",
+            data=self.svm_coef_.data,
+            indices=self.svm_coef_.indices,
+            indptr=self.svm_coef_.indptr,
+            shape=np.array(self.svm_coef_.shape, dtype=np.int64),
+        )
         manifest = {
             "kind": "trade_searcher",
             "model": self.model_name_,
@@ -312,8 +388,15 @@ class TradeSearcher:
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "weights": self.weights or DEFAULT_WEIGHTS,
             "ngram_range": list(self.ngram_range),
-            "svm_c": self.svm_c,
+            "svm": {
+                "alpha": self.svm_alpha,
+                "epochs": self.svm_epochs,
+                "min_df": self.svm_min_df,
+                "keep": self.svm_keep,
+            },
             "skill_kinds": list(self.skill_kinds),
+            "fusion": self.fusion,
+            "rrf_k": self.rrf_k,
         }
         (directory / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
@@ -337,8 +420,13 @@ class TradeSearcher:
         searcher = cls(
             weights=manifest["weights"],
             ngram_range=tuple(manifest["ngram_range"]),
-            svm_c=manifest["svm_c"],
+            svm_alpha=manifest["svm"]["alpha"],
+            svm_epochs=manifest["svm"]["epochs"],
+            svm_min_df=manifest["svm"]["min_df"],
+            svm_keep=manifest["svm"]["keep"],
             skill_kinds=tuple(manifest["skill_kinds"]),
+            fusion=manifest.get("fusion", "zscore"),
+            rrf_k=manifest.get("rrf_k", 5.0),
         )
         for name in cls._ARRAYS:
             setattr(
@@ -352,6 +440,10 @@ class TradeSearcher:
             shape = (len(searcher.app_labels_), searcher.tfidf_.n_features)
             searcher.app_tfidf_ = sp.csr_matrix(
                 (data["app_data"], data["app_indices"], data["app_indptr"]), shape=shape
+            )
+        with np.load(directory / "svm_coef.npz", allow_pickle=False) as data:
+            searcher.svm_coef_ = sp.csr_matrix(
+                (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
             )
         searcher.model_name_, searcher.data_hash_ = manifest["model"], manifest["data_hash"]
         searcher._embedder = embedder

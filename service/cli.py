@@ -163,7 +163,7 @@ def candidates(
     vacancy: Annotated[str, typer.Option(help="Vacancy id (see `passerelle demo`).")],
     top_k: TopK = 10,
     balance: Annotated[str, typer.Option(help="Shortlist balance: pool, parity or off.")] = "pool",
-    algorithm: Annotated[str, typer.Option(help="det_greedy, det_cons or det_relaxed.")] = "det_greedy",
+    algorithm: Annotated[str, typer.Option(help="det_relaxed (default), det_cons or det_greedy.")] = "det_relaxed",
     with_qpv: Annotated[bool, typer.Option("--with-qpv", help="Also balance residents of priority neighbourhoods.")] = False,
     as_json: JsonOpt = False,
 ):

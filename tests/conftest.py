@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from matching.referential import Referential, load_referential
@@ -25,9 +28,12 @@ def engine_home(tmp_path_factory: pytest.TempPathFactory):
     from service.config import Settings
     from service.workspace import Workspace
 
-    home = tmp_path_factory.mktemp("home")
+    # PASSERELLE_TEST_HOME keeps the fitted model between local runs; CI starts from nothing.
+    kept = os.environ.get("PASSERELLE_TEST_HOME")
+    home = Path(kept) if kept else tmp_path_factory.mktemp("home")
     workspace = Workspace(Settings(home=home, model="use"))
-    workspace.generate_demo(workspace.referential(), n_youths=400, n_vacancies=1500, seed=11)
+    if not workspace.has_demo():
+        workspace.generate_demo(workspace.referential(), n_youths=400, n_vacancies=1500, seed=11)
     workspace.loaded_engine = workspace.engine()
     return workspace
 

@@ -183,3 +183,30 @@ def test_real_bread_query_puts_d1102_first(real_searcher, tmp_path):
     loaded = TradeSearcher.load(tmp_path, embedder=UseEmbedder(threads=2))
     queries = ["je veux travailler avec du pain", "réparer des scooters"]
     np.testing.assert_array_equal(searcher.score(queries), loaded.score(queries))
+
+
+def test_held_out_label_leaves_training_in_every_form():
+    ref = tiny_referential()
+    apps = ref.appellations
+    extra = pd.DataFrame(
+        [{"code_ogr": 9999, "label": "Coiffeuse / Coiffeur mixte", "code_rome": "D1202"}]
+    )
+    ref.appellations = pd.concat([apps, extra], ignore_index=True)
+    held = apps.loc[apps["label"] == "Coiffeur / Coiffeuse mixte", "code_ogr"]
+    searcher = TradeSearcher(n_jobs=1).fit(ref, HashingEmbedder(dim=512), exclude_appellations=held)
+    # "Coiffeuse / Coiffeur mixte" normalises like the held-out label: it goes too.
+    assert not {"Coiffeur / Coiffeuse mixte", "Coiffeuse / Coiffeur mixte"} & set(
+        searcher.app_labels_
+    )
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "zscore"])
+def test_fusions_rank_the_obvious_card_first(fusion, tmp_path):
+    ref = tiny_referential()
+    searcher = TradeSearcher(n_jobs=1, fusion=fusion).fit(ref, HashingEmbedder(dim=512))
+    positions, _ = searcher.search(["boulangère"], top_k=1)
+    assert ref.codes[positions[0, 0]] == "D1102"
+    searcher.save(tmp_path)
+    assert TradeSearcher.load(tmp_path, embedder=HashingEmbedder(dim=512)).fusion == fusion
+    with pytest.raises(ValueError, match="fusion"):
+        TradeSearcher(fusion="max")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from matching.types import stable_key
 from service.store.models import INDEX_KINDS, INDEX_OPS, IndexChange, IndexGeneration
+from service.store.rows import rowcount, table_of
 
 _CHUNK = 500
 
@@ -39,7 +40,7 @@ class Change:
 
 def bump_generation(session: Session, count: int = 1) -> int:
     """Reserve ``count`` generations and return the last one; locks the counter until commit."""
-    counter = IndexGeneration.__table__
+    counter = table_of(IndexGeneration)
     statement = (
         update(counter)
         .where(counter.c.id == 1)
@@ -70,11 +71,13 @@ def record_changes(session: Session, kind: str, object_ids: Sequence[str], op: s
     first = last - len(object_ids) + 1
     latest = {stable_key(object_id): object_id for object_id in object_ids}
     keys = list(latest)
-    table = IndexChange.__table__
+    table = table_of(IndexChange)
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start : start + _CHUNK]
         session.execute(
-            delete(table).where(tuple_(table.c.kind, table.c.object_key).in_([(kind, k) for k in chunk]))
+            delete(table).where(
+                tuple_(table.c.kind, table.c.object_key).in_([(kind, k) for k in chunk])
+            )
         )
     generations = {stable_key(object_id): first + i for i, object_id in enumerate(object_ids)}
     rows = [
@@ -116,4 +119,4 @@ def prune_tombstones(session: Session, upto_generation: int) -> int:
         .where(IndexChange.op == "delete", IndexChange.generation <= upto_generation)
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return rowcount(result)

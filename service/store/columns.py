@@ -1,11 +1,11 @@
-"""Column types that behave the same on SQLite and PostgreSQL."""
+"""Column types and constraint helpers that behave the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer
+from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, Integer
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -45,3 +45,18 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def one_of(column: str, tokens: tuple[str, ...], *, name: str | None = None) -> CheckConstraint:
+    """Return a CHECK constraint ``column IN (tokens)`` (NULL passes, as in SQL)."""
+    listed = ", ".join(f"'{token}'" for token in tokens)
+    return CheckConstraint(f"{column} IN ({listed})", name=name or column)

@@ -32,7 +32,9 @@ def database_url(settings_or_url: Settings | str | URL) -> URL:
     return make_url(settings_or_url)
 
 
-def make_engine(settings_or_url: Settings | str | URL, *, foreign_keys: bool = True, **kwargs: Any) -> Engine:
+def make_engine(
+    settings_or_url: Settings | str | URL, *, foreign_keys: bool = True, **kwargs: Any
+) -> Engine:
     """Create an engine for the store.
 
     SQLite files get WAL journaling, ``synchronous=FULL`` (a committed write survives a power
@@ -118,7 +120,11 @@ def upgrade(engine_or_url: Engine | Settings | str | URL, revision: str = "head"
 
     engine = engine_or_url if isinstance(engine_or_url, Engine) else make_engine(engine_or_url)
     migrating = engine
-    is_file_sqlite = engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:")
+    is_file_sqlite = engine.dialect.name == "sqlite" and engine.url.database not in (
+        None,
+        "",
+        ":memory:",
+    )
     if is_file_sqlite:
         migrating = make_engine(engine.url, foreign_keys=False, poolclass=NullPool)
     try:

@@ -18,13 +18,15 @@ from service.store.changes import record_changes
 from service.store.columns import utcnow
 from service.store.errors import Conflict, duplicate, not_found
 from service.store.models import Employer, Vacancy
-from service.store.rows import check_fields, check_version, editable_columns, flush
+from service.store.rows import check_fields, check_version, editable_columns, flush, table_of
 
 EMPLOYER_FIELDS = editable_columns(Employer)
 VACANCY_FIELDS = editable_columns(Vacancy)
 
 
-def create_employer(session: Session, fields: Mapping[str, Any], *, synthetic: bool = False) -> Employer:
+def create_employer(
+    session: Session, fields: Mapping[str, Any], *, synthetic: bool = False
+) -> Employer:
     """Add an employer; ``fields`` holds ``siret`` and the columns of :class:`Employer`.
 
     Raises:
@@ -49,10 +51,16 @@ def get_employer(session: Session, siret: str) -> Employer:
 
 def vacancy_ids_of(session: Session, siret: str) -> list[str]:
     """Return the ids of an employer's vacancies, sorted."""
-    return list(session.scalars(select(Vacancy.id).where(Vacancy.employer_siret == siret).order_by(Vacancy.id)))
+    return list(
+        session.scalars(
+            select(Vacancy.id).where(Vacancy.employer_siret == siret).order_by(Vacancy.id)
+        )
+    )
 
 
-def update_employer(session: Session, siret: str, changes: Mapping[str, Any], *, version: int | None) -> Employer:
+def update_employer(
+    session: Session, siret: str, changes: Mapping[str, Any], *, version: int | None
+) -> Employer:
     """Change an employer's fields; its vacancies are logged for re-indexing.
 
     Raises:
@@ -88,7 +96,9 @@ def delete_employer(session: Session, siret: str, *, version: int | None = None)
     flush(session, "employer", siret)
 
 
-def create_vacancy(session: Session, fields: Mapping[str, Any], *, synthetic: bool = False) -> Vacancy:
+def create_vacancy(
+    session: Session, fields: Mapping[str, Any], *, synthetic: bool = False
+) -> Vacancy:
     """Add a vacancy; ``fields`` holds ``id``, ``employer_siret`` and the columns of :class:`Vacancy`.
 
     Raises:
@@ -113,7 +123,9 @@ def get_vacancy(session: Session, vacancy_id: str) -> Vacancy:
     return vacancy
 
 
-def update_vacancy(session: Session, vacancy_id: str, changes: Mapping[str, Any], *, version: int | None) -> Vacancy:
+def update_vacancy(
+    session: Session, vacancy_id: str, changes: Mapping[str, Any], *, version: int | None
+) -> Vacancy:
     """Change a vacancy's fields (status included); the version goes up by one.
 
     Raises:
@@ -147,12 +159,16 @@ def delete_vacancy(session: Session, vacancy_id: str, *, version: int | None = N
 
 def expire_vacancies(session: Session, today: date) -> list[str]:
     """Mark open vacancies whose ``end_date`` is before ``today`` as expired; return their ids."""
-    due = select(Vacancy.id).where(Vacancy.status == "open", Vacancy.end_date < today).order_by(Vacancy.id)
+    due = (
+        select(Vacancy.id)
+        .where(Vacancy.status == "open", Vacancy.end_date < today)
+        .order_by(Vacancy.id)
+    )
     vacancy_ids = list(session.scalars(due))
     if not vacancy_ids:
         return []
     record_changes(session, "vacancy", vacancy_ids, "upsert")
-    table = Vacancy.__table__
+    table = table_of(Vacancy)
     session.execute(
         update(table)
         .where(table.c.id.in_(vacancy_ids), table.c.status == "open")

@@ -26,15 +26,27 @@ from sqlalchemy.orm import Session
 from matching.types import NOT_STATED
 from service.store.changes import record_changes
 from service.store.models import ApiKey, AuditLine, IndicatorCount, Outcome, Suggestion
+from service.store.rows import rowcount, table_of
 from service.store.youths import audit, get_youth
 
 MEASURES: tuple[str, ...] = (
-    "youths", "suggestions", "contacted", "immersion", "hired", "in_post_6_months", "declined",
+    "youths",
+    "suggestions",
+    "contacted",
+    "immersion",
+    "hired",
+    "in_post_6_months",
+    "declined",
 )
 GroupKey = tuple[str, str, str, str, str, bool, str]
 """(mission_locale, period, gender_group, item_kind, sector_family, non_traditional, siret)."""
 _KEY_COLUMNS = (
-    "mission_locale", "period", "gender_group", "item_kind", "sector_family", "non_traditional",
+    "mission_locale",
+    "period",
+    "gender_group",
+    "item_kind",
+    "sector_family",
+    "non_traditional",
     "employer_siret",
 )
 
@@ -44,16 +56,26 @@ def period_of(moment: datetime) -> str:
     return f"{moment.year:04d}-{moment.month:02d}"
 
 
-def youth_counts(session: Session, youth_id: str, gender_group: str) -> dict[GroupKey, Counter[str]]:
+def youth_counts(
+    session: Session, youth_id: str, gender_group: str
+) -> dict[GroupKey, Counter[str]]:
     """Return a youth's contribution to the indicators, by group."""
-    suggestions = session.execute(
-        select(Suggestion).where(Suggestion.youth_id == youth_id).order_by(Suggestion.created_at, Suggestion.id)
-    ).scalars().all()
+    suggestions = (
+        session.execute(
+            select(Suggestion)
+            .where(Suggestion.youth_id == youth_id)
+            .order_by(Suggestion.created_at, Suggestion.id)
+        )
+        .scalars()
+        .all()
+    )
     counts: dict[GroupKey, Counter[str]] = defaultdict(Counter)
     groups: dict[int, tuple[str, str, str, bool, str]] = {}
     for index, suggestion in enumerate(suggestions):
         rest = (
-            suggestion.item_kind, suggestion.sector_family or "", bool(suggestion.non_traditional),
+            suggestion.item_kind,
+            suggestion.sector_family or "",
+            bool(suggestion.non_traditional),
             suggestion.employer_siret or "",
         )
         groups[suggestion.id] = (suggestion.mission_locale, *rest)
@@ -68,8 +90,17 @@ def youth_counts(session: Session, youth_id: str, gender_group: str) -> dict[Gro
     ).all()
     for suggestion_id, status, created_at in outcomes:
         if status in MEASURES:
-            mission_locale, *rest = groups[suggestion_id]
-            counts[(mission_locale, period_of(created_at), gender_group, *rest)][status] += 1
+            mission_locale, item_kind, sector_family, non_traditional, siret = groups[suggestion_id]
+            key = (
+                mission_locale,
+                period_of(created_at),
+                gender_group,
+                item_kind,
+                sector_family,
+                non_traditional,
+                siret,
+            )
+            counts[key][status] += 1
     return counts
 
 
@@ -78,18 +109,26 @@ def add_counts(session: Session, counts: dict[GroupKey, Counter[str]]) -> None:
 
     No race on the insert: callers hold the generation lock (see :mod:`service.store.changes`).
     """
-    table = IndicatorCount.__table__
+    table = table_of(IndicatorCount)
     for key, measures in counts.items():
-        match = and_(*(table.c[name] == value for name, value in zip(_KEY_COLUMNS, key, strict=True)))
+        match = and_(
+            *(table.c[name] == value for name, value in zip(_KEY_COLUMNS, key, strict=True))
+        )
         increments = {name: table.c[name] + measures.get(name, 0) for name in MEASURES}
-        if session.execute(update(table).where(match).values(increments)).rowcount == 0:
+        if rowcount(session.execute(update(table).where(match).values(increments))) == 0:
             row = dict(zip(_KEY_COLUMNS, key, strict=True))
-            session.execute(table.insert().values(**row, **{m: measures.get(m, 0) for m in MEASURES}))
+            session.execute(
+                table.insert().values(**row, **{m: measures.get(m, 0) for m in MEASURES})
+            )
 
 
 def erase_youth(
-    session: Session, youth_id: str, actor: ApiKey | None = None, *,
-    mission_locale: str | None = None, action: str = "erase",
+    session: Session,
+    youth_id: str,
+    actor: ApiKey | None = None,
+    *,
+    mission_locale: str | None = None,
+    action: str = "erase",
 ) -> str:
     """Erase a youth, its suggestions and outcomes; keep anonymous counts; return the pseudonym.
 
@@ -105,7 +144,7 @@ def erase_youth(
     record_changes(session, "youth", [youth_id], "delete")
     add_counts(session, youth_counts(session, youth_id, youth.gender or NOT_STATED))
     pseudonym = "erased-" + secrets.token_hex(8)
-    audit_table = AuditLine.__table__
+    audit_table = table_of(AuditLine)
     session.execute(
         update(audit_table)
         .where(audit_table.c.object_kind == "youth", audit_table.c.object_id == youth_id)

@@ -28,7 +28,11 @@ def hash_key(key: str) -> str:
 
 
 def create_api_key(
-    session: Session, role: str, mission_locale: str | None = None, *, label: str | None = None,
+    session: Session,
+    role: str,
+    mission_locale: str | None = None,
+    *,
+    label: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Create a key and return ``(row, clear_key)``; the clear key is never stored nor shown again.
 
@@ -44,8 +48,11 @@ def create_api_key(
         get_mission_locale(session, mission_locale)
     clear_key = KEY_PREFIX + secrets.token_urlsafe(32)
     row = ApiKey(
-        key_hash=hash_key(clear_key), prefix=clear_key[:DISPLAY_CHARS], role=role,
-        mission_locale=mission_locale, label=label,
+        key_hash=hash_key(clear_key),
+        prefix=clear_key[:DISPLAY_CHARS],
+        role=role,
+        mission_locale=mission_locale,
+        label=label,
     )
     session.add(row)
     session.flush()

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matching.types import CONTRACTS, DIPLOMA_LEVELS, GENDERS, SECTOR_FAMILIES
-from service.store.columns import BigIntId, JsonDocument, UtcDateTime, utcnow
+from service.store.columns import NAMING, BigIntId, JsonDocument, UtcDateTime, one_of, utcnow
 
 ROLES: tuple[str, ...] = ("adviser", "employer_relations", "batch", "admin")
 SCOPED_ROLES: tuple[str, ...] = ("adviser", "employer_relations")
@@ -37,24 +37,15 @@ SCOPED_ROLES: tuple[str, ...] = ("adviser", "employer_relations")
 VACANCY_STATUSES: tuple[str, ...] = ("open", "filled", "expired")
 ITEM_KINDS: tuple[str, ...] = ("trade", "vacancy")
 OUTCOME_STATUSES: tuple[str, ...] = (
-    "proposed", "contacted", "immersion", "hired", "in_post_6_months", "declined",
+    "proposed",
+    "contacted",
+    "immersion",
+    "hired",
+    "in_post_6_months",
+    "declined",
 )
 INDEX_KINDS: tuple[str, ...] = ("youth", "vacancy")
 INDEX_OPS: tuple[str, ...] = ("upsert", "delete")
-
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def one_of(column: str, tokens: tuple[str, ...], *, name: str | None = None) -> CheckConstraint:
-    """Return a CHECK constraint ``column IN (tokens)`` (NULL passes, as in SQL)."""
-    listed = ", ".join(f"'{token}'" for token in tokens)
-    return CheckConstraint(f"{column} IN ({listed})", name=name or column)
 
 
 class Base(DeclarativeBase):
@@ -249,8 +240,14 @@ class IndicatorCount(Base):
     __tablename__ = "indicator_counts"
     __table_args__ = (
         UniqueConstraint(
-            "mission_locale", "period", "gender_group", "item_kind", "sector_family",
-            "non_traditional", "employer_siret", name="uq_indicator_counts_group",
+            "mission_locale",
+            "period",
+            "gender_group",
+            "item_kind",
+            "sector_family",
+            "non_traditional",
+            "employer_siret",
+            name="uq_indicator_counts_group",
         ),
     )
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Table
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -13,9 +15,19 @@ from service.store.errors import Conflict, stale
 FIXED_COLUMNS = frozenset({"version", "created_at", "updated_at", "synthetic"})
 
 
+def table_of(model: type) -> Table:
+    """Return a model's Core table (for bulk statements that skip the ORM)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Return the number of rows an UPDATE or DELETE matched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def editable_columns(model: type, *, also_fixed: Iterable[str] = ()) -> frozenset[str]:
     """Return the column names a caller may set: all but the key, version and timestamps."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = table_of(model)
     keys = {column.name for column in table.primary_key.columns}
     return frozenset(table.columns.keys()) - keys - FIXED_COLUMNS - set(also_fixed)
 
@@ -24,7 +36,9 @@ def check_fields(kind: str, fields: Mapping[str, Any], allowed: frozenset[str]) 
     """Raise ``ValueError`` naming the first field that is not in ``allowed``."""
     unknown = sorted(set(fields) - allowed)
     if unknown:
-        raise ValueError(f"{kind}: unknown or read-only field {unknown[0]!r}; allowed: {sorted(allowed)}")
+        raise ValueError(
+            f"{kind}: unknown or read-only field {unknown[0]!r}; allowed: {sorted(allowed)}"
+        )
 
 
 def check_version(kind: str, row: Any, object_id: object, version: int | None) -> None:

@@ -17,6 +17,7 @@ from matching.types import Vacancy as VacancyData
 from service.store.changes import record_changes
 from service.store.columns import utcnow
 from service.store.models import Employer, MissionLocale, Vacancy, Youth
+from service.store.rows import rowcount, table_of
 
 _CHUNK = 5_000
 
@@ -25,10 +26,16 @@ def employer_row(employer: EmployerData) -> dict[str, Any]:
     """Return the ``employers`` columns of an engine :class:`~matching.types.Employer`."""
     place = employer.location
     return {
-        "siret": employer.siret, "name": employer.name, "naf": employer.naf,
-        "sector_family": employer.sector_family, "size_band": employer.size_band,
-        "commune_insee": place.commune_insee, "postcode": place.postcode,
-        "lat": place.lat, "lon": place.lon, "synthetic": employer.synthetic,
+        "siret": employer.siret,
+        "name": employer.name,
+        "naf": employer.naf,
+        "sector_family": employer.sector_family,
+        "size_band": employer.size_band,
+        "commune_insee": place.commune_insee,
+        "postcode": place.postcode,
+        "lat": place.lat,
+        "lon": place.lon,
+        "synthetic": employer.synthetic,
     }
 
 
@@ -36,36 +43,52 @@ def vacancy_row(vacancy: VacancyData) -> dict[str, Any]:
     """Return the ``vacancies`` columns of an engine :class:`~matching.types.Vacancy`."""
     place = vacancy.location
     return {
-        "id": vacancy.id, "employer_siret": vacancy.employer.siret, "title": vacancy.title,
-        "description": vacancy.description, "code_rome": vacancy.code_rome,
-        "rome_inferred": vacancy.rome_inferred, "contract": vacancy.contract,
-        "level_required": vacancy.level_required, "beginners_accepted": vacancy.beginners_accepted,
-        "places": vacancy.places, "start_date": vacancy.start_date, "end_date": None,
-        "status": vacancy.status, "commune_insee": place.commune_insee if place else None,
-        "postcode": place.postcode if place else None, "lat": place.lat if place else None,
-        "lon": place.lon if place else None, "synthetic": vacancy.synthetic,
+        "id": vacancy.id,
+        "employer_siret": vacancy.employer.siret,
+        "title": vacancy.title,
+        "description": vacancy.description,
+        "code_rome": vacancy.code_rome,
+        "rome_inferred": vacancy.rome_inferred,
+        "contract": vacancy.contract,
+        "level_required": vacancy.level_required,
+        "beginners_accepted": vacancy.beginners_accepted,
+        "places": vacancy.places,
+        "start_date": vacancy.start_date,
+        "end_date": None,
+        "status": vacancy.status,
+        "commune_insee": place.commune_insee if place else None,
+        "postcode": place.postcode if place else None,
+        "lat": place.lat if place else None,
+        "lon": place.lon if place else None,
+        "synthetic": vacancy.synthetic,
     }
 
 
 def youth_row(profile: dict[str, Any], *, synthetic: bool = True) -> dict[str, Any]:
     """Return the ``youths`` columns of a youth profile that has ``id`` and ``mission_locale``."""
     return {
-        "id": profile["id"], "mission_locale": profile["mission_locale"],
-        "external_id": profile.get("external_id"), "profile": profile,
-        "gender": profile.get("gender"), "qpv": profile.get("qpv"),
-        "commune_insee": profile.get("commune_insee"), "synthetic": synthetic,
+        "id": profile["id"],
+        "mission_locale": profile["mission_locale"],
+        "external_id": profile.get("external_id"),
+        "profile": profile,
+        "gender": profile.get("gender"),
+        "qpv": profile.get("qpv"),
+        "commune_insee": profile.get("commune_insee"),
+        "synthetic": synthetic,
     }
 
 
 def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> None:
     now = utcnow()
-    stamps = [name for name in ("created_at", "updated_at", "last_activity_at") if name in model.__table__.c]  # type: ignore[attr-defined]
-    extra = {name: now for name in stamps}
-    if "version" in model.__table__.c:  # type: ignore[attr-defined]
+    table = table_of(model)
+    extra: dict[str, Any] = {
+        name: now for name in ("created_at", "updated_at", "last_activity_at") if name in table.c
+    }
+    if "version" in table.c:
         extra["version"] = 1
     for start in range(0, len(rows), _CHUNK):
         chunk = [{**row, **extra} for row in rows[start : start + _CHUNK]]
-        session.execute(model.__table__.insert(), chunk)  # type: ignore[attr-defined]
+        session.execute(table.insert(), chunk)
 
 
 def delete_synthetic(session: Session) -> dict[str, int]:
@@ -77,17 +100,20 @@ def delete_synthetic(session: Session) -> dict[str, int]:
     vacancy_ids = list(session.scalars(select(Vacancy.id).where(Vacancy.synthetic)))
     record_changes(session, "youth", youth_ids, "delete")
     record_changes(session, "vacancy", vacancy_ids, "delete")
-    session.execute(delete(Youth.__table__).where(Youth.__table__.c.synthetic))
-    session.execute(delete(Vacancy.__table__).where(Vacancy.__table__.c.synthetic))
-    still_used = select(Vacancy.employer_siret)
-    employers = session.execute(
-        delete(Employer.__table__).where(Employer.__table__.c.synthetic, Employer.__table__.c.siret.not_in(still_used))
+    youths, vacancies, employers = table_of(Youth), table_of(Vacancy), table_of(Employer)
+    session.execute(delete(youths).where(youths.c.synthetic))
+    session.execute(delete(vacancies).where(vacancies.c.synthetic))
+    still_used = select(vacancies.c.employer_siret)
+    removed = session.execute(
+        delete(employers).where(employers.c.synthetic, employers.c.siret.not_in(still_used))
     )
     session.expire_all()
-    return {"youths": len(youth_ids), "vacancies": len(vacancy_ids), "employers": int(employers.rowcount or 0)}
+    return {"youths": len(youth_ids), "vacancies": len(vacancy_ids), "employers": rowcount(removed)}
 
 
-def load_synthetic(session: Session, data: SyntheticData, *, replace: bool = True) -> dict[str, int]:
+def load_synthetic(
+    session: Session, data: SyntheticData, *, replace: bool = True
+) -> dict[str, int]:
     """Insert a demo data set; return the number of rows added per table.
 
     Args:
@@ -101,7 +127,9 @@ def load_synthetic(session: Session, data: SyntheticData, *, replace: bool = Tru
     known = set(session.scalars(select(MissionLocale.code)))
     missions = [
         {
-            "code": m.code, "name": m.name, "synthetic": m.synthetic,
+            "code": m.code,
+            "name": m.name,
+            "synthetic": m.synthetic,
             "territory": {"departements": list(m.departements), "communes": list(m.communes)},
         }
         for m in data.missions_locales
@@ -118,6 +146,8 @@ def load_synthetic(session: Session, data: SyntheticData, *, replace: bool = Tru
     _insert(session, Vacancy, vacancies)
     _insert(session, Youth, youths)
     return {
-        "missions_locales": len(missions), "employers": len(employers),
-        "vacancies": len(vacancies), "youths": len(youths),
+        "missions_locales": len(missions),
+        "employers": len(employers),
+        "vacancies": len(vacancies),
+        "youths": len(youths),
     }

@@ -20,12 +20,17 @@ from service.store.changes import record_changes
 from service.store.columns import utcnow
 from service.store.errors import duplicate, not_found
 from service.store.models import ApiKey, AuditLine, MissionLocale, Outcome, Suggestion, Youth
-from service.store.rows import check_version, flush
+from service.store.rows import check_version, flush, table_of
 
 
 def create_mission_locale(
-    session: Session, code: str, name: str, *, departements: Iterable[str] = (),
-    communes: Iterable[str] = (), synthetic: bool = False,
+    session: Session,
+    code: str,
+    name: str,
+    *,
+    departements: Iterable[str] = (),
+    communes: Iterable[str] = (),
+    synthetic: bool = False,
 ) -> MissionLocale:
     """Add a Mission Locale whose territory is a list of départements and/or communes."""
     if session.get(MissionLocale, code) is not None:
@@ -45,6 +50,20 @@ def get_mission_locale(session: Session, code: str) -> MissionLocale:
     return mission
 
 
+def in_territory(mission: MissionLocale, commune_insee: str | None) -> bool:
+    """Tell whether a commune lies in a Mission Locale's territory (its communes or départements).
+
+    The département of a commune is its first 2 characters, 3 overseas (``97x``).
+    """
+    if not commune_insee:
+        return False
+    departement = commune_insee[:3] if commune_insee.startswith("97") else commune_insee[:2]
+    territory = mission.territory
+    return commune_insee in territory.get("communes", ()) or departement in territory.get(
+        "departements", ()
+    )
+
+
 def new_youth_id() -> str:
     """Return a fresh random youth id (``Y-`` and 16 hex digits)."""
     return "Y-" + secrets.token_hex(8)
@@ -60,7 +79,10 @@ def _columns_of(profile: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def create_youth(
-    session: Session, profile: Mapping[str, Any], *, mission_locale: str | None = None,
+    session: Session,
+    profile: Mapping[str, Any],
+    *,
+    mission_locale: str | None = None,
     synthetic: bool = False,
 ) -> Youth:
     """Store a youth profile; the stored profile carries its ``id`` and ``mission_locale``.
@@ -82,8 +104,11 @@ def create_youth(
         raise duplicate("youth", document["id"])
     record_changes(session, "youth", [document["id"]], "upsert")
     youth = Youth(
-        id=document["id"], mission_locale=document["mission_locale"], profile=document,
-        synthetic=synthetic, **_columns_of(document),
+        id=document["id"],
+        mission_locale=document["mission_locale"],
+        profile=document,
+        synthetic=synthetic,
+        **_columns_of(document),
     )
     session.add(youth)
     flush(session, "youth", youth.id)
@@ -102,7 +127,11 @@ def get_youth(session: Session, youth_id: str, *, mission_locale: str | None = N
 
 
 def update_youth(
-    session: Session, youth_id: str, changes: Mapping[str, Any], *, version: int | None,
+    session: Session,
+    youth_id: str,
+    changes: Mapping[str, Any],
+    *,
+    version: int | None,
     mission_locale: str | None = None,
 ) -> Youth:
     """Merge ``changes`` (profile fields) into a youth's profile; the version goes up by one.
@@ -128,19 +157,29 @@ def update_youth(
 
 def touch_youth(session: Session, youth_id: str, at: datetime | None = None) -> None:
     """Record activity on a youth's file (the retention clock restarts); no version change."""
-    table = Youth.__table__
-    session.execute(update(table).where(table.c.id == youth_id).values(last_activity_at=at or utcnow()))
+    table = table_of(Youth)
+    session.execute(
+        update(table).where(table.c.id == youth_id).values(last_activity_at=at or utcnow())
+    )
 
 
-def inactive_youth_ids(session: Session, before: datetime, *, limit: int | None = None) -> list[str]:
+def inactive_youth_ids(
+    session: Session, before: datetime, *, limit: int | None = None
+) -> list[str]:
     """Return ids of youths with no activity since ``before`` (candidates for the retention purge)."""
-    statement = select(Youth.id).where(Youth.last_activity_at < before).order_by(Youth.id).limit(limit)
+    statement = (
+        select(Youth.id).where(Youth.last_activity_at < before).order_by(Youth.id).limit(limit)
+    )
     return list(session.scalars(statement))
 
 
 def add_suggestions(
-    session: Session, youth: Youth, items: Sequence[Mapping[str, Any]], *,
-    policy: Mapping[str, Any], engine_version: str,
+    session: Session,
+    youth: Youth,
+    items: Sequence[Mapping[str, Any]],
+    *,
+    policy: Mapping[str, Any],
+    engine_version: str,
 ) -> list[Suggestion]:
     """Record a ranked list proposed to ``youth``.
 
@@ -150,10 +189,17 @@ def add_suggestions(
     """
     rows = [
         Suggestion(
-            youth_id=youth.id, mission_locale=youth.mission_locale, rank=rank, policy=dict(policy),
-            engine_version=engine_version, item_kind=item["item_kind"], item_id=item["item_id"],
-            score=float(item["score"]), sector_family=item.get("sector_family"),
-            employer_siret=item.get("employer_siret"), non_traditional=item.get("non_traditional"),
+            youth_id=youth.id,
+            mission_locale=youth.mission_locale,
+            rank=rank,
+            policy=dict(policy),
+            engine_version=engine_version,
+            item_kind=item["item_kind"],
+            item_id=item["item_id"],
+            score=float(item["score"]),
+            sector_family=item.get("sector_family"),
+            employer_siret=item.get("employer_siret"),
+            non_traditional=item.get("non_traditional"),
         )
         for rank, item in enumerate(items, start=1)
     ]
@@ -162,7 +208,9 @@ def add_suggestions(
     return rows
 
 
-def add_outcome(session: Session, suggestion_id: int, status: str, reason: str | None = None) -> Outcome:
+def add_outcome(
+    session: Session, suggestion_id: int, status: str, reason: str | None = None
+) -> Outcome:
     """Record what happened to a suggestion (``contacted``, ``hired``, ``declined``...)."""
     if session.get(Suggestion, suggestion_id) is None:
         raise not_found("suggestion", suggestion_id)
@@ -173,14 +221,22 @@ def add_outcome(session: Session, suggestion_id: int, status: str, reason: str |
 
 
 def audit(
-    session: Session, actor: ApiKey | None, action: str, object_kind: str,
-    object_id: str | None, *, mission_locale: str | None = None,
+    session: Session,
+    actor: ApiKey | None,
+    action: str,
+    object_kind: str,
+    object_id: str | None,
+    *,
+    mission_locale: str | None = None,
 ) -> AuditLine:
     """Write an audit line: who (key id and role; None = command line), what, on which object."""
     line = AuditLine(
-        actor_key_id=actor.id if actor else None, role=actor.role if actor else "cli",
+        actor_key_id=actor.id if actor else None,
+        role=actor.role if actor else "cli",
         mission_locale=mission_locale or (actor.mission_locale if actor else None),
-        action=action, object_kind=object_kind, object_id=object_id,
+        action=action,
+        object_kind=object_kind,
+        object_id=object_id,
     )
     session.add(line)
     session.flush()

@@ -15,10 +15,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from store_factories import employer_fields, vacancy_fields
 
 from service.store import crud
 from service.store.db import make_engine, session_factory, upgrade
-from store_factories import employer_fields, vacancy_fields
 
 POSTGRES_ENV = "PASSERELLE_TEST_POSTGRES_URL"
 NO_POSTGRES = (
@@ -68,8 +68,12 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 def seeded(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """A store with two Missions Locales, one employer and one open vacancy."""
     with sessions.begin() as session:
-        crud.create_mission_locale(session, "ML-METZ", "Mission Locale de Metz", departements=["57"])
-        crud.create_mission_locale(session, "ML-NANCY", "Mission Locale de Nancy", communes=["54395"])
+        crud.create_mission_locale(
+            session, "ML-METZ", "Mission Locale de Metz", departements=["57"]
+        )
+        crud.create_mission_locale(
+            session, "ML-NANCY", "Mission Locale de Nancy", communes=["54395"]
+        )
         crud.create_employer(session, employer_fields())
         crud.create_vacancy(session, vacancy_fields())
     return sessions

@@ -25,7 +25,10 @@ def test_youth_round_trip(seeded):
         assert youth.profile == profile
         assert (youth.gender, youth.qpv, youth.commune_insee) == ("F", False, "57463")
         assert youth.external_id == "DOSSIER-2026-0042"
-        assert youth.created_at.tzinfo is not None and youth.created_at.utcoffset() == UTC.utcoffset(None)
+        assert (
+            youth.created_at.tzinfo is not None
+            and youth.created_at.utcoffset() == UTC.utcoffset(None)
+        )
 
 
 def test_youth_gets_an_id_and_the_keys_mission_locale(seeded):
@@ -45,7 +48,9 @@ def test_update_youth_merges_and_bumps_the_version(seeded):
         assert youth.version == 2
     with seeded.begin() as session:
         youth = crud.get_youth(session, "Y-alice")
-        assert youth.profile["age"] == 20 and youth.profile["gender"] is None and youth.gender is None
+        assert (
+            youth.profile["age"] == 20 and youth.profile["gender"] is None and youth.gender is None
+        )
         assert youth.profile["wished_trades"] == ["boulangère", "D1106"]
 
 
@@ -93,11 +98,11 @@ def test_a_stale_session_loses_the_race_on_postgresql(seeded, engine):
         pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): no interleaving in one thread")
     first, second = seeded(), seeded()
     try:
-        crud.get_vacancy(second, "V-1")
+        seen = crud.get_vacancy(second, "V-1")  # held: the identity map keeps version 1
         crud.update_vacancy(first, "V-1", {"places": 2}, version=1)
         first.commit()
         with pytest.raises(crud.Conflict, match="same time"):
-            crud.update_vacancy(second, "V-1", {"places": 3}, version=1)
+            crud.update_vacancy(second, "V-1", {"places": 3}, version=seen.version)
     finally:
         first.close()
         second.close()
@@ -131,8 +136,14 @@ def test_another_mission_locales_youth_is_unknown(seeded):
 def test_vacancy_and_employer_round_trip_and_delete(seeded):
     with seeded.begin() as session:
         vacancy = crud.get_vacancy(session, "V-1")
-        assert (vacancy.start_date, vacancy.status, vacancy.version) == (date(2026, 9, 1), "open", 1)
-        employer = crud.update_employer(session, "12345678900011", {"name": "Au Bon Pain"}, version=1)
+        assert (vacancy.start_date, vacancy.status, vacancy.version) == (
+            date(2026, 9, 1),
+            "open",
+            1,
+        )
+        employer = crud.update_employer(
+            session, "12345678900011", {"name": "Au Bon Pain"}, version=1
+        )
         assert employer.version == 2
     with pytest.raises(crud.Conflict, match="delete them first"), seeded.begin() as session:
         crud.delete_employer(session, "12345678900011")
@@ -154,7 +165,10 @@ def test_expire_vacancies_after_their_end_date(seeded):
 
 
 def test_unknown_fields_are_refused(seeded):
-    with pytest.raises(ValueError, match="unknown or read-only field 'version'"), seeded.begin() as session:
+    with (
+        pytest.raises(ValueError, match="unknown or read-only field 'version'"),
+        seeded.begin() as session,
+    ):
         crud.update_vacancy(session, "V-1", {"version": 9}, version=1)
     with pytest.raises(ValueError, match="cannot be changed"), seeded.begin() as session:
         crud.create_youth(session, youth_profile())
@@ -166,10 +180,19 @@ def test_unknown_fields_are_refused(seeded):
     [
         (Vacancy, {**vacancy_fields("V-9", siret="00000000000000"), "status": "open"}),
         (Youth, {"id": "Y-x", "mission_locale": "ML-NOWHERE", "profile": {}}),
-        (Suggestion, {
-            "youth_id": "Y-nobody", "mission_locale": "ML-METZ", "item_kind": "trade",
-            "item_id": "D1102", "rank": 1, "score": 0.5, "policy": {}, "engine_version": "t",
-        }),
+        (
+            Suggestion,
+            {
+                "youth_id": "Y-nobody",
+                "mission_locale": "ML-METZ",
+                "item_kind": "trade",
+                "item_id": "D1102",
+                "rank": 1,
+                "score": 0.5,
+                "policy": {},
+                "engine_version": "t",
+            },
+        ),
     ],
 )
 def test_foreign_key_violation_raises(seeded, table, row):
@@ -179,7 +202,10 @@ def test_foreign_key_violation_raises(seeded, table, row):
 
 def test_check_constraints_hold(seeded):
     with pytest.raises(IntegrityError), seeded.begin() as session:
-        session.execute(insert(Youth), [{"id": "Y-z", "mission_locale": "ML-METZ", "profile": {}, "gender": "Z"}])
+        session.execute(
+            insert(Youth),
+            [{"id": "Y-z", "mission_locale": "ML-METZ", "profile": {}, "gender": "Z"}],
+        )
     with pytest.raises(IntegrityError), seeded.begin() as session:
         session.execute(insert(Vacancy), [{**vacancy_fields("V-z"), "status": "closed"}])
 
@@ -188,11 +214,21 @@ def test_suggestions_and_outcomes(seeded):
     with seeded.begin() as session:
         youth = crud.create_youth(session, youth_profile())
         rows = crud.add_suggestions(
-            session, youth,
-            [{"item_kind": "vacancy", "item_id": "V-1", "score": 0.9, "sector_family": "artisanat",
-              "employer_siret": "12345678900011", "non_traditional": False},
-             {"item_kind": "trade", "item_id": "F1703", "score": 0.7, "non_traditional": True}],
-            policy={"mix": "balance"}, engine_version="0.1.0",
+            session,
+            youth,
+            [
+                {
+                    "item_kind": "vacancy",
+                    "item_id": "V-1",
+                    "score": 0.9,
+                    "sector_family": "artisanat",
+                    "employer_siret": "12345678900011",
+                    "non_traditional": False,
+                },
+                {"item_kind": "trade", "item_id": "F1703", "score": 0.7, "non_traditional": True},
+            ],
+            policy={"mix": "balance"},
+            engine_version="0.1.0",
         )
         assert [row.rank for row in rows] == [1, 2]
         assert crud.add_outcome(session, rows[0].id, "contacted").status == "contacted"
@@ -213,3 +249,13 @@ def test_touch_and_inactive_youths(seeded):
     with seeded.begin() as session:
         assert crud.inactive_youth_ids(session, long_ago + timedelta(days=1)) == ["Y-old"]
         assert crud.get_youth(session, "Y-old").version == 1
+
+
+def test_territory_by_commune_or_departement(seeded):
+    with seeded.begin() as session:
+        metz = crud.get_mission_locale(session, "ML-METZ")
+        nancy = crud.get_mission_locale(session, "ML-NANCY")
+        assert crud.in_territory(metz, "57463") and not crud.in_territory(metz, "54395")
+        assert crud.in_territory(nancy, "54395") and not crud.in_territory(nancy, "54001")
+        assert not crud.in_territory(metz, None)
+        assert nancy.territory == {"departements": [], "communes": ["54395"]}

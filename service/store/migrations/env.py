@@ -49,7 +49,9 @@ def run_online() -> None:
 
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("no database: pass a connection or set sqlalchemy.url (see alembic_config)")
+        raise RuntimeError(
+            "no database: pass a connection or set sqlalchemy.url (see alembic_config)"
+        )
     engine = make_engine(url, foreign_keys=False, poolclass=NullPool)
     try:
         with engine.begin() as connection:

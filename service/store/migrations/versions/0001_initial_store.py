@@ -52,8 +52,12 @@ def upgrade() -> None:
         "mission_locales",
         sa.Column("code", sa.String(32), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("territory", JSON_DOC, nullable=False,
-                  comment='{"departements": ["57", ...], "communes": ["57463", ...]}'),
+        sa.Column(
+            "territory",
+            JSON_DOC,
+            nullable=False,
+            comment='{"departements": ["57", ...], "communes": ["57463", ...]}',
+        ),
         sa.Column("synthetic", sa.Boolean(), nullable=False),
         stamp("created_at"),
         sa.PrimaryKeyConstraint("code", name=op.f("pk_mission_locales")),
@@ -69,8 +73,11 @@ def upgrade() -> None:
         stamp("created_at"),
         stamp("revoked_at", nullable=True),
         check("role IN ('adviser', 'employer_relations', 'batch', 'admin')", "api_keys", "role"),
-        check("role NOT IN ('adviser', 'employer_relations') OR mission_locale IS NOT NULL",
-              "api_keys", "scoped_role_has_mission_locale"),
+        check(
+            "role NOT IN ('adviser', 'employer_relations') OR mission_locale IS NOT NULL",
+            "api_keys",
+            "scoped_role_has_mission_locale",
+        ),
         fk("mission_locale", "mission_locales.code", "api_keys", "RESTRICT"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_keys_key_hash")),
@@ -137,7 +144,11 @@ def upgrade() -> None:
         stamp("updated_at"),
         sa.Column("synthetic", sa.Boolean(), nullable=False),
         check(f"contract IN ({CONTRACTS})", "vacancies", "contract"),
-        check("level_required IN ('none', '3', '4', '5', '6', '7', '8')", "vacancies", "level_required"),
+        check(
+            "level_required IN ('none', '3', '4', '5', '6', '7', '8')",
+            "vacancies",
+            "level_required",
+        ),
         check("status IN ('open', 'filled', 'expired')", "vacancies", "status"),
         check("places >= 1", "vacancies", "places_positive"),
         fk("employer_siret", "employers.siret", "vacancies", "RESTRICT"),
@@ -158,8 +169,12 @@ def upgrade() -> None:
         sa.Column("engine_version", sa.String(64), nullable=False),
         sa.Column("sector_family", sa.String(16), nullable=True, comment="vacancies only"),
         sa.Column("employer_siret", sa.String(14), nullable=True, comment="vacancies only"),
-        sa.Column("non_traditional", sa.Boolean(), nullable=True,
-                  comment="trade atypical for the youth's gender group when suggested"),
+        sa.Column(
+            "non_traditional",
+            sa.Boolean(),
+            nullable=True,
+            comment="trade atypical for the youth's gender group when suggested",
+        ),
         stamp("created_at"),
         check("item_kind IN ('trade', 'vacancy')", "suggestions", "item_kind"),
         check(f"sector_family IN ({SECTORS})", "suggestions", "sector_family"),
@@ -176,8 +191,12 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("reason", sa.String(500), nullable=True),
         stamp("created_at"),
-        check("status IN ('proposed', 'contacted', 'immersion', 'hired', 'in_post_6_months', "
-              "'declined')", "outcomes", "status"),
+        check(
+            "status IN ('proposed', 'contacted', 'immersion', 'hired', 'in_post_6_months', "
+            "'declined')",
+            "outcomes",
+            "status",
+        ),
         fk("suggestion_id", "suggestions.id", "outcomes", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outcomes")),
     )
@@ -207,17 +226,39 @@ def upgrade() -> None:
         sa.Column("non_traditional", sa.Boolean(), nullable=False),
         sa.Column("employer_siret", sa.String(14), nullable=False),
         sa.Column("youths", sa.Integer(), nullable=False, comment="by first suggestion's month"),
-        *(sa.Column(name, sa.Integer(), nullable=False) for name in (
-            "suggestions", "contacted", "immersion", "hired", "in_post_6_months", "declined")),
+        *(
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in (
+                "suggestions",
+                "contacted",
+                "immersion",
+                "hired",
+                "in_post_6_months",
+                "declined",
+            )
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_indicator_counts")),
-        sa.UniqueConstraint("mission_locale", "period", "gender_group", "item_kind", "sector_family",
-                            "non_traditional", "employer_siret", name="uq_indicator_counts_group"),
+        sa.UniqueConstraint(
+            "mission_locale",
+            "period",
+            "gender_group",
+            "item_kind",
+            "sector_family",
+            "non_traditional",
+            "employer_siret",
+            name="uq_indicator_counts_group",
+        ),
     )
     op.create_table(
         "index_changes",
         sa.Column("kind", sa.String(8), nullable=False),
-        sa.Column("object_key", sa.BigInteger(), autoincrement=False, nullable=False,
-                  comment="matching.types.stable_key(id)"),
+        sa.Column(
+            "object_key",
+            sa.BigInteger(),
+            autoincrement=False,
+            nullable=False,
+            comment="matching.types.stable_key(id)",
+        ),
         sa.Column("object_id", sa.String(64), nullable=True, comment="NULL for deletes"),
         sa.Column("op", sa.String(8), nullable=False),
         sa.Column("generation", sa.BigInteger(), nullable=False),
@@ -237,7 +278,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "index_generation", "index_changes", "indicator_counts", "audit_log", "outcomes",
-        "suggestions", "vacancies", "employers", "youths", "api_keys", "mission_locales",
+        "index_generation",
+        "index_changes",
+        "indicator_counts",
+        "audit_log",
+        "outcomes",
+        "suggestions",
+        "vacancies",
+        "employers",
+        "youths",
+        "api_keys",
+        "mission_locales",
     ):
         op.drop_table(table)

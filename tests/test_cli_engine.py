@@ -1,0 +1,78 @@
+"""The CLI end to end on the session's data home (real default model, synthetic data)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from service import cli
+from service.config import get_settings
+
+pytestmark = pytest.mark.model
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "youth.json"
+TRADE_KEYS = {"code_rome", "label", "score", "reasons", "share_women", "band"}
+VACANCY_KEYS = {"vacancy_id", "title", "code_rome", "employer", "distance_km", "contract", "score",
+                "score_parts", "reasons"}
+
+
+@pytest.fixture()
+def run(engine_home, monkeypatch):
+    monkeypatch.setenv("PASSERELLE_HOME", str(engine_home.home))
+    monkeypatch.setenv("PASSERELLE_MODEL", "use")
+    get_settings.cache_clear()
+    monkeypatch.setattr(cli, "_WORKSPACE", engine_home)
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(cli.app, list(args))
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_trades_search_json_puts_bakery_first(run):
+    items = json.loads(run("trades", "search", "je veux travailler avec du pain", "--json").stdout)
+    assert items[0]["code_rome"] == "D1102"
+    assert all(TRADE_KEYS <= set(item) for item in items)
+    assert all(isinstance(r, str) for item in items for r in item["reasons"])
+
+
+def test_suggest_json_document(run):
+    document = json.loads(run("suggest", "--profile", str(EXAMPLE), "--top-k", "5", "--json").stdout)
+    assert set(document) >= {"trades", "vacancies", "synthetic"}
+    assert document["synthetic"] is True
+    assert len(document["trades"]) == 5 and len(document["vacancies"]) <= 5
+    assert all(TRADE_KEYS <= set(t) for t in document["trades"])
+    assert all(VACANCY_KEYS <= set(v) for v in document["vacancies"])
+    assert all(set(v["employer"]) >= {"name", "sector_family"} for v in document["vacancies"])
+    assert document["policy"]["trades"]["mix"] == "balanced"
+
+
+def test_suggest_counter_stereotype_names_its_policy(run):
+    out = run("suggest", "--profile", str(EXAMPLE), "--mix", "counter_stereotype", "--json").stdout
+    document = json.loads(out)
+    assert document["policy"]["trades"]["mix"] == "counter_stereotype"
+    non_traditional = [t for t in document["trades"] if t["share_women"] is not None and t["share_women"] < 0.4]
+    assert len(non_traditional) >= 2  # the example youth is "F"
+
+
+def test_candidates_json_pseudonymises_without_consent(run, engine_home):
+    vacancy_id = engine_home.loaded_engine.vacancies.vacancies[0].id
+    document = json.loads(run("candidates", "--vacancy", vacancy_id, "--json").stdout)
+    assert document["policy"]["balance"] == "pool" and document["vacancy"]["vacancy_id"] == vacancy_id
+    for item in document["candidates"]:
+        card = item["card"]
+        if not card["consent_share"]:
+            assert card["experiences"] is None and "initials" in card and "external_id" not in card
+
+
+def test_unknown_vacancy_is_exit_2(engine_home, monkeypatch):
+    monkeypatch.setattr(cli, "_WORKSPACE", engine_home)
+    monkeypatch.setattr(cli, "get_settings", lambda: engine_home.settings)
+    result = CliRunner().invoke(cli.app, ["candidates", "--vacancy", "NOPE", "--json"])
+    assert result.exit_code == 2 and "NOPE" in result.stderr and result.stdout == ""
