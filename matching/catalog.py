@@ -7,8 +7,8 @@ Built once from the dataclasses, then every filter is a vectorised numpy express
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 
 import numpy as np
 

@@ -140,7 +140,7 @@ def rerank_candidate_list(ids, scores, genders, qpv, top_k, balance: Balance):
     Returns:
         The :class:`~matching.diversity_core.Reranked` list and the target shares applied.
     """
-    groups = genders if not balance.with_qpv else np.array([f"{g}|{q}" for g, q in zip(genders, qpv)], dtype=object)
+    groups = genders if not balance.with_qpv else np.array([f"{g}|{q}" for g, q in zip(genders, qpv, strict=False)], dtype=object)
     target = candidate_target(groups, balance)
     reranked = diversity.shortlist(ids, scores, groups, top_k, algorithm=balance.algorithm, target=target)
     return reranked, target

@@ -14,7 +14,14 @@ import pandas as pd
 from matching import ranking
 from matching.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
 from matching.index import VectorIndex
-from matching.mix import Balance, TradeMix, VacancyMix, rerank_candidate_list, rerank_trade_list, rerank_vacancy_list
+from matching.mix import (
+    Balance,
+    TradeMix,
+    VacancyMix,
+    rerank_candidate_list,
+    rerank_trade_list,
+    rerank_vacancy_list,
+)
 from matching.types import Vacancy, Youth
 
 FETCH_MIN = 200
@@ -210,7 +217,7 @@ class Recommender:
             )
             counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
             items = [self._trade_item(youth, pos, score, why, counter=counter)
-                     for pos, score, why in zip(reranked.ids, reranked.scores, reranked.why)]
+                     for pos, score, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False)]
             results.append(ListResult(items, mix.describe(), list(reranked.notes)))
         return results
 
@@ -219,7 +226,7 @@ class Recommender:
         positions, scores = self.trade_searcher.search([text], top_k)
         query = ranking.stems(text)
         return [self._trade_item(None, int(pos), float(score), "", query)
-                for pos, score in zip(positions[0], scores[0]) if pos >= 0]
+                for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
 
     def _trade_vectors(self, pool: np.ndarray, mix: TradeMix) -> np.ndarray | None:
         if not mix.diversity:
@@ -329,7 +336,7 @@ class Recommender:
                                            top_k, mix, None if exposure is None else exposure[rows])
             position = {int(r): i for i, r in enumerate(rows)}
             items = []
-            for row, value, why in zip(reranked.ids, reranked.scores, reranked.why):
+            for row, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
                 i = position[int(row)]
                 items.append(self._vacancy_item(youth, int(row), float(value),
                                                 {n: round(float(p[i]), 4) for n, p in parts.items()},
@@ -419,7 +426,7 @@ class Recommender:
                                                      youths.qpv_group[cand], top_k, balance)
             position = {int(c): i for i, c in enumerate(cand)}
             items = []
-            for c, value, why in zip(reranked.ids, reranked.scores, reranked.why):
+            for c, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
                 i = position[int(c)]
                 reasons = [ranking.moved_reason(why)] if why else []
                 if parts["trade"][i] >= 0.7:

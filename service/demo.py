@@ -27,7 +27,7 @@ def run_demo(engine, top_k: int = 5) -> dict:
     trades = engine.suggest_trades(youths, top_k)
     vacancies = engine.suggest_vacancies(youths, top_k)
     samples = []
-    for youth, t, v in zip(youths, trades, vacancies):
+    for youth, t, v in zip(youths, trades, vacancies, strict=False):
         samples.append({
             "youth": {"id": youth.id, "age": youth.age, "commune": youth.location.name,
                       "gender": youth.gender, "wished_trades": list(youth.wished_trades)},
