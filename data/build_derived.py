@@ -8,7 +8,7 @@ Both are joins of public files in this folder plus the explicit rule list below;
 The rules are documented in ``data/SOURCES.md``. Re-run after updating a source file::
 
     python data/build_derived.py                                # sources and output: data/
-    python data/build_derived.py --source /work/shared/data     # sources elsewhere
+    python data/build_derived.py --source ../shared/data     # sources elsewhere
 
 Needs only pandas.
 """
