@@ -32,7 +32,7 @@ class TradeMix:
     floor: float = 0.2
     min_non_traditional: int = 2
     max_per_domain: int = 3
-    diversity: float = 0.0
+    diversity: float = 0.2  # MMR lambda, chosen by measurement (benchmarks/RESULTS.md)
     pool_size: int = 50
 
     def __post_init__(self):

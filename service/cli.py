@@ -126,7 +126,7 @@ def suggest(
     floor: Annotated[float, typer.Option(help="balanced: share of the list per gender band.")] = 0.2,
     min_non_traditional: Annotated[int, typer.Option(help="counter_stereotype: cards where the youth's gender is under 40 %.")] = 2,
     max_per_domain: Annotated[int, typer.Option(help="Cards per ROME domain (0: no cap).")] = 3,
-    diversity: Annotated[float, typer.Option(help="Maximal-marginal-relevance weight (0: off).")] = 0.0,
+    diversity: Annotated[float, typer.Option(help="Maximal-marginal-relevance weight (0: off).")] = 0.2,
     as_json: JsonOpt = False,
 ):
     """Suggest trades and nearby vacancies for one young person.

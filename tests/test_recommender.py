@@ -37,7 +37,7 @@ def test_batch_equals_one_by_one(engine):
 
 def test_gender_never_changes_relevance(engine):
     youth = _youths(engine, 1)[0]
-    off = TradeMix(policy="off", max_per_domain=0)
+    off = TradeMix(policy="off", max_per_domain=0, diversity=0.0)
     lists = {g: engine.suggest_trades([dataclasses.replace(youth, gender=g)], 10, mix=off)[0]
              for g in ("F", "M", "X", None)}
     codes = {g: [t.code_rome for t in r.items] for g, r in lists.items()}

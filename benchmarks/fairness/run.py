@@ -74,7 +74,7 @@ def run_trades(bench, n_youths: int, top_k: int, log) -> dict:
     for lam in LAMBDAS:
         summary = (
             figures["balanced"]
-            if lam == 0.0
+            if lam == TradeMix().diversity
             else trades.evaluate(engine, youths, pools, TradeMix(diversity=lam), top_k)[0]
         )
         figures["mmr"][str(lam)] = {
@@ -189,7 +189,7 @@ def table(results: dict) -> str:
         f"qualified incl. not_stated; feasible: {s['feasible_shortlists']}; mean target "
         f"{s['mean_pool_target']})",
         "",
-        "| Figure | Relevance-only | DetGreedy (default) | DetCons | DetRelaxed | Target |",
+        "| Figure | Relevance-only | DetGreedy | DetCons | DetRelaxed (default) | Target |",
         "|---|---|---|---|---|---|",
     ]
     algos = ("relevance_only", "det_greedy", "det_cons", "det_relaxed")

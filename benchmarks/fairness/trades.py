@@ -1,7 +1,7 @@
 """Trade suggestions under mix policies: floors met, NDCG cost, skew, non-traditional trades, ILD.
 
 Every list is compared with the relevance-only pool of the same youth: the 50 most relevant
-cards (``TradeMix(policy="off", max_per_domain=0)``), whose first k are the relevance-only list
+cards (``TradeMix(policy="off", max_per_domain=0, diversity=0.0)``), whose first k are the relevance-only list
 and whose scores are the gains of NDCG. A list is *feasible* for the band floors when that pool
 holds floor(f k) cards of each band (the re-ranker draws from that pool only).
 """
@@ -19,7 +19,7 @@ from matching.mix import TradeMix
 from matching.recommender import ListResult, Recommender
 from matching.types import Youth
 
-RELEVANCE_ONLY = TradeMix(policy="off", max_per_domain=0)
+RELEVANCE_ONLY = TradeMix(policy="off", max_per_domain=0, diversity=0.0)
 NON_TRADITIONAL_SHARE = 0.40
 """A trade is non-traditional for a youth when the youth's gender is under 40 % of its workers."""
 
