@@ -29,8 +29,27 @@ def contract_bits(contracts: tuple[str, ...] | list[str]) -> int:
     return bits
 
 
+class _KeyedRows:
+    """Shared by the tables: length and vectorised key -> row lookup (``keys`` int64 ``(n,)``)."""
+
+    keys: np.ndarray
+    rows: dict[str, int]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @cached_property
+    def _key_order(self) -> np.ndarray:
+        return np.argsort(self.keys, kind="stable")
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """Rows of the given int64 keys (all must be present), vectorised."""
+        order = self._key_order
+        return order[np.searchsorted(self.keys[order], keys)]
+
+
 @dataclass(frozen=True)
-class VacancyTable:
+class VacancyTable(_KeyedRows):
     """Vacancies as aligned arrays, shape ``(n_vacancies,)`` each."""
 
     vacancies: tuple[Vacancy, ...]
@@ -46,17 +65,6 @@ class VacancyTable:
     open: np.ndarray  # bool
     rows: dict[str, int]  # vacancy id -> row
 
-    def __len__(self) -> int:
-        return len(self.vacancies)
-
-    @cached_property
-    def _key_order(self) -> np.ndarray:
-        return np.argsort(self.keys, kind="stable")
-
-    def rows_of(self, keys: np.ndarray) -> np.ndarray:
-        """Rows of the given int64 keys (all must be present), vectorised."""
-        order = self._key_order
-        return order[np.searchsorted(self.keys[order], keys)]
 
 
 def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTable:
@@ -81,7 +89,7 @@ def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTa
 
 
 @dataclass(frozen=True)
-class YouthTable:
+class YouthTable(_KeyedRows):
     """Youths as aligned arrays, shape ``(n_youths,)`` each."""
 
     youths: tuple[Youth, ...]
@@ -96,17 +104,6 @@ class YouthTable:
     qpv_group: np.ndarray  # str: qpv, non_qpv, not_stated
     rows: dict[str, int]  # youth id -> row
 
-    def __len__(self) -> int:
-        return len(self.youths)
-
-    @cached_property
-    def _key_order(self) -> np.ndarray:
-        return np.argsort(self.keys, kind="stable")
-
-    def rows_of(self, keys: np.ndarray) -> np.ndarray:
-        """Rows of the given int64 keys (all must be present), vectorised."""
-        order = self._key_order
-        return order[np.searchsorted(self.keys[order], keys)]
 
 
 def youth_table(youths: list[Youth]) -> YouthTable:
