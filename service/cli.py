@@ -64,6 +64,11 @@ def workspace():
     return _WORKSPACE
 
 
+def emit(document, as_json: bool, render) -> None:
+    """Print the JSON document alone (``--json``) or its French rendering."""
+    typer.echo(json.dumps(document, ensure_ascii=False, indent=2) if as_json else render(document))
+
+
 def notice(message: str) -> None:
     typer.echo(message, err=True)
 
@@ -91,10 +96,7 @@ def demo(
             ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
         engine = ws.engine(progress=progress)
     document = run_guarded(lambda: run_demo(engine))
-    if as_json:
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(output.render_demo(document))
+    emit(document, as_json, output.render_demo)
 
 
 @trades_app.command("search")
@@ -111,10 +113,7 @@ def trades_search(
         fail("texte vide : décrivez un métier ou une envie (en: empty text: describe a trade or a wish)")
     engine = workspace_engine()
     items = [output.trade_dict(t) for t in engine.search_trades(text, top_k)]
-    if as_json:
-        typer.echo(json.dumps(items, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(output.render_trades(items))
+    emit(items, as_json, output.render_trades)
 
 
 @app.command()
@@ -152,10 +151,7 @@ def suggest(
         notice("passerelle: aucune offre chargée (lancez `passerelle demo`) ; la liste des offres est vide")
         vacancies = None
     document = output.suggest_document(trades, vacancies, synthetic=bool(len(engine.vacancies)))
-    if as_json:
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(output.render_suggest(document))
+    emit(document, as_json, output.render_suggest)
 
 
 @app.command()
@@ -177,10 +173,7 @@ def candidates(
     engine = workspace_engine()
     result = run_guarded(lambda: engine.find_candidates([vacancy], top_k, balance=policy))[0]
     document = output.candidates_document(engine, vacancy, result)
-    if as_json:
-        typer.echo(json.dumps(document, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(output.render_candidates(document))
+    emit(document, as_json, output.render_candidates)
 
 
 @index_app.command("build")

@@ -20,13 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "fairness_audit.ipynb"
 
 
-def test_notebook_is_committed_without_outputs():
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
-    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
-    assert code
-    assert all(not cell.outputs and cell.execution_count is None for cell in code)
-
-
 def test_fairness_audit_executes(engine_home):
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     at = next(
