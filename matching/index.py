@@ -500,3 +500,7 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+atomic_write, sha256_file = _atomic_write, _sha256
+"""Public names for snapshot writers outside this module (the service's trade-score files)."""

@@ -109,6 +109,7 @@ class Recommender:
         self._skills: dict[str, list[str]] | None = None
         self._common: frozenset[str] = frozenset()
         self._mobility: dict[str, set[str]] | None = None
+        self._card_cache: list[dict] | None = None
         self.vacancies: VacancyTable = vacancy_table([], self.codes)
         self.vacancy_index: VectorIndex | None = None
         self.youths: YouthTable = youth_table([])
@@ -118,17 +119,68 @@ class Recommender:
     # ----------------------------------------------------------------- encoding
     def encode_youths(self, youths: list[Youth]) -> np.ndarray:
         """Embed youths: the mean of their text embeddings, L2-normalised, ``(n, dim)``."""
-        from matching.text import youth_query_texts
-
-        texts, owners = [], []
-        for row, youth in enumerate(youths):
-            for text, _weight in youth_query_texts(youth, self.referential):
-                texts.append(text)
-                owners.append(row)
+        texts, _weights, owners = self._query_texts(youths)
         vectors = self.embedder.encode_queries(texts)
         summed = np.zeros((len(youths), vectors.shape[1]), dtype=np.float32)
-        np.add.at(summed, np.asarray(owners, dtype=np.int64), vectors)
+        np.add.at(summed, owners, vectors)
         return _normalise(summed)
+
+    def youth_features(self, youths: list[Youth], text_batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """Embed youths and score every card for them: the batch path of :meth:`encode_youths`
+        and :meth:`trade_scores`.
+
+        Each distinct text of the batch is encoded once and that vector feeds the trade searcher
+        too, so a batch costs one encoding per distinct text instead of two per text. Same
+        formulas; values equal up to float rounding (texts are encoded in other batches).
+
+        Args:
+            youths: the youths.
+            text_batch: distinct texts scored at once (bounds the memory of the card scores).
+
+        Returns:
+            ``(vectors (n_youths, dim) float32 L2-normalised, trade_scores (n_youths, n_cards)
+            float32 in [0, 1])``.
+        """
+        texts, weights, owners = self._query_texts(youths)
+        distinct, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        dim, n_cards = self.embedder.dim, len(self.codes)
+        text_vectors = np.empty((len(distinct), dim), dtype=np.float32)
+        text_scores = np.empty((len(distinct), n_cards), dtype=np.float32)
+        for start in range(0, len(distinct), text_batch):
+            part = distinct[start : start + text_batch].tolist()
+            vectors = self.embedder.encode_queries(part)
+            text_vectors[start : start + len(part)] = vectors
+            text_scores[start : start + len(part)] = ranking.rescale(
+                self.trade_searcher.score(part, query_vectors=vectors))
+        summed = np.zeros((len(youths), dim), dtype=np.float32)
+        np.add.at(summed, owners, text_vectors[inverse])
+        return _normalise(summed), self._combine_text_scores(youths, text_scores, inverse, weights, owners)
+
+    def _query_texts(self, youths: list[Youth]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Every youth's query texts in youth order, with their weights and owner rows."""
+        from matching.text import youth_query_texts
+
+        texts, weights, owners = [], [], []
+        for row, youth in enumerate(youths):
+            for text, weight in youth_query_texts(youth, self.referential):
+                texts.append(text)
+                weights.append(weight)
+                owners.append(row)
+        return texts, np.asarray(weights, dtype=np.float32), np.asarray(owners, dtype=np.int64)
+
+    def _combine_text_scores(self, youths, text_scores, inverse, weights, owners) -> np.ndarray:
+        """Per youth: 0.6 x best + 0.4 x mean of its weighted text rows; wished codes score 1."""
+        result = np.zeros((len(youths), len(self.codes)), dtype=np.float32)
+        bounds = np.searchsorted(owners, np.arange(len(youths) + 1))  # owners are sorted
+        for row, youth in enumerate(youths):
+            lo, hi = bounds[row], bounds[row + 1]
+            if hi > lo:
+                mine = text_scores[inverse[lo:hi]] * weights[lo:hi, None]
+                result[row] = 0.6 * mine.max(axis=0) + 0.4 * mine.mean(axis=0)
+            for code in youth.wished_trades:
+                if code in self.referential.cards.index:
+                    result[row, np.searchsorted(self.codes, code)] = 1.0
+        return result
 
     def encode_vacancies(self, vacancies: list[Vacancy], on_progress=None) -> np.ndarray:
         """Embed vacancies: title and description separately, combined, ``(n, dim)``."""
@@ -145,24 +197,9 @@ class Recommender:
         A weighted blend of the best and the mean score over the youth's texts; cards named by
         ROME code in the wishes come first. Gender plays no part.
         """
-        from matching.text import youth_query_texts
-
-        texts, weights, owners = [], [], []
-        for row, youth in enumerate(youths):
-            for text, weight in youth_query_texts(youth, self.referential):
-                texts.append(text)
-                weights.append(weight)
-                owners.append(row)
-        per_text = ranking.rescale(self.trade_searcher.score(texts)) * np.asarray(weights, np.float32)[:, None]
-        result = np.zeros((len(youths), len(self.codes)), dtype=np.float32)
-        owners_arr = np.asarray(owners)
-        for row, youth in enumerate(youths):
-            mine = per_text[owners_arr == row]
-            result[row] = 0.6 * mine.max(axis=0) + 0.4 * mine.mean(axis=0)
-            for code in youth.wished_trades:
-                if code in self.referential.cards.index:
-                    result[row, np.searchsorted(self.codes, code)] = 1.0
-        return result
+        texts, weights, owners = self._query_texts(youths)
+        text_scores = ranking.rescale(self.trade_searcher.score(texts))
+        return self._combine_text_scores(youths, text_scores, np.arange(len(texts)), weights, owners)
 
     # ----------------------------------------------------------------- loading
     def load_vacancies(self, vacancies: list[Vacancy], vectors: np.ndarray | None = None,
@@ -192,7 +229,8 @@ class Recommender:
 
     # ----------------------------------------------------------------- trades
     def suggest_trades(self, youths: list[Youth], top_k: int = 10, mix: TradeMix | None = None,
-                       transition: str | None = None) -> list[ListResult]:
+                       transition: str | None = None, *,
+                       scores: np.ndarray | None = None) -> list[ListResult]:
         """Suggest ROME cards for each youth, with reasons and mixité data.
 
         Args:
@@ -200,9 +238,10 @@ class Recommender:
             top_k: cards per youth.
             mix: the mixité policy (default ``TradeMix()``: balanced).
             transition: keep only cards flagged ``"eco"`` or ``"num"`` (ecological/digital).
+            scores: the youths' :meth:`trade_scores` when already computed (batch path).
         """
         mix = mix or TradeMix()
-        scores = self.trade_scores(youths)
+        scores = self.trade_scores(youths) if scores is None else scores
         allowed = np.ones(len(self.codes), dtype=bool)
         if transition:
             allowed = self._cards[f"transition_{transition}"].to_numpy(dtype=bool)
@@ -236,7 +275,7 @@ class Recommender:
     def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
                     query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
         code = str(self.codes[pos])
-        card = self._cards.iloc[pos]
+        card = self._card_fields()[pos]
         reasons = self._trade_reasons(youth, code, query)
         if why:
             token = "counter_stereotype" if why == "mixite" and counter else why
@@ -244,16 +283,27 @@ class Recommender:
         share = _nan_to_none(float(self._share_women[pos]))
         reasons.append(ranking.share_women_reason(share))
         return TradeSuggestion(
-            code_rome=code, label=str(card["label"]), score=round(float(score), 4), reasons=reasons,
+            code_rome=code, score=round(float(score), 4), reasons=reasons,
             share_women=None if share is None else round(share, 3), band=str(self._bands[pos]),
-            domain=str(card["domaine_label"]), transition_eco=bool(card["transition_eco"]),
-            transition_num=bool(card["transition_num"]), regulated=bool(card["regulated"]),
-            cadre=bool(card["cadre"]), median_salary=_nan_to_none(float(card["median_salary"])),
-            median_salary_year=_nan_to_none(card["median_salary_year"]),
-            tension=_nan_to_none(float(card["tension"])),
-            tension_year=None if pd.isna(card["tension_year"]) else int(card["tension_year"]),
-            moved_by=why or None,
+            moved_by=why or None, **card,
         )
+
+    def _card_fields(self) -> list[dict]:
+        """What a trade suggestion says of each card, in card order (read from the frame once:
+        a pandas row lookup per suggested card cost more than the re-ranking)."""
+        if self._card_cache is None:
+            columns = ("label", "domaine_label", "transition_eco", "transition_num", "regulated",
+                       "cadre", "median_salary", "median_salary_year", "tension", "tension_year")
+            self._card_cache = [
+                dict(label=str(label), domain=str(domain), transition_eco=bool(eco),
+                     transition_num=bool(num), regulated=bool(regulated), cadre=bool(cadre),
+                     median_salary=_nan_to_none(float(salary)), median_salary_year=_nan_to_none(year),
+                     tension=_nan_to_none(float(tension)),
+                     tension_year=None if pd.isna(tension_year) else int(tension_year))
+                for label, domain, eco, num, regulated, cadre, salary, year, tension, tension_year
+                in zip(*(self._cards[c].tolist() for c in columns), strict=True)
+            ]
+        return self._card_cache
 
     def _trade_reasons(self, youth: Youth | None, code: str, query: set[str] | None) -> list[str]:
         skills, mobility = self._card_skills(), self._card_mobility()
@@ -273,6 +323,10 @@ class Recommender:
             reasons.append("compétences : " + ", ".join(m.lower() for m in matched))
         return reasons
 
+    def card_skills(self) -> dict[str, list[str]]:
+        """Skill labels of each card, core skills first: ``{code_rome: [label, ...]}``."""
+        return self._card_skills()
+
     def _card_skills(self) -> dict[str, list[str]]:
         if self._skills is None:
             skills = self.referential.skills.sort_values(["code_rome", "core"], ascending=[True, False])
@@ -288,8 +342,9 @@ class Recommender:
 
     # ----------------------------------------------------------------- vacancies
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
-                          mix: VacancyMix | None = None,
-                          exposure: np.ndarray | None = None) -> list[ListResult]:
+                          mix: VacancyMix | None = None, exposure: np.ndarray | None = None, *,
+                          vectors: np.ndarray | None = None,
+                          trade_scores: np.ndarray | None = None) -> list[ListResult]:
         """Suggest open vacancies within each youth's reach (widened by 10 km steps if too few).
 
         Args:
@@ -298,13 +353,15 @@ class Recommender:
             radius_km: overrides each youth's ``mobility_km``.
             mix: employer cap, sector floors and exposure policy (default ``VacancyMix()``).
             exposure: how often each vacancy was already proposed, ``(n_vacancies,)``.
+            vectors, trade_scores: the youths' :meth:`encode_youths` and :meth:`trade_scores`
+                when already computed (batch path: :meth:`youth_features`).
         """
         mix = mix or VacancyMix()
         table = self.vacancies
         if not len(table) or self.vacancy_index is None:
             return [ListResult([], mix.describe(), ["no_vacancies"]) for _ in youths]
-        vectors = self.encode_youths(youths)
-        trades = self.trade_scores(youths)
+        vectors = self.encode_youths(youths) if vectors is None else vectors
+        trades = self.trade_scores(youths) if trade_scores is None else trade_scores
         plans, allowed = [], []
         for youth in youths:
             radius = radius_km if radius_km is not None else youth.mobility_km

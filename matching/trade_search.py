@@ -229,14 +229,15 @@ class TradeSearcher:
         self._n_cards = n_cards
 
     # ------------------------------------------------------------------ scoring
-    def components(self, query_texts, names=COMPONENTS) -> dict[str, np.ndarray]:
+    def components(self, query_texts, names=COMPONENTS, query_vectors=None) -> dict[str, np.ndarray]:
         """Score every card per component, each ``(n_queries, n_cards)`` float32, unnormalised.
 
-        ``names`` limits the work to some components (the others are absent from the result).
+        ``names`` limits the work to some components (the others are absent from the result);
+        ``query_vectors`` ``(n_queries, dim)``: the texts' embeddings when the caller has them.
         """
-        embedder = self._embedder
         texts = list(query_texts)
-        query_vectors = embedder.encode_queries(texts)
+        if query_vectors is None:
+            query_vectors = self._embedder.encode_queries(texts)
         # The char n-gram parts see the query without words of intent ("je veux travailler");
         # the sentence encoder sees it whole (alone, "pain" reads as English "pain").
         lexical = self.tfidf_.transform([strip_intent(t) for t in texts])
@@ -282,17 +283,19 @@ class TradeSearcher:
                 total = part if total is None else total + part
         return total.astype(np.float32)
 
-    def score(self, query_texts) -> np.ndarray:
+    def score(self, query_texts, query_vectors=None) -> np.ndarray:
         """Relevance of every card to every query, ``(n_queries, n_cards)`` float32.
 
         Scores are weighted reciprocal ranks (at most ``sum(weights) / rrf_k`` for a card every
         component puts first, near 0 far down the list; with ``fusion="zscore"``, fused z-scores);
-        rescale them before mixing with other signals.
+        rescale them before mixing with other signals. ``query_vectors``: the texts' embeddings
+        ``(n_queries, dim)`` when the caller already has them (encoded once for several uses).
         """
         if isinstance(query_texts, str):
             raise TypeError("pass a list of query texts, not a single string")
         weights = self.weights or DEFAULT_WEIGHTS
-        return self.fuse(self.components(query_texts, names=[k for k, w in weights.items() if w]))
+        names = [k for k, w in weights.items() if w]
+        return self.fuse(self.components(query_texts, names=names, query_vectors=query_vectors))
 
     def search(self, query_texts, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
         """Return the ``top_k`` best cards per query: positions (q, k) int64, scores (q, k) float32."""

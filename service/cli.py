@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from matching.errors import PasserelleError
-from service import output
+from service import cli_admin, output
 from service.config import get_settings
 from service.progress import progress_bars
 
@@ -31,6 +31,7 @@ data_app = typer.Typer(help="Données (synthétiques) de démonstration.", no_ar
 app.add_typer(trades_app, name="trades")
 app.add_typer(index_app, name="index")
 app.add_typer(data_app, name="data")
+cli_admin.register(app)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON document alone on standard output.")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, max=100, help="Items per list.")]
@@ -94,6 +95,8 @@ def demo(
         if not ws.has_demo():
             referential = ws.referential()
             ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
+        elif not ws.store_has_demo():
+            ws.load_demo_into_store()
         engine = ws.engine(progress=progress)
     document = run_guarded(lambda: run_demo(engine))
     emit(document, as_json, output.render_demo)
@@ -178,7 +181,10 @@ def candidates(
 
 @index_app.command("build")
 def index_build():
-    """Rebuild the trade model and the vector indexes in the data home.
+    """Rebuild the trade model and the vector indexes from the store (PASSERELLE_DATABASE_URL).
+
+    Every youth and vacancy of the store is encoded again and a fresh snapshot is written; a
+    running server picks it up at its next start (it keeps its own indexes in sync meanwhile).
 
     Example: passerelle index build
     """
@@ -186,10 +192,9 @@ def index_build():
 
     ws = workspace()
     shutil.rmtree(ws.trades_dir, ignore_errors=True)
+    shutil.rmtree(ws.home / "indexes", ignore_errors=True)
     with progress_bars() as progress:
         engine = ws.engine(progress=progress)
-        if ws.has_demo():
-            ws.build_indexes(engine, list(engine.vacancies.vacancies), list(engine.youths.youths), progress)
     notice(f"passerelle: index reconstruits dans {ws.home} ({len(engine.vacancies)} offres, {len(engine.youths)} jeunes)")
 
 

@@ -5,6 +5,13 @@
 ``PASSERELLE_MODEL``  embedding model: ``use`` (default), ``hashing``, ``tfidf`` or
                       ``st:/path/to/local/sentence-transformers/folder``.
 ``PASSERELLE_DATABASE_URL``  SQLAlchemy URL of the store (default: SQLite file in the data home).
+``PASSERELLE_RATE_LIMIT``      API requests a second per key (default 20; 0: no limit).
+``PASSERELLE_RATE_BURST``      API burst per key (default 40).
+``PASSERELLE_MAX_BODY_BYTES``  largest API request body (default 1 MiB).
+``PASSERELLE_CORS_ORIGINS``    comma-separated origins allowed by CORS (default: none, closed).
+``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
+``PASSERELLE_PSEUDONYM_KEY``   key of the pseudonyms in batch exports (default: generated once
+                               and kept in the data home).
 """
 
 from __future__ import annotations
@@ -24,6 +31,12 @@ class Settings:
     home: Path
     model: str = DEFAULT_MODEL
     database_url: str | None = None
+    rate_limit_per_s: float = 20.0
+    rate_limit_burst: int = 40
+    max_body_bytes: int = 1 << 20
+    cors_origins: tuple[str, ...] = ()
+    snapshot_interval_s: float = 30.0
+    pseudonym_key: str | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -38,6 +51,12 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         home=home.expanduser(),
         model=env.get("PASSERELLE_MODEL") or DEFAULT_MODEL,
         database_url=env.get("PASSERELLE_DATABASE_URL") or None,
+        rate_limit_per_s=float(env.get("PASSERELLE_RATE_LIMIT") or 20.0),
+        rate_limit_burst=int(env.get("PASSERELLE_RATE_BURST") or 40),
+        max_body_bytes=int(env.get("PASSERELLE_MAX_BODY_BYTES") or (1 << 20)),
+        cors_origins=tuple(o.strip() for o in (env.get("PASSERELLE_CORS_ORIGINS") or "").split(",") if o.strip()),
+        snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 30.0),
+        pseudonym_key=env.get("PASSERELLE_PSEUDONYM_KEY") or None,
     )
 
 

@@ -29,15 +29,20 @@ def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
     }
 
 
-def candidates_document(engine, vacancy_id: str, result) -> dict:
-    """The ``passerelle candidates --json`` document (youth cards pseudonymised unless consent)."""
+def candidates_document(engine, vacancy_id: str, result, shared: set[str] | frozenset[str] = frozenset()) -> dict:
+    """The ``passerelle candidates --json`` document.
+
+    Youth cards are pseudonymised (initials, age, commune, skills) unless the youth's full
+    profile was shared (``shared``: ids an adviser shared with the caller or for this vacancy).
+    """
     table = engine.vacancies
     vacancy = table.vacancies[table.rows[vacancy_id]]
+    skills = engine.card_skills().get(vacancy.code_rome, [])
     youths = engine.youths
     items = []
     for item in result.items:
         youth = youths.youths[youths.rows[item.youth_id]]
-        items.append({**asdict(item), "card": youth_card(youth)})
+        items.append({**asdict(item), "card": youth_card(youth, full=item.youth_id in shared, skills=skills)})
     return {
         "vacancy": {"vacancy_id": vacancy.id, "title": vacancy.title, "code_rome": vacancy.code_rome,
                     "employer": {"name": vacancy.employer.name, "sector_family": vacancy.employer.sector_family},
@@ -49,11 +54,20 @@ def candidates_document(engine, vacancy_id: str, result) -> dict:
     }
 
 
-def youth_card(youth) -> dict:
-    """A shortlist card: full for a youth who consented to share, pseudonymised otherwise."""
+def youth_card(youth, *, full: bool = False, skills: list[str] = ()) -> dict:
+    """A shortlist card: the full profile once shared, pseudonymised otherwise.
+
+    ``skills``: the skills of the vacancy's ROME card; the card lists those the youth's
+    experiences and interests mention (no free text of the profile is shown).
+    """
+    from matching import ranking
+
+    query = ranking.stems(" ".join([*youth.experiences, youth.interests]))
+    matched = [label.lower() for label in ranking.matching_labels(query, list(skills), limit=5)]
     base = {"age": youth.age, "commune": youth.location.name, "gender": youth.gender,
-            "diploma_level": youth.diploma_level, "consent_share": youth.consent_share}
-    if youth.consent_share:
+            "diploma_level": youth.diploma_level, "consent_share": youth.consent_share,
+            "skills": matched, "shared": full}
+    if full:
         return {**base, "external_id": youth.external_id, "experiences": list(youth.experiences),
                 "interests": youth.interests, "wished_trades": list(youth.wished_trades)}
     return {**base, "initials": pseudonym_initials(youth.id), "experiences": None}

@@ -5,26 +5,22 @@ Layout under ``PASSERELLE_HOME``::
     cache/referential/        compact build of the referentials (parquet)
     models/<model>/trades/    fitted trade searcher + manifest.json
     demo/                     synthetic demo data (youths.jsonl, vacancies.parquet, ...)
-    indexes/<model>/vacancies/, indexes/<model>/youths/   vector indexes + manifests
+    indexes/<model>/store-<id>/  snapshots of the live engine's vector indexes (vacancies/, youths/)
+    passerelle.sqlite3        the store (unless PASSERELLE_DATABASE_URL names another)
 
-Every artefact carries a manifest; a stale one (other model, other data) is rebuilt.
+The store is the source of truth for youths and vacancies; the demo data set is loaded into it.
+Every artefact carries a manifest; a stale one (other model, other data, other store) is rebuilt.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from matching import synthetic
-from matching.embeddings import make_embedder
-from matching.index import VectorIndex
 from matching.recommender import Recommender
 from matching.referential import load_referential
 from matching.trade_search import TradeSearcher
@@ -55,6 +51,7 @@ class Workspace:
     settings: Settings
     _referential: object = field(default=None, init=False, repr=False)
     loaded_engine: Recommender | None = field(default=None, init=False, repr=False)
+    _store: tuple | None = field(default=None, init=False, repr=False)
 
     @property
     def home(self) -> Path:
@@ -67,9 +64,6 @@ class Workspace:
     @property
     def trades_dir(self) -> Path:
         return self.home / "models" / model_slug(self.settings.model) / "trades"
-
-    def index_dir(self, kind: str) -> Path:
-        return self.home / "indexes" / model_slug(self.settings.model) / kind
 
     def has_demo(self) -> bool:
         return (self.demo_dir / "manifest.json").exists()
@@ -105,63 +99,57 @@ class Workspace:
             on_progress=lambda _step, done, total: progress("Génération des données synthétiques", done, total),
         )
         synthetic.save(data, self.demo_dir)
+        self.load_demo_into_store(data)
         return data
 
-    def engine(self, *, progress: Progress = _quiet, build_demo: bool = False) -> Recommender:
-        """Build or reload the recommender with the demo vacancies and youths, if any."""
-        referential = self.referential()
-        embedder = make_embedder(self.settings.model)
-        recommender = Recommender(referential, embedder, self.trade_searcher(referential, embedder, progress))
-        if build_demo and not self.has_demo():
-            self.generate_demo(referential, progress=progress)
-        if self.has_demo():
-            data = synthetic.load(self.demo_dir)
-            youths = synthetic.parse_youths(data, referential)
-            self._attach(recommender, data.vacancies, youths, progress)
-        return recommender
+    # ------------------------------------------------------------- the store
+    def store_index_dir(self, instance: str) -> Path:
+        """Snapshots of the live engine's indexes for the store ``instance`` and this model."""
+        return self.home / "indexes" / model_slug(self.settings.model) / f"store-{instance or 'unknown'}"
 
-    def _data_hash(self) -> str:
-        manifest = (self.demo_dir / "manifest.json").read_bytes()
-        return hashlib.blake2b(manifest, digest_size=8).hexdigest()
+    def store(self):
+        """The store's engine and session factories ``(engine, sessions, read_sessions)``.
 
-    def _attach(self, recommender: Recommender, vacancies, youths, progress: Progress) -> None:
-        data_hash = self._data_hash()
-        vac_dir, youth_dir = self.index_dir("vacancies"), self.index_dir("youths")
-        try:
-            vac_index, youth_index = VectorIndex.load(vac_dir), VectorIndex.load(youth_dir)
-            scores = np.load(youth_dir / "trade_scores.npy", allow_pickle=False)
-            fresh = all(json.loads((d / "manifest.json").read_text()).get("metadata", {}).get("data_hash") == data_hash
-                        for d in (vac_dir, youth_dir))
-        except (FileNotFoundError, ValueError, OSError):
-            fresh = False
-        if fresh and len(vac_index) == len(vacancies) and len(youth_index) == len(youths):
-            recommender.load_vacancies(vacancies, vectors=vac_index.vectors(_keys(vacancies)))
-            recommender.load_youths(youths, vectors=youth_index.vectors(_keys(youths)), trade_scores=scores)
-            return
-        self.build_indexes(recommender, vacancies, youths, progress)
+        Migrations run on first use (Alembic, to head). ``sessions`` begin with ``BEGIN
+        IMMEDIATE`` on SQLite (writers queue), ``read_sessions`` do not.
+        """
+        if self._store is None:
+            from service.store.db import make_engine, session_factory, upgrade
 
-    def build_indexes(self, recommender: Recommender, vacancies, youths, progress: Progress = _quiet) -> None:
-        """Encode vacancies and youths, index them and save the indexes."""
-        metadata = {"data_hash": self._data_hash(), "model": self.settings.model, "synthetic": True}
-        task = "Indexation des offres"
-        recommender.load_vacancies(vacancies, on_progress=lambda d, t: progress(task, d, t))
-        progress(task, len(vacancies), len(vacancies))
-        task = "Indexation des jeunes"
-        progress(task, 0, len(youths))
-        vectors = recommender.encode_youths(youths)
-        scores = recommender.trade_scores(youths)
-        recommender.load_youths(youths, vectors=vectors, trade_scores=scores)
-        progress(task, len(youths), len(youths))
-        recommender.vacancy_index.save(self.index_dir("vacancies"), metadata=metadata)
-        recommender.youth_index.save(self.index_dir("youths"), metadata=metadata)
-        _save_npy(self.index_dir("youths") / "trade_scores.npy", recommender.youth_trade_scores)
+            engine = make_engine(self.settings)
+            upgrade(engine)
+            self._store = (engine, session_factory(engine), session_factory(engine, immediate=False))
+        return self._store
 
+    def load_demo_into_store(self, data=None) -> dict[str, int]:
+        """Put the demo data set (generated, or read from the demo folder) into the store.
 
-def _keys(items) -> np.ndarray:
-    return np.array([item.key for item in items], dtype=np.int64)
+        Synthetic rows already stored are replaced: reloading the demo is idempotent.
+        """
+        from service.store.synthetic import load_synthetic
 
+        data = data or synthetic.load(self.demo_dir)
+        _, sessions, _ = self.store()
+        with sessions.begin() as session:
+            return load_synthetic(session, data)
 
-def _save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_suffix(f".tmp{time.time_ns()}.npy")
-    np.save(tmp, array, allow_pickle=False)
-    tmp.replace(path)
+    def store_has_demo(self) -> bool:
+        """Whether the store holds synthetic youths (the demo was loaded into it)."""
+        from sqlalchemy import select
+
+        from service.store.models import Youth
+
+        _, _, read_sessions = self.store()
+        with read_sessions() as session:
+            return session.scalar(select(Youth.id).where(Youth.synthetic).limit(1)) is not None
+
+    def live(self, *, progress: Progress = _quiet):
+        """The live engine over the store (snapshot reused, changed rows encoded)."""
+        from service.live import LiveEngine
+
+        _, sessions, read_sessions = self.store()
+        return LiveEngine.open(self, sessions, read_sessions, progress=progress)
+
+    def engine(self, *, progress: Progress = _quiet) -> Recommender:
+        """The recommender over the store's youths and vacancies (see :meth:`live`)."""
+        return self.live(progress=progress).recommender

@@ -114,9 +114,34 @@ def prune_tombstones(session: Session, upto_generation: int) -> int:
     Call it once a snapshot at ``upto_generation`` is safely on disk: it also drops the last
     trace (the int64 index key) of erased youths. Returns the number of rows removed.
     """
+    counter = table_of(IndexGeneration)
+    session.execute(
+        update(counter)
+        .where(counter.c.id == 1, counter.c.pruned_upto < upto_generation)
+        .values(pruned_upto=upto_generation)
+    )
     result = session.execute(
         delete(IndexChange)
         .where(IndexChange.op == "delete", IndexChange.generation <= upto_generation)
         .execution_options(synchronize_session=False)
     )
     return rowcount(result)
+
+
+@dataclass(frozen=True)
+class LogState:
+    """Where the change log stands: last generation, pruning horizon and store instance id."""
+
+    generation: int
+    pruned_upto: int
+    instance: str
+
+
+def log_state(session: Session) -> LogState:
+    """Return the change log's state in one cheap read (the row of ``index_generation``)."""
+    row = session.execute(
+        select(IndexGeneration.value, IndexGeneration.pruned_upto, IndexGeneration.instance).where(
+            IndexGeneration.id == 1
+        )
+    ).one_or_none()
+    return LogState(0, 0, "") if row is None else LogState(int(row[0]), int(row[1]), str(row[2]))

@@ -41,6 +41,7 @@ from service.store.youths import (
     get_youth,
     in_territory,
     inactive_youth_ids,
+    list_youths,
     touch_youth,
     update_youth,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "in_territory",
     "inactive_youth_ids",
     "list_api_keys",
+    "list_youths",
     "load_synthetic",
     "prune_tombstones",
     "record_changes",

@@ -289,9 +289,42 @@ class IndexChange(Base):
 
 
 class IndexGeneration(Base):
-    """A one-row counter. Writers lock it (UPDATE) so generations commit in increasing order."""
+    """A one-row counter. Writers lock it (UPDATE) so generations commit in increasing order.
+
+    ``pruned_upto``: tombstones at or below it were pruned (a snapshot covers them); an index
+    older than that cannot replay deletes from the log and must diff its keys with the store.
+    """
 
     __tablename__ = "index_generation"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger)
+    pruned_upto: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    instance: Mapped[str] = mapped_column(
+        String(32), default="", server_default="", comment="random id of this store, for snapshots"
+    )
+
+
+class Share(Base):
+    """An adviser shared a consenting youth's full profile with one key or for one vacancy.
+
+    Erased with the youth (``ON DELETE CASCADE``); exactly one of ``key_id`` / ``vacancy_id``.
+    """
+
+    __tablename__ = "shares"
+    __table_args__ = (
+        CheckConstraint(
+            "(shared_with_key_id IS NULL) <> (vacancy_id IS NULL)", name="one_target"
+        ),
+        Index(None, "youth_id"),
+        Index(None, "vacancy_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"))
+    shared_with_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE")
+    )
+    vacancy_id: Mapped[str | None] = mapped_column(String(64), comment="no FK: history stays")
+    by_key_id: Mapped[int | None] = mapped_column(Integer, comment="api_keys.id; NULL: CLI")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

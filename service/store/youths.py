@@ -51,14 +51,18 @@ def get_mission_locale(session: Session, code: str) -> MissionLocale:
 
 
 def in_territory(mission: MissionLocale, commune_insee: str | None) -> bool:
-    """Tell whether a commune lies in a Mission Locale's territory (its communes or départements).
+    """Tell whether a commune lies in a Mission Locale's territory (its communes or départements)."""
+    return territory_contains(mission.territory, commune_insee)
+
+
+def territory_contains(territory: Mapping[str, Any], commune_insee: str | None) -> bool:
+    """Tell whether a commune lies in a territory ``{"departements": [...], "communes": [...]}``.
 
     The département of a commune is its first 2 characters, 3 overseas (``97x``).
     """
     if not commune_insee:
         return False
     departement = commune_insee[:3] if commune_insee.startswith("97") else commune_insee[:2]
-    territory = mission.territory
     return commune_insee in territory.get("communes", ()) or departement in territory.get(
         "departements", ()
     )
@@ -124,6 +128,16 @@ def get_youth(session: Session, youth_id: str, *, mission_locale: str | None = N
     if youth is None or (mission_locale is not None and youth.mission_locale != mission_locale):
         raise not_found("youth", youth_id)
     return youth
+
+
+def list_youths(
+    session: Session, *, mission_locale: str | None, limit: int = 100, offset: int = 0
+) -> list[Youth]:
+    """Return youths by id (those of ``mission_locale`` when given), one page."""
+    statement = select(Youth).order_by(Youth.id).limit(limit).offset(offset)
+    if mission_locale is not None:
+        statement = statement.where(Youth.mission_locale == mission_locale)
+    return list(session.scalars(statement))
 
 
 def update_youth(

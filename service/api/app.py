@@ -1,0 +1,72 @@
+"""The FastAPI application: ``create_app()`` (uvicorn factory) with its lifespan.
+
+At start-up: migrate the store, open the live engine (last snapshot + store changes), start the
+background snapshot thread. ``passerelle serve`` runs it with uvicorn::
+
+    uvicorn --factory service.api.app:create_app
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from service import __version__ as service_version
+from service.api import admin, employers, ops, problems, trades, youths
+from service.api.middleware import BodyLimit, Metrics
+from service.api.security import RateLimiter
+from service.config import Settings, get_settings
+
+log = logging.getLogger("passerelle.api")
+
+DESCRIPTION = """Passerelle: trades (ROME 4.0) and vacancies for the young people of the Missions
+Locales, shortlists for employer-relations staff, with gender-mix (mixité) policies.
+Authenticate with `Authorization: Bearer <key>` (`passerelle users create`). Errors are
+`application/problem+json` with `detail` (English) and `detail_fr` (French)."""
+
+
+def create_app(settings: Settings | None = None, *, snapshot_interval_s: float | None = None) -> FastAPI:
+    """Build the application for ``settings`` (default: from the environment)."""
+    settings = settings or get_settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from service.workspace import Workspace
+
+        workspace = Workspace(settings)
+        _, sessions, read_sessions = workspace.store()
+        app.state.workspace = workspace
+        app.state.sessions, app.state.read_sessions = sessions, read_sessions
+        live = workspace.live()
+        app.state.live = live
+        live.start_background(snapshot_interval_s or settings.snapshot_interval_s)
+        log.info("ready: %s", live.status())
+        try:
+            yield
+        finally:
+            live.close()
+            workspace.store()[0].dispose()
+
+    app = FastAPI(title="Passerelle API", version=service_version, description=DESCRIPTION,
+                  lifespan=lifespan, responses=problems.responses(500))
+    app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    problems.install(app)
+    for module in (youths, employers, trades, admin, ops):
+        app.include_router(module.router)
+    app.add_middleware(Metrics)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:  # closed by default
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    return app
+
+
+if os.environ.get("PASSERELLE_LOG_LEVEL"):  # pragma: no cover
+    logging.basicConfig(level=os.environ["PASSERELLE_LOG_LEVEL"])

@@ -1,0 +1,86 @@
+"""Suggestion documents for the API (same document as ``passerelle suggest --json``) and the
+suggestion records they leave in the store."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from fastapi import Query
+
+from matching.mix import TradeMix
+from matching.types import CONTRACTS
+from service import __version__, output
+
+ATYPICAL_BAND = {"F": "male", "M": "female"}
+"""The band of a trade where the gender group is under 40 %: a non-traditional trade for it."""
+
+
+@dataclasses.dataclass
+class SuggestParams:
+    """Query parameters of the suggestion routes (the options of ``passerelle suggest``)."""
+
+    top_k: int = Query(10, ge=1, le=100, description="Items per list.")
+    radius_km: float | None = Query(None, ge=1, le=200, description="Search radius in km; default: the profile's mobility_km.")
+    contracts: list[str] | None = Query(None, description="Contracts to look for (replaces the profile's): " + ", ".join(CONTRACTS))
+    mix: str = Query("balanced", pattern="^(balanced|counter_stereotype|off)$", description="Gender-mix policy of the trade list.")
+    floor: float = Query(0.2, ge=0, le=1 / 3, description="balanced: share of the list per gender band.")
+    min_non_traditional: int = Query(2, ge=0, le=10, description="counter_stereotype: cards where the youth's gender is under 40 %.")
+    max_per_domain: int = Query(3, ge=0, le=50, description="Cards per ROME domain (0: no cap).")
+    diversity: float = Query(0.2, ge=0, le=1, description="Maximal-marginal-relevance weight (0: off).")
+
+    def trade_mix(self) -> TradeMix:
+        return TradeMix(policy=self.mix, floor=self.floor, min_non_traditional=self.min_non_traditional,
+                        max_per_domain=self.max_per_domain, diversity=self.diversity)
+
+
+def _check_contracts(contracts: list[str] | None) -> None:
+    from matching.errors import InvalidProfile
+
+    for contract in contracts or ():
+        if contract not in CONTRACTS:
+            raise InvalidProfile(f"unknown contract {contract!r}: use {', '.join(CONTRACTS)}",
+                                 field="contracts",
+                                 message_fr=f"contrat « {contract} » inconnu : utilisez {', '.join(CONTRACTS)}")
+
+
+def suggest(engine, youth, params: SuggestParams) -> dict[str, Any]:
+    """Compute the suggestion document for one youth (engine held by the caller)."""
+    _check_contracts(params.contracts)
+    if params.contracts is not None:
+        youth = dataclasses.replace(youth, contracts=tuple(dict.fromkeys(params.contracts)))
+    trades = engine.suggest_trades([youth], params.top_k, mix=params.trade_mix())[0]
+    vacancies = engine.suggest_vacancies([youth], params.top_k, radius_km=params.radius_km)[0] if len(engine.vacancies) else None
+    document = output.suggest_document(trades, vacancies, synthetic=youth.synthetic)
+    document["synthetic"] = youth.synthetic or any(engine.vacancies.vacancies[engine.vacancies.rows[v["vacancy_id"]]].synthetic
+                                                   for v in document["vacancies"])
+    return document
+
+
+def engine_version(live) -> str:
+    return f"passerelle {__version__}; model {live.metadata['model']}; generation {live.generation}"
+
+
+def records(engine, youth, document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The suggestion rows of a document: trades then vacancies, in list order."""
+    atypical = ATYPICAL_BAND.get(youth.gender or "")
+    referential = engine.referential
+    rows = []
+    for trade in document["trades"]:
+        rows.append({"item_kind": "trade", "item_id": trade["code_rome"], "score": trade["score"],
+                     "non_traditional": None if atypical is None else trade["band"] == atypical})
+    for item in document["vacancies"]:
+        vacancy = engine.vacancies.vacancies[engine.vacancies.rows[item["vacancy_id"]]]
+        band = referential.band(referential.cards.at[vacancy.code_rome, "share_women"])
+        rows.append({"item_kind": "vacancy", "item_id": vacancy.id, "score": item["score"],
+                     "sector_family": vacancy.employer.sector_family,
+                     "employer_siret": vacancy.employer.siret,
+                     "non_traditional": None if atypical is None else band == atypical})
+    return rows
+
+
+def attach_ids(document: dict[str, Any], stored) -> None:
+    """Give each item of ``document`` the id of its suggestion record (for ``POST /v1/outcomes``)."""
+    items = [*document["trades"], *document["vacancies"]]
+    for item, row in zip(items, stored, strict=True):
+        item["suggestion_id"] = row.id

@@ -1,0 +1,227 @@
+"""``/v1/youths`` and ``/v1/suggestions``: profiles, suggestions, shares, right of access.
+
+Advisers see the youths of their own Mission Locale only; another Mission Locale's youth
+answers 404 so that existence does not leak. Every read or write of a youth's data writes an
+audit line (who, what, when; never profile content).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from pydantic import BaseModel, Field, model_validator
+
+from matching.profiles import parse_youth
+from service.api import suggestions as sugg
+from service.api.deps import Caller, patch_body_schema, profile_body_schema, state
+from service.api.problems import COMMON, ApiError, responses
+from service.api.security import Principal, require
+from service.store import crud
+from service.store.export import youth_export
+from service.store.shares import share_youth
+
+router = APIRouter(tags=["youths"], responses=COMMON)
+Params = Annotated[sugg.SuggestParams, Depends()]
+
+
+class StoredYouth(BaseModel):
+    id: str
+    mission_locale: str
+    version: int
+    profile: dict[str, Any]
+    created_at: str
+    updated_at: str
+    synthetic: bool
+    warnings: list[str] = []
+
+
+class YouthListItem(BaseModel):
+    id: str
+    external_id: str | None
+    version: int
+    updated_at: str
+
+
+class ShareIn(BaseModel):
+    """Share with one employer-relations key (``key_id``) or for one vacancy (``vacancy_id``)."""
+
+    key_id: int | None = Field(None, ge=1)
+    vacancy_id: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _one_target(self):
+        if (self.key_id is None) == (self.vacancy_id is None):
+            raise ValueError("give exactly one of key_id or vacancy_id")
+        return self
+
+
+class ShareOut(BaseModel):
+    id: int
+    youth_id: str
+    key_id: int | None
+    vacancy_id: str | None
+    created_at: str
+
+
+def _stored(row, warnings=()) -> StoredYouth:
+    return StoredYouth(id=row.id, mission_locale=row.mission_locale, version=row.version,
+                       profile=row.profile, created_at=row.created_at.isoformat(),
+                       updated_at=row.updated_at.isoformat(), synthetic=row.synthetic,
+                       warnings=list(warnings))
+
+
+def _scope(principal: Principal) -> str | None:
+    """The Mission Locale a caller is confined to (None: batch reads everywhere)."""
+    return principal.mission_locale if principal.role == "adviser" else None
+
+
+def _validated(request: Request, data: Any, principal: Principal) -> tuple[dict, list[str]]:
+    """Validate a profile for the caller's Mission Locale; return the stored form and warnings."""
+    if not isinstance(data, dict):
+        raise ApiError(422, "the profile must be a JSON object", "le profil doit être un objet JSON", field="body")
+    given = data.get("mission_locale")
+    if given and given != principal.mission_locale:
+        raise ApiError(422, f"mission_locale {given!r} is not yours ({principal.mission_locale}): leave it out",
+                       f"mission_locale « {given} » n'est pas la vôtre ({principal.mission_locale}) : "
+                       "ne la renseignez pas", field="mission_locale")
+    referential = state(request).workspace.referential()
+    youth, warnings = parse_youth({**data, "mission_locale": principal.mission_locale}, referential)
+    document = {**data, "mission_locale": principal.mission_locale,
+                "commune_insee": youth.location.commune_insee}
+    return document, warnings
+
+
+@router.post("/v1/youths", status_code=201, response_model=StoredYouth,
+             responses=responses(409), openapi_extra=profile_body_schema())
+def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, Any], Body()]) -> StoredYouth:
+    """Store a youth profile (adviser). The answer carries the stored youth and its ``id``."""
+    require(principal, "adviser")
+    document, warnings = _validated(request, data, principal)
+    st = state(request)
+    with st.sessions.begin() as session:
+        row = crud.create_youth(session, document, mission_locale=principal.mission_locale)
+        crud.audit(session, principal.actor, "create", "youth", row.id)
+    st.live.catch_up()
+    return _stored(row, warnings)
+
+
+@router.get("/v1/youths", response_model=list[YouthListItem])
+def list_youths(request: Request, principal: Caller,
+                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0) -> list[YouthListItem]:
+    """List youths (adviser: own Mission Locale; batch: all), by id, without their profiles."""
+    require(principal, "adviser", "batch")
+    st = state(request)
+    with st.sessions.begin() as session:
+        rows = crud.list_youths(session, mission_locale=_scope(principal), limit=limit, offset=offset)
+        crud.audit(session, principal.actor, "list", "youth", None)
+    return [YouthListItem(id=r.id, external_id=r.external_id, version=r.version,
+                          updated_at=r.updated_at.isoformat()) for r in rows]
+
+
+@router.get("/v1/youths/{youth_id}", response_model=StoredYouth)
+def get_youth(request: Request, principal: Caller, youth_id: str) -> StoredYouth:
+    """Read one stored youth (adviser of its Mission Locale, batch)."""
+    require(principal, "adviser", "batch")
+    with state(request).sessions.begin() as session:
+        row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
+        crud.audit(session, principal.actor, "read", "youth", row.id)
+    return _stored(row)
+
+
+@router.patch("/v1/youths/{youth_id}", response_model=StoredYouth, responses=responses(409),
+              openapi_extra=patch_body_schema())
+def update_youth(request: Request, principal: Caller, youth_id: str,
+                 data: Annotated[dict[str, Any], Body()]) -> StoredYouth:
+    """Change profile fields; send the ``version`` you read (a stale one answers 409)."""
+    require(principal, "adviser")
+    changes = dict(data)
+    version = changes.pop("version", None)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ApiError(422, "give the version you read (an integer) with your change",
+                       "indiquez la version lue (un entier) avec votre modification", field="version")
+    st = state(request)
+    with st.read_sessions() as session:
+        current = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale).profile
+    merged, warnings = _validated(request, {**current, **changes}, principal)
+    with st.sessions.begin() as session:
+        row = crud.update_youth(session, youth_id, merged, version=version,
+                                mission_locale=principal.mission_locale)
+        crud.audit(session, principal.actor, "update", "youth", row.id)
+    st.live.catch_up()
+    return _stored(row, warnings)
+
+
+@router.delete("/v1/youths/{youth_id}", status_code=204, response_class=Response)
+def erase_youth(request: Request, principal: Caller, youth_id: str) -> Response:
+    """Erase a youth: store, indexes and suggestion records; only anonymous counts remain."""
+    require(principal, "adviser")
+    st = state(request)
+    with st.sessions.begin() as session:
+        crud.erase_youth(session, youth_id, principal.actor, mission_locale=principal.mission_locale)
+    st.live.catch_up()
+    return Response(status_code=204)
+
+
+@router.get("/v1/youths/{youth_id}/suggestions")
+def youth_suggestions(request: Request, principal: Caller, youth_id: str, params: Params) -> dict[str, Any]:
+    """Trades and vacancies for a stored youth (the ``passerelle suggest --json`` document).
+
+    The lists are recorded as suggestions (what was proposed, when, with which policy and
+    engine version); each item carries its ``suggestion_id`` for ``POST /v1/outcomes``.
+    """
+    require(principal, "adviser", "batch")
+    st = state(request)
+    with st.read_sessions() as session:
+        row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
+        profile, synthetic = row.profile, row.synthetic
+    youth = parse_youth(profile, st.workspace.referential(), synthetic=synthetic)[0]
+    with st.live.reading() as engine:
+        document = sugg.suggest(engine, youth, params)
+        items = sugg.records(engine, youth, document)
+        version = sugg.engine_version(st.live)
+    policy = document["policy"]
+    with st.sessions.begin() as session:
+        row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
+        stored = crud.add_suggestions(session, row, items, policy=policy, engine_version=version)
+        crud.touch_youth(session, youth_id)
+        crud.audit(session, principal.actor, "suggest", "youth", youth_id)
+    sugg.attach_ids(document, stored)
+    return {"youth_id": youth_id, **document}
+
+
+@router.post("/v1/suggestions", openapi_extra=profile_body_schema())
+def suggestions_for_profile(request: Request, principal: Caller, params: Params,
+                            data: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Suggestions for a profile sent in the body; nothing is stored (one anonymous audit line)."""
+    require(principal, "adviser", "batch")
+    st = state(request)
+    youth, warnings = parse_youth(data, st.workspace.referential())
+    with st.live.reading() as engine:
+        document = sugg.suggest(engine, youth, params)
+    with st.sessions.begin() as session:
+        crud.audit(session, principal.actor, "suggest_unsaved", "youth", None)
+    return {**document, "warnings": warnings}
+
+
+@router.post("/v1/youths/{youth_id}/shares", status_code=201, response_model=ShareOut, responses=responses(409))
+def share(request: Request, principal: Caller, youth_id: str, body: ShareIn) -> ShareOut:
+    """Share a consenting youth's full profile with an employer-relations key or for a vacancy."""
+    require(principal, "adviser")
+    with state(request).sessions.begin() as session:
+        row = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale)
+        shared = share_youth(session, row, by=principal.actor, key_id=body.key_id, vacancy_id=body.vacancy_id)
+        crud.audit(session, principal.actor, "share", "youth", youth_id)
+    return ShareOut(id=shared.id, youth_id=youth_id, key_id=shared.shared_with_key_id,
+                    vacancy_id=shared.vacancy_id, created_at=shared.created_at.isoformat())
+
+
+@router.get("/v1/youths/{youth_id}/export")
+def export(request: Request, principal: Caller, youth_id: str) -> dict[str, Any]:
+    """Right of access: everything held about the youth, as JSON."""
+    require(principal, "adviser")
+    with state(request).sessions.begin() as session:
+        crud.get_youth(session, youth_id, mission_locale=principal.mission_locale)
+        crud.audit(session, principal.actor, "export", "youth", youth_id)
+        return youth_export(session, youth_id)

@@ -1,0 +1,87 @@
+"""API fixtures: a live app over a fresh store (SQLite file and, when
+``PASSERELLE_TEST_POSTGRES_URL`` is set, a fresh PostgreSQL schema) holding a small synthetic
+data set, with one API key per role. The trade model comes from the session's ``engine_home``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from matching import synthetic
+from service.api.app import create_app
+from service.config import Settings
+from service.store import crud
+from service.workspace import Workspace
+
+POSTGRES_ENV = "PASSERELLE_TEST_POSTGRES_URL"
+OTHER_ML = "ML-NANCY-TEST"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    keys: dict[str, str]
+    key_ids: dict[str, int]
+    workspace: Workspace
+    data: synthetic.SyntheticData
+    settings: Settings
+
+    def as_(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"}
+
+
+def store_url(kind: str, tmp_path) -> tuple[str, object]:
+    """A fresh store URL and a cleanup function."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'api.sqlite3'}", lambda: None
+    url = os.environ.get(POSTGRES_ENV)
+    if not url:
+        pytest.skip(f"PostgreSQL API tests need {POSTGRES_ENV}")
+    schema = "api_" + secrets.token_hex(6)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    return f"{url}?options=-csearch_path%3D{schema}", drop
+
+
+def make_keys(workspace: Workspace) -> tuple[dict[str, str], dict[str, int]]:
+    keys, ids = {}, {}
+    _, sessions, _ = workspace.store()
+    with sessions.begin() as session:
+        crud.create_mission_locale(session, OTHER_ML, "Mission Locale de test (Nancy)", departements=["54"])
+        for name, role, ml in [("admin", "admin", None), ("adviser", "adviser", "ML-METZ"),
+                               ("adviser_other", "adviser", OTHER_ML), ("er", "employer_relations", "ML-METZ"),
+                               ("er_other", "employer_relations", OTHER_ML), ("batch", "batch", None)]:
+            row, clear = crud.create_api_key(session, role, ml, label=name)
+            keys[name], ids[name] = clear, row.id
+    return keys, ids
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api(request, engine_home, tmp_path_factory):
+    """A running app (TestClient, lifespan entered) over a small synthetic store."""
+    url, cleanup = store_url(request.param, tmp_path_factory.mktemp("api"))
+    settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0,
+                        snapshot_interval_s=3600)
+    workspace = Workspace(settings)
+    data = synthetic.generate(workspace.referential(), n_youths=60, n_vacancies=250, seed=5)
+    workspace.load_demo_into_store(data)
+    keys, ids = make_keys(workspace)
+    try:
+        with TestClient(create_app(settings)) as client:
+            yield Api(client, keys, ids, workspace, data, settings)
+    finally:
+        workspace.store()[0].dispose()
+        cleanup()
