@@ -20,6 +20,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from datetime import date
 
 import numpy as np
 from sqlalchemy import select
@@ -31,6 +32,7 @@ from matching.recommender import Recommender
 from matching.types import stable_keys
 from service.snapshots import read_snapshot, write_snapshot
 from service.store.changes import changes_since, log_state, prune_tombstones
+from service.store.employers import expire_vacancies
 from service.store.loading import load_vacancies, load_youths
 from service.store.models import Vacancy, Youth
 
@@ -89,6 +91,7 @@ class LiveEngine:
         live.snapshot_generation = snapshot.generation if usable else -1
         if encoded or not usable:
             live.snapshot()
+        live.expire_vacancies()
         live.catch_up()
         return live
 
@@ -196,11 +199,20 @@ class LiveEngine:
         self.snapshot_generation = generation
         return True
 
+    def expire_vacancies(self, today: date | None = None) -> list[str]:
+        """Mark open vacancies past their end date ``expired`` in the store; return their ids.
+
+        The change log carries them to every engine (this one at its next catch-up).
+        """
+        with self.sessions.begin() as session:
+            return expire_vacancies(session, today or date.today())
+
     def start_background(self, interval_s: float = 30.0) -> None:
         """Catch up and snapshot every ``interval_s`` seconds in a daemon thread."""
         def loop() -> None:
             while not self._stop.wait(interval_s):
                 try:
+                    self.expire_vacancies()
                     self.catch_up()
                     self.snapshot()
                 except Exception:  # keep serving; the next round retries

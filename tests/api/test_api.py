@@ -300,3 +300,21 @@ def test_a_restarted_service_matches_the_store(api):
         assert after["youths"] == session.scalar(select(func.count()).select_from(Youth))
         assert after["vacancies"] == session.scalar(select(func.count()).select_from(Vacancy))
     store_rows.store()[0].dispose()
+
+
+def test_vacancies_past_their_end_date_expire_and_leave_the_lists(api):
+    from datetime import date, timedelta
+
+    youth = create(api, mobility_km=10)
+    path = f"/v1/youths/{youth['id']}/suggestions"
+    first = api.client.get(path, headers=api.as_("adviser")).json()["vacancies"][0]["vacancy_id"]
+    stored = api.client.get(f"/v1/vacancies/{first}", headers=api.as_("er")).json()
+    ends = (date.today() + timedelta(days=3)).isoformat()
+    patched = api.client.patch(f"/v1/vacancies/{first}", json={"version": stored["version"], "end_date": ends},
+                               headers=api.as_("er"))
+    assert patched.status_code == 200 and patched.json()["status"] == "open"
+    live = api.client.app.state.live
+    assert live.expire_vacancies(date.today() + timedelta(days=4)) == [first]
+    assert api.client.get(f"/v1/vacancies/{first}", headers=api.as_("er")).json()["status"] == "expired"
+    again = api.client.get(path, headers=api.as_("adviser")).json()["vacancies"]
+    assert first not in {v["vacancy_id"] for v in again}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import hypothesis.strategies as st
 import pytest
@@ -80,27 +81,55 @@ def _known_ids(api: Api) -> dict[str, list]:
             "vacancy_id": [v["id"] for v in vacancies[:5]], "code_rome": ["D1106", "M1607", "H2913"]}
 
 
-@pytest.fixture(scope="module")
-def api_schema(st_api):
-    schema = schemathesis.openapi.from_asgi("/openapi.json", st_api.client.app)
-    known = _known_ids(st_api)
-    protected = set(st_api.key_ids.values())
+class _Forward:
+    """An ASGI app that forwards requests to :attr:`target`, the app of the ``st_api`` fixture.
 
-    @schema.hook
-    def flatmap_path_parameters(context, path_parameters):
-        """Keep the generated value, or use an existing id (about half the time)."""
-        choices = {name: st.one_of(st.just(value), st.sampled_from(known[name]))
-                   for name, value in path_parameters.items() if name in known}
-        if "key_id" in path_parameters and path_parameters["key_id"] in protected:
-            path_parameters = {**path_parameters, "key_id": path_parameters["key_id"] + 10_000}
-        if not choices:
-            return st.just(path_parameters)
-        return st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen})
+    The schema is built when this module is imported (one pytest item per operation), before the
+    fixture opens the real app. Lifespan events are answered here: the real app's lifespan is the
+    fixture's ``TestClient``'s.
+    """
 
-    return schema
+    target = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "lifespan":
+            while (message := await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        await self.target(scope, receive, send)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+FORWARD = _Forward()
+# Documentation does not depend on the settings: no store or model is opened to build it.
+schema = schemathesis.openapi.from_dict(create_app(Settings(home=Path("unused"))).openapi())
+schema.app = FORWARD
+KNOWN: dict[str, list] = {}
+PROTECTED_KEY_IDS: set[int] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _target(st_api):
+    """Point the schema at the running app; note the ids that exist and the keys not to revoke."""
+    FORWARD.target = st_api.client.app
+    KNOWN.update(_known_ids(st_api))
+    PROTECTED_KEY_IDS.update(st_api.key_ids.values())
+    yield
+    FORWARD.target = None
+
+
+@schema.hook
+def flatmap_path_parameters(context, path_parameters):
+    """Keep the generated value or, half the time, use an id that exists."""
+    if not path_parameters:
+        return st.just(path_parameters)
+    if path_parameters.get("key_id") in PROTECTED_KEY_IDS:  # never revoke the test's own keys
+        path_parameters = {**path_parameters, "key_id": path_parameters["key_id"] + 10_000}
+    choices = {name: st.one_of(st.just(value), st.sampled_from(KNOWN[name]))
+               for name, value in path_parameters.items() if KNOWN.get(name)}
+    if not choices:
+        return st.just(path_parameters)
+    return st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen})
 
 
 @schema.parametrize()
