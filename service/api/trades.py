@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Query, Request
 
 from service import output
 from service.api.deps import Caller, state
+from service.api.problems import COMMON
 
-router = APIRouter(tags=["trades"])
+router = APIRouter(tags=["trades"], responses=COMMON)
 
 
 @router.get("/v1/trades/search")

@@ -42,6 +42,7 @@ def create_api_key(
     """
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
+    mission_locale = mission_locale or None  # "" is no Mission Locale (it would break the foreign key)
     if role in SCOPED_ROLES and not mission_locale:
         raise ValueError(f"role {role!r} needs a Mission Locale: pass --mission-locale CODE")
     if mission_locale:
