@@ -147,13 +147,9 @@ def suggest(
     engine = workspace_engine()
     for warning in warnings:
         notice(f"passerelle: avertissement: {warning}")
-    trades = engine.suggest_trades([youth], top_k, mix=trade_mix)[0]
-    if len(engine.vacancies):
-        vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km)[0]
-    else:
+    if not len(engine.vacancies):
         notice("passerelle: aucune offre chargée (lancez `passerelle demo`) ; la liste des offres est vide")
-        vacancies = None
-    document = output.suggest_document(trades, vacancies, synthetic=bool(len(engine.vacancies)))
+    document = output.suggestions_for(engine, youth, top_k, trade_mix, radius_km)
     emit(document, as_json, output.render_suggest)
 
 

@@ -29,6 +29,24 @@ def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
     }
 
 
+def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | None = None) -> dict:
+    """Run the engine for one youth and return the ``passerelle suggest --json`` document.
+
+    The youth's texts are encoded once for both lists. ``synthetic`` is true when the youth or
+    a suggested vacancy is synthetic. Shared by the command line and the API.
+    """
+    vectors, scores = engine.youth_features([youth])
+    trades = engine.suggest_trades([youth], top_k, mix=trade_mix, scores=scores)[0]
+    vacancies = None
+    if len(engine.vacancies):
+        vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km,
+                                             vectors=vectors, trade_scores=scores)[0]
+    table = engine.vacancies
+    synthetic = youth.synthetic or any(table.vacancies[table.rows[item.vacancy_id]].synthetic
+                                       for item in (vacancies.items if vacancies else ()))
+    return suggest_document(trades, vacancies, synthetic=synthetic)
+
+
 def candidates_document(engine, vacancy_id: str, result, shared: set[str] | frozenset[str] = frozenset()) -> dict:
     """The ``passerelle candidates --json`` document.
 

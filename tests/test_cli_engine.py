@@ -45,7 +45,7 @@ def test_trades_search_json_puts_bakery_first(run):
 def test_suggest_json_document(run):
     document = json.loads(run("suggest", "--profile", str(EXAMPLE), "--top-k", "5", "--json").stdout)
     assert set(document) >= {"trades", "vacancies", "synthetic"}
-    assert document["synthetic"] is True
+    assert document["synthetic"] is bool(document["vacancies"])  # the example youth is real-shaped
     assert len(document["trades"]) == 5 and len(document["vacancies"]) <= 5
     assert all(TRADE_KEYS <= set(t) for t in document["trades"])
     assert all(VACANCY_KEYS <= set(v) for v in document["vacancies"])

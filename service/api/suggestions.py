@@ -49,12 +49,7 @@ def suggest(engine, youth, params: SuggestParams) -> dict[str, Any]:
     _check_contracts(params.contracts)
     if params.contracts is not None:
         youth = dataclasses.replace(youth, contracts=tuple(dict.fromkeys(params.contracts)))
-    trades = engine.suggest_trades([youth], params.top_k, mix=params.trade_mix())[0]
-    vacancies = engine.suggest_vacancies([youth], params.top_k, radius_km=params.radius_km)[0] if len(engine.vacancies) else None
-    document = output.suggest_document(trades, vacancies, synthetic=youth.synthetic)
-    document["synthetic"] = youth.synthetic or any(engine.vacancies.vacancies[engine.vacancies.rows[v["vacancy_id"]]].synthetic
-                                                   for v in document["vacancies"])
-    return document
+    return output.suggestions_for(engine, youth, params.top_k, params.trade_mix(), params.radius_km)
 
 
 def engine_version(live) -> str:
