@@ -318,3 +318,11 @@ def test_vacancies_past_their_end_date_expire_and_leave_the_lists(api):
     assert api.client.get(f"/v1/vacancies/{first}", headers=api.as_("er")).json()["status"] == "expired"
     again = api.client.get(path, headers=api.as_("adviser")).json()["vacancies"]
     assert first not in {v["vacancy_id"] for v in again}
+
+
+def test_an_empty_store_starts_and_serves(engine_home, tmp_path):
+    settings = Settings(home=engine_home.home, model="use", database_url=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    for _ in range(2):  # first start writes an empty snapshot, the second reads it
+        with TestClient(create_app(settings)) as client:
+            index = client.get("/ready").json()["index"]
+            assert (index["youths"], index["vacancies"], index["generation"]) == (0, 0, 0)
