@@ -67,3 +67,17 @@ def _kept_rows(table, ids: Sequence[str]) -> np.ndarray:
     keep = np.ones(len(table), dtype=bool)
     keep[[table.rows[i] for i in ids if i in table.rows]] = False
     return keep
+
+
+def indexed_features(engine, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the indexed youths' ``(vectors (n, dim), trade_scores (n, n_cards) float32)``.
+
+    The vectors and trade scores computed when the youths were indexed, so a request about a
+    stored youth encodes nothing; None when one of them is not indexed. Trade scores are kept
+    as float16 in the engine (3 significant digits).
+    """
+    rows = [engine.youths.rows.get(i) for i in ids]
+    if any(row is None for row in rows) or engine.youth_index is None:
+        return None
+    vectors = engine.youth_index.vectors(stable_keys(list(ids)))
+    return vectors, engine.youth_trade_scores[rows].astype(np.float32)

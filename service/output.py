@@ -29,13 +29,16 @@ def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
     }
 
 
-def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | None = None) -> dict:
+def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | None = None,
+                    features=None) -> dict:
     """Run the engine for one youth and return the ``passerelle suggest --json`` document.
 
-    The youth's texts are encoded once for both lists. ``synthetic`` is true when the youth or
-    a suggested vacancy is synthetic. Shared by the command line and the API.
+    ``features``: the youth's ``(vectors, trade_scores)`` when already known (an indexed youth,
+    :func:`matching.updates.indexed_features`); otherwise its texts are encoded once for both
+    lists. ``synthetic`` is true when the youth or a suggested vacancy is synthetic. Shared by
+    the command line and the API.
     """
-    vectors, scores = engine.youth_features([youth])
+    vectors, scores = features if features is not None else engine.youth_features([youth])
     trades = engine.suggest_trades([youth], top_k, mix=trade_mix, scores=scores)[0]
     vacancies = None
     if len(engine.vacancies):

@@ -44,12 +44,13 @@ def _check_contracts(contracts: list[str] | None) -> None:
                                  message_fr=f"contrat « {contract} » inconnu : utilisez {', '.join(CONTRACTS)}")
 
 
-def suggest(engine, youth, params: SuggestParams) -> dict[str, Any]:
+def suggest(engine, youth, params: SuggestParams, features=None) -> dict[str, Any]:
     """Compute the suggestion document for one youth (engine held by the caller)."""
     _check_contracts(params.contracts)
     if params.contracts is not None:
         youth = dataclasses.replace(youth, contracts=tuple(dict.fromkeys(params.contracts)))
-    return output.suggestions_for(engine, youth, params.top_k, params.trade_mix(), params.radius_km)
+    return output.suggestions_for(engine, youth, params.top_k, params.trade_mix(), params.radius_km,
+                                  features)
 
 
 def engine_version(live) -> str:

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from matching.profiles import parse_youth
+from matching.updates import indexed_features
 from service.api import suggestions as sugg
-from service.api.deps import Caller, patch_body_schema, profile_body_schema, state
+from service.api.deps import KEY_ID_MAX, Caller, patch_body_schema, profile_body_schema, state
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, require
 from service.store import crud
@@ -46,7 +47,7 @@ class YouthListItem(BaseModel):
 class ShareIn(BaseModel):
     """Share with one employer-relations key (``key_id``) or for one vacancy (``vacancy_id``)."""
 
-    key_id: int | None = Field(None, ge=1)
+    key_id: int | None = Field(None, ge=1, le=KEY_ID_MAX)
     vacancy_id: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
@@ -177,8 +178,8 @@ def youth_suggestions(request: Request, principal: Caller, youth_id: str, params
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
         profile, synthetic = row.profile, row.synthetic
     youth = parse_youth(profile, st.workspace.referential(), synthetic=synthetic)[0]
-    with st.live.reading() as engine:
-        document = sugg.suggest(engine, youth, params)
+    with st.live.reading() as engine:  # caught up: the indexed youth is the stored one
+        document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]))
         items = sugg.records(engine, youth, document)
         version = sugg.engine_version(st.live)
     policy = document["policy"]
