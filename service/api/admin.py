@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from service.api.deps import Caller, state
+from service.api.deps import KEY_ID_MAX, ROW_ID_MAX, Caller, state
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import in_territory, require
 from service.store import crud
@@ -24,7 +24,7 @@ class _Strict(BaseModel):
 
 
 class OutcomeIn(_Strict):
-    suggestion_id: int = Field(ge=1)
+    suggestion_id: int = Field(ge=1, le=ROW_ID_MAX)
     status: Literal[OUTCOME_STATUSES]  # type: ignore[valid-type]
     reason: str | None = Field(None, max_length=500, description="Why, for a decline (no personal details).")
 
@@ -163,7 +163,8 @@ def list_keys(request: Request, principal: Caller) -> list[KeyOut]:
 
 
 @router.delete("/v1/keys/{key_id}", response_model=KeyOut, tags=["admin"])
-def revoke_key(request: Request, principal: Caller, key_id: int) -> KeyOut:
+def revoke_key(request: Request, principal: Caller,
+               key_id: Annotated[int, Path(ge=1, le=KEY_ID_MAX)]) -> KeyOut:
     """Revoke an API key now (admin)."""
     require(principal, "admin")
     with state(request).sessions.begin() as session:

@@ -19,6 +19,11 @@ def current_principal(request: Request,
 
 Caller = Annotated[Principal, Depends(current_principal)]
 
+KEY_ID_MAX = 2**31 - 1
+"""Largest API key id (``api_keys.id`` is a 32-bit INTEGER): a larger one is refused (422)."""
+ROW_ID_MAX = 2**63 - 1
+"""Largest BIGINT id (suggestions): a larger one is refused (422), not sent to the store."""
+
 
 def state(request: Request):
     """The application state: ``sessions``, ``read_sessions``, ``live``, ``workspace``..."""

@@ -85,3 +85,31 @@ def api(request, engine_home, tmp_path_factory):
     finally:
         workspace.store()[0].dispose()
         cleanup()
+
+
+@dataclass
+class LoadedStore:
+    """A store with the small synthetic data set and one key per role, and no app open on it."""
+
+    kind: str
+    settings: Settings
+    workspace: Workspace
+    data: synthetic.SyntheticData
+    keys: dict[str, str]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def loaded_store(request, engine_home, tmp_path):
+    """A fresh store for tests that run the server in another process (SQLite, PostgreSQL)."""
+    url, cleanup = store_url(request.param, tmp_path)
+    settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0)
+    workspace = Workspace(settings)
+    # smaller than the api fixture's: the server encodes every row at its first start
+    data = synthetic.generate(workspace.referential(), n_youths=40, n_vacancies=120, seed=5)
+    workspace.load_demo_into_store(data)
+    keys, _ = make_keys(workspace)
+    try:
+        yield LoadedStore(request.param, settings, workspace, data, keys)
+    finally:
+        workspace.store()[0].dispose()
+        cleanup()
