@@ -41,10 +41,8 @@ def upsert_youths(engine, youths: Sequence[Youth], vectors: np.ndarray | None = 
     if not youths:
         return
     youths = list(youths)
-    if vectors is None:
-        vectors = engine.encode_youths(youths)
-    if trade_scores is None:
-        trade_scores = engine.trade_scores(youths)
+    if vectors is None or trade_scores is None:
+        vectors, trade_scores = engine.youth_features(youths)
     ids = [y.id for y in youths]
     kept = _kept_rows(engine.youths, ids)
     engine.youths = append_rows(drop_ids(engine.youths, ids), youth_table(youths))

@@ -57,7 +57,8 @@ class LiveEngine:
         self.snapshot_generation = -1
         self.instance = instance
         self.metadata = metadata
-        self.lock = threading.RLock()
+        self.lock = threading.RLock()  # guards the recommender: readers and the swap-in
+        self._apply_lock = threading.Lock()  # one applier of the change log at a time
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -120,8 +121,7 @@ class LiveEngine:
             for start in range(0, y_todo.size, step):
                 part = y_todo[start:start + step]
                 chunk = [youths[i] for i in part]
-                y_vectors[part] = engine.encode_youths(chunk)
-                y_scores[part] = engine.trade_scores(chunk)
+                y_vectors[part], y_scores[part] = engine.youth_features(chunk)
                 progress(task, min(start + step, y_todo.size), y_todo.size)
         engine.load_vacancies(vacancies, vectors=v_vectors)
         engine.load_youths(youths, vectors=y_vectors, trade_scores=y_scores)
@@ -132,21 +132,32 @@ class LiveEngine:
     def reading(self, *, sync: bool = True) -> Iterator[Recommender]:
         """Hold the engine for one request, after catching up with the store (``sync``)."""
         if sync:
-            self.catch_up()
+            self.catch_up(wait=False)
         with self.lock:
             yield self.recommender
 
     # ------------------------------------------------------------------ syncing
-    def catch_up(self) -> int:
-        """Apply the store's changes since :attr:`generation`; return how many were applied."""
+    def catch_up(self, *, wait: bool = True) -> int:
+        """Apply the store's changes since :attr:`generation`; return how many were applied.
+
+        Changed rows are read and encoded without the engine lock (readers go on), then swapped
+        in under it; ``_apply_lock`` keeps appliers in generation order. A writer waits
+        (``wait=True``: its own write is applied before it answers); a reader does not wait for
+        an applier already at work (``wait=False``) and reads the engine as it stands.
+        """
         with self.read_sessions() as session:
-            state = log_state(session)
-            if state.generation <= self.generation:
+            if log_state(session).generation <= self.generation:
                 return 0
-            with self.lock:
+        if not self._apply_lock.acquire(blocking=wait):
+            return 0
+        try:
+            with self.read_sessions() as session:
+                state = log_state(session)
                 if state.generation <= self.generation:
                     return 0
                 return self._apply(session, state)
+        finally:
+            self._apply_lock.release()
 
     def _apply(self, session: Session, state) -> int:
         engine, referential = self.recommender, self.recommender.referential
@@ -167,16 +178,20 @@ class LiveEngine:
         found_v, found_y = {v.id for v in vacancies}, {y.id for y in youths}
         gone_v = [i for i in upserts["vacancy"] if i not in found_v]  # deleted since: newer state wins
         gone_y = [i for i in upserts["youth"] if i not in found_y]
-        gone_v += _ids_of(engine.vacancies, deletes["vacancy"])
-        gone_y += _ids_of(engine.youths, deletes["youth"])
         if lagging:
             gone_v += _missing_from_store(session, Vacancy, engine.vacancies)
             gone_y += _missing_from_store(session, Youth, engine.youths)
-        updates.remove_vacancies(engine, gone_v)
-        updates.remove_youths(engine, gone_y)
-        updates.upsert_vacancies(engine, vacancies)
-        updates.upsert_youths(engine, youths)
-        self.generation = max(change.generation for change in changes)
+        # encoding reads only the model: done outside the engine lock, readers are not held up
+        v_vectors = engine.encode_vacancies(vacancies) if vacancies else None
+        y_vectors, y_scores = engine.youth_features(youths) if youths else (None, None)
+        with self.lock:
+            gone_v += _ids_of(engine.vacancies, deletes["vacancy"])
+            gone_y += _ids_of(engine.youths, deletes["youth"])
+            updates.remove_vacancies(engine, gone_v)
+            updates.remove_youths(engine, gone_y)
+            updates.upsert_vacancies(engine, vacancies, v_vectors)
+            updates.upsert_youths(engine, youths, y_vectors, y_scores)
+            self.generation = max(change.generation for change in changes)
         return len(changes)
 
     # ------------------------------------------------------------------ snapshots
