@@ -48,8 +48,10 @@ def matching_labels(query_stems: frozenset[str] | set[str], labels: list[str], l
     count, so a reason names what is specific; labels longer than ``max_length`` are skipped.
     """
     specific = query_stems - common
-    overlaps = [(len(specific & stems(label)), i) for i, label in enumerate(labels) if len(label) <= max_length]
-    best = sorted((o for o in overlaps if o[0] > 0), key=lambda o: (-o[0], o[1]))
+    # isdisjoint first: most labels share nothing, and it builds no set (half the time in batch)
+    overlaps = [(len(specific & label_stems), i) for i, label in enumerate(labels)
+                if len(label) <= max_length and not specific.isdisjoint(label_stems := stems(label))]
+    best = sorted(overlaps, key=lambda o: (-o[0], o[1]))
     return [labels[i] for _, i in best[:limit]]
 
 
@@ -64,15 +66,18 @@ def common_stems(labels_by_card: dict[str, list[str]], max_share: float = 0.03) 
 
 
 def vacancy_eligibility(
-    table, lat: float, lon: float, contracts: int, level_rank: int, available: int
+    table, lat: float, lon: float, contracts: int, level_rank: int, available: int,
+    distance: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(eligible, distance_km)`` over all vacancies, before the radius.
 
     A vacancy is eligible when it is open, its contract is wished (or no wish was given), the
     youth's diploma reaches its required level, and it starts on or after the youth's
-    availability date (when both are known). Shapes ``(n_vacancies,)``.
+    availability date (when both are known). Shapes ``(n_vacancies,)``. ``distance``: the
+    distances from (lat, lon) when the caller has them (youths of one commune share them).
     """
-    distance = haversine_km(lat, lon, table.lat, table.lon)
+    if distance is None:
+        distance = haversine_km(lat, lon, table.lat, table.lon)
     ok = table.open & (table.level_rank <= level_rank)
     if contracts:
         ok &= (table.contract_bit & contracts) != 0

@@ -13,6 +13,7 @@ import pandas as pd
 
 from matching import ranking
 from matching.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
+from matching.geo import haversine_km
 from matching.index import VectorIndex
 from matching.mix import (
     Balance,
@@ -363,10 +364,14 @@ class Recommender:
         vectors = self.encode_youths(youths) if vectors is None else vectors
         trades = self.trade_scores(youths) if trade_scores is None else trade_scores
         plans, allowed = [], []
+        by_place: dict[tuple[float, float], np.ndarray] = {}  # youths of a commune share distances
         for youth in youths:
             radius = radius_km if radius_km is not None else youth.mobility_km
+            place = (youth.location.lat, youth.location.lon)
+            if place not in by_place:
+                by_place[place] = haversine_km(place[0], place[1], table.lat, table.lon)
             eligible, distance = ranking.vacancy_eligibility(
-                table, youth.location.lat, youth.location.lon, _bits(youth), _rank(youth), _ordinal(youth))
+                table, *place, _bits(youth), _rank(youth), _ordinal(youth), distance=by_place[place])
             used = ranking.widened_radius(distance, eligible, radius, top_k)
             mask = eligible & (distance <= used)
             plans.append((radius, used, distance))
@@ -441,7 +446,6 @@ class Recommender:
         available when it starts.
         """
         from matching.errors import UnknownId
-        from matching.geo import haversine_km
 
         balance = balance or Balance()
         table, youths = self.vacancies, self.youths

@@ -10,16 +10,17 @@ import scipy.sparse as sp
 
 
 def max_per_group(
-    sims: np.ndarray, order: np.ndarray, starts: np.ndarray, groups: np.ndarray, n_groups: int
+    sims: np.ndarray, order: np.ndarray | None, starts: np.ndarray, groups: np.ndarray, n_groups: int
 ) -> np.ndarray:
     """Reduce ``sims (q, n_items)`` to ``(q, n_groups)`` by max over each group's items.
 
-    ``order`` sorts the items by group; ``starts`` are the first sorted position of each
-    present group and ``groups`` their ids. Absent groups get -1.
+    ``order`` sorts the items by group (None: the columns of ``sims`` already are); ``starts``
+    are the first sorted position of each present group and ``groups`` their ids. Absent groups
+    get -1.
     """
     out = np.full((sims.shape[0], n_groups), -1.0, dtype=np.float32)
-    if len(order):
-        out[:, groups] = np.maximum.reduceat(sims[:, order], starts, axis=1)
+    if len(starts) and sims.shape[1]:
+        out[:, groups] = np.maximum.reduceat(sims if order is None else sims[:, order], starts, axis=1)
     return out
 
 

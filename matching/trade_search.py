@@ -226,6 +226,11 @@ class TradeSearcher:
         )
         self._app_vectors = self.app_vectors_.astype(np.float32)
         self._skill_vectors = self.skill_vectors_.astype(np.float32)
+        # The same, laid out card by card: the per-card max reads contiguous columns, with no
+        # gather of a (queries x items) matrix (half the time of the semantic parts).
+        self._app_by_card = np.ascontiguousarray(self._app_vectors[self._app_groups[0]])
+        self._app_tfidf_by_card = self._app_tfidf[:, self._app_groups[0]]
+        self._skill_rows_by_card = self.skill_pairs_[self._skill_groups[0], 0]
         self._n_cards = n_cards
 
     # ------------------------------------------------------------------ scoring
@@ -248,18 +253,18 @@ class TradeSearcher:
             rows = lexical[start : start + _CHUNK]
             if "sem_app" in parts:
                 parts["sem_app"].append(
-                    max_per_group(vectors @ self._app_vectors.T, *self._app_groups, n)
+                    max_per_group(vectors @ self._app_by_card.T, None, *self._app_groups[1:], n)
                 )
             if "sem_doc" in parts:
                 parts["sem_doc"].append(vectors @ self.doc_vectors_.T)
             if "sem_skill" in parts:
                 skill_sims = vectors @ self._skill_vectors.T
                 parts["sem_skill"].append(
-                    max_per_group(skill_sims[:, self.skill_pairs_[:, 0]], *self._skill_groups, n)
+                    max_per_group(skill_sims[:, self._skill_rows_by_card], None, *self._skill_groups[1:], n)
                 )
             if "lex_app" in parts:
-                lexical_sims = np.asarray((rows @ self._app_tfidf).todense())
-                parts["lex_app"].append(max_per_group(lexical_sims, *self._app_groups, n))
+                lexical_sims = np.asarray((rows @ self._app_tfidf_by_card).todense())
+                parts["lex_app"].append(max_per_group(lexical_sims, None, *self._app_groups[1:], n))
             if "svm" in parts:
                 parts["svm"].append((rows @ self._svm_coef_t).toarray() + self.svm_intercept_)
         return {

@@ -15,6 +15,8 @@ import typer
 
 from matching.errors import PasserelleError
 from service import cli_admin, output
+from service.cli_batch import batch_app
+from service.cli_event import plan_event
 from service.config import get_settings
 from service.progress import progress_bars
 
@@ -32,6 +34,8 @@ app.add_typer(trades_app, name="trades")
 app.add_typer(index_app, name="index")
 app.add_typer(data_app, name="data")
 cli_admin.register(app)
+app.add_typer(batch_app, name="batch")
+batch_app.command("plan-event")(plan_event)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the JSON document alone on standard output.")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, max=100, help="Items per list.")]

@@ -12,7 +12,9 @@ from service import cli
 from service.config import get_settings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "youth.json"
-COMMANDS = [["demo"], ["trades", "search"], ["suggest"], ["candidates"], ["index", "build"], ["data", "generate"]]
+COMMANDS = [["demo"], ["trades", "search"], ["suggest"], ["candidates"], ["index", "build"], ["data", "generate"],
+            ["batch", "score"], ["batch", "plan-event"], ["serve"], ["purge"], ["users", "create"],
+            ["ml", "create"], ["db", "backup"]]
 
 
 @pytest.fixture()
