@@ -167,3 +167,22 @@ def test_write_back_hands_the_file_to_the_store_hook(invoke, monkeypatch, tmp_pa
     out = tmp_path / "wb.parquet"
     invoke("--what", "youths", "--departement", "23", "--top-k", "1", "--workers", "1", "--write-back", "--out", out)
     assert calls == [(out, "youths", pq.read_metadata(out).num_rows)]
+
+
+def test_write_back_records_the_youth_lists_in_the_store(invoke, engine_home, tmp_path):
+    from sqlalchemy import func, select
+
+    from service.store.models import AuditLine, Suggestion, Youth
+
+    out = tmp_path / "back.parquet"
+    invoke("--what", "youths", "--mission-locale", "ML-GUERET", "--top-k", "2", "--workers", "1",
+           "--write-back", "--out", out)
+    rows = pq.read_table(out).num_rows
+    _, _, read_sessions = engine_home.store()
+    with read_sessions() as session:
+        recorded = session.scalar(select(func.count()).select_from(Suggestion).join(Youth)
+                                  .where(Youth.mission_locale == "ML-GUERET",
+                                         Suggestion.engine_version.like("%batch")))
+        audited = session.scalar(select(func.count()).where(AuditLine.action == "batch_write_back"))
+    assert recorded == rows and rows > 0
+    assert audited >= 1
