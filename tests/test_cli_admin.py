@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import secrets
 import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import typer
-from sqlalchemy import create_engine, select, text, update
-from sqlalchemy.engine import make_url
+from pg_schema import fresh_schema
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from service import cli_admin
@@ -44,24 +43,12 @@ def backend(request, monkeypatch, tmp_path, referential):
     monkeypatch.setenv("PASSERELLE_MODEL", "hashing")
     monkeypatch.delenv("PASSERELLE_DATABASE_URL", raising=False)
     monkeypatch.setattr(Workspace, "referential", lambda self: referential)  # loaded once per session
-    admin = schema = None
-    if request.param == "postgresql":
-        url = os.environ.get(POSTGRES_ENV)
-        if not url:
-            pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV}")
-        schema = "test_" + secrets.token_hex(6)
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f"CREATE SCHEMA {schema}"))
-        scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-        monkeypatch.setenv("PASSERELLE_DATABASE_URL", scoped.render_as_string(hide_password=False))
-    get_settings.cache_clear()
-    yield request.param
-    get_settings.cache_clear()
-    if admin is not None:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            monkeypatch.setenv("PASSERELLE_DATABASE_URL", stack.enter_context(fresh_schema()))
+        get_settings.cache_clear()
+        yield request.param
+        get_settings.cache_clear()
 
 
 @pytest.fixture

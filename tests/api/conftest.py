@@ -5,13 +5,12 @@ data set, with one API key per role. The trade model comes from the session's ``
 
 from __future__ import annotations
 
-import os
-import secrets
+import contextlib
 from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from pg_schema import fresh_schema
 
 from matching import synthetic
 from service.api.app import create_app
@@ -19,7 +18,6 @@ from service.config import Settings
 from service.store import crud
 from service.workspace import Workspace
 
-POSTGRES_ENV = "PASSERELLE_TEST_POSTGRES_URL"
 OTHER_ML = "ML-NANCY-TEST"
 
 
@@ -36,24 +34,11 @@ class Api:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-def store_url(kind: str, tmp_path) -> tuple[str, object]:
-    """A fresh store URL and a cleanup function."""
+def store_url(kind: str, tmp_path, stack: contextlib.ExitStack) -> str:
+    """A fresh store URL (a SQLite file, or a PostgreSQL schema dropped when ``stack`` closes)."""
     if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'api.sqlite3'}", lambda: None
-    url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL API tests need {POSTGRES_ENV}")
-    schema = "api_" + secrets.token_hex(6)
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    return f"{url}?options=-csearch_path%3D{schema}", drop
+        return f"sqlite:///{tmp_path / 'api.sqlite3'}"
+    return stack.enter_context(fresh_schema("api_"))
 
 
 def make_keys(workspace: Workspace) -> tuple[dict[str, str], dict[str, int]]:
@@ -72,19 +57,17 @@ def make_keys(workspace: Workspace) -> tuple[dict[str, str], dict[str, int]]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def api(request, engine_home, tmp_path_factory):
     """A running app (TestClient, lifespan entered) over a small synthetic store."""
-    url, cleanup = store_url(request.param, tmp_path_factory.mktemp("api"))
-    settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0,
-                        snapshot_interval_s=3600)
-    workspace = Workspace(settings)
-    data = synthetic.generate(workspace.referential(), n_youths=60, n_vacancies=250, seed=5)
-    workspace.load_demo_into_store(data)
-    keys, ids = make_keys(workspace)
-    try:
+    with contextlib.ExitStack() as stack:
+        url = store_url(request.param, tmp_path_factory.mktemp("api"), stack)
+        settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0,
+                            snapshot_interval_s=3600)
+        workspace = Workspace(settings)
+        stack.callback(lambda: workspace.store()[0].dispose())
+        data = synthetic.generate(workspace.referential(), n_youths=60, n_vacancies=250, seed=5)
+        workspace.load_demo_into_store(data)
+        keys, ids = make_keys(workspace)
         with TestClient(create_app(settings)) as client:
             yield Api(client, keys, ids, workspace, data, settings)
-    finally:
-        workspace.store()[0].dispose()
-        cleanup()
 
 
 @dataclass
@@ -101,15 +84,13 @@ class LoadedStore:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def loaded_store(request, engine_home, tmp_path):
     """A fresh store for tests that run the server in another process (SQLite, PostgreSQL)."""
-    url, cleanup = store_url(request.param, tmp_path)
-    settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0)
-    workspace = Workspace(settings)
-    # smaller than the api fixture's: the server encodes every row at its first start
-    data = synthetic.generate(workspace.referential(), n_youths=40, n_vacancies=120, seed=5)
-    workspace.load_demo_into_store(data)
-    keys, _ = make_keys(workspace)
-    try:
+    with contextlib.ExitStack() as stack:
+        url = store_url(request.param, tmp_path, stack)
+        settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0)
+        workspace = Workspace(settings)
+        stack.callback(lambda: workspace.store()[0].dispose())
+        # smaller than the api fixture's: the server encodes every row at its first start
+        data = synthetic.generate(workspace.referential(), n_youths=40, n_vacancies=120, seed=5)
+        workspace.load_demo_into_store(data)
+        keys, _ = make_keys(workspace)
         yield LoadedStore(request.param, settings, workspace, data, keys)
-    finally:
-        workspace.store()[0].dispose()
-        cleanup()
