@@ -114,11 +114,11 @@ class Workspace:
         IMMEDIATE`` on SQLite (writers queue), ``read_sessions`` do not.
         """
         if self._store is None:
-            from service.store.db import make_engine, session_factory, upgrade
+            from service.store.db import session_factory
+            from service.store_access import store_sessions
 
-            engine = make_engine(self.settings)
-            upgrade(engine)
-            self._store = (engine, session_factory(engine), session_factory(engine, immediate=False))
+            engine, sessions = store_sessions(self.settings)
+            self._store = (engine, sessions, session_factory(engine, immediate=False))
         return self._store
 
     def load_demo_into_store(self, data=None) -> dict[str, int]:
