@@ -6,6 +6,8 @@ The engine knows no database: a provider (the CLI's, the store's) hands over a
 :func:`run_batch` cuts the queries into chunks (:mod:`matching.batch_plan`), scores each chunk
 with the service's own methods (:mod:`matching.batch_score`) on an engine
 (:mod:`matching.batch_engines`), writes each finished chunk as a part and assembles the parts.
+A youth run of several chunks first encodes and scores each distinct text of all its youths
+once (:mod:`matching.batch_texts`), so texts shared across chunks are not encoded again.
 
 Example:
     >>> source = BatchSource(queries=youths, recommender=engine)
@@ -16,18 +18,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from matching import batch_plan
-from matching.batch_engines import (
-    require_gpu,
-    run_in_process,
-    run_local_pool,
-    run_ray,
-    usable_cores,
-)
+from matching import batch_plan, batch_texts
+from matching.batch_engines import open_engine, require_gpu, usable_cores
 from matching.batch_score import (
     OUTPUT_COLUMNS,
     OUTPUT_SCHEMA,
@@ -35,7 +32,9 @@ from matching.batch_score import (
     key_fingerprint,
     merge_stats,
     pseudonymise,
+    text_rows,
 )
+from matching.batch_texts import TextRequest, TextStore, run_texts
 from matching.errors import OutOfRange
 
 if TYPE_CHECKING:
@@ -45,8 +44,9 @@ __all__ = ["OUTPUT_COLUMNS", "BatchRequest", "BatchSource", "BatchSummary", "run
 ENGINES = ("local", "ray")
 RUN_OPTIONS = ("engine", "workers", "chunk_size", "ray_address", "device", "restart", "progress")
 """Arguments that change how a run is computed, not what: left out of the plan's hash."""
-Progress = Callable[[int, int], None]
-"""``progress(done_queries, total_queries)``, called as chunks finish."""
+Progress = Callable[..., None]
+"""``progress(done_queries, total_queries)`` as chunks finish; during the text phase of a youth
+run, ``progress(done_texts, total_texts, "texts")``."""
 
 
 @dataclass
@@ -142,7 +142,8 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
             filtered batch search is numpy block products over the eligible rows and stays on
             the CPU; it is not where the time goes (``benchmarks/batch/RESULTS_batch.md``).
         restart: drop the parts of an unfinished run with other arguments and start over.
-        progress: ``progress(done, total)`` callback, in queries.
+        progress: ``progress(done, total)`` callback, in queries (and ``progress(done, total,
+            "texts")`` during the text phase).
 
     Raises:
         BatchLocked: another live run writes ``out``.
@@ -188,13 +189,18 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         if progress:
             progress(done, plan.n_queries)
         started, computed, totals = time.perf_counter(), 0, dict[str, Any]()
-        for chunk, table, stats in _engine(recommender, request, pending, engine, workers, ray_address):
-            batch_plan.write_part(out, chunk, table, stats)
-            merge_stats(totals, {"computed": stats})
-            computed += stats["queries"]
-            done += stats["queries"]
-            if progress:
-                progress(done, plan.n_queries)
+        texts = _shared_texts(source, what, plan, pending, engine, ray_address)
+        used = _used_workers(engine, workers, max(len(pending), -(-len(texts) // batch_texts.TEXT_CHUNK)))
+        with open_engine(engine, recommender, used, ray_address) if pending else nullcontext() as runner:
+            if texts:
+                request, totals["texts"] = _text_phase(runner, out, recommender, request, texts, progress)
+            for chunk, table, stats in runner.run(request, pending) if pending else ():
+                batch_plan.write_part(out, chunk, table, stats)
+                merge_stats(totals, {"computed": stats})
+                computed += stats["queries"]
+                done += stats["queries"]
+                if progress:
+                    progress(done, plan.n_queries)
         seconds = time.perf_counter() - started
         if plan.done and not pending:
             import pyarrow.parquet as pq
@@ -207,11 +213,13 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
             metadata["totals"] = totals.get("all", {})
             rows = batch_plan.assemble(out, plan, OUTPUT_SCHEMA, metadata, metadata)
     return BatchSummary(
-        out=str(out), what=what, engine=engine, workers=_used_workers(engine, workers, len(pending)),
+        out=str(out), what=what, engine=engine, workers=used,
         queries=plan.n_queries, chunk_size=plan.chunk_size, chunks=plan.n_chunks,
         chunks_computed=len(pending), chunks_skipped=plan.n_chunks - len(pending), rows=rows,
         seconds=round(seconds, 3), queries_per_second=round(computed / seconds, 2) if computed and seconds else 0.0,
-        encoded={**source.encoded, "texts_this_run": totals.get("computed", {}).get("texts_encoded", 0),
+        encoded={**source.encoded, "texts_this_run": totals.get("texts", {}).get("encoded", 0)
+                 + totals.get("computed", {}).get("texts_encoded", 0),
+                 **({"text_phase": totals["texts"]} if "texts" in totals else {}),
                  **({"youths_this_run": computed} if what == "youths" else {})},
         totals=totals.get("all", {}),
     )
@@ -229,15 +237,34 @@ def _used_workers(engine: str, workers: int, n_pending: int) -> int:
     return workers if engine == "ray" else min(workers, n_pending)
 
 
-def _engine(recommender, request, pending, engine, workers, ray_address):
-    if not pending:
-        return iter(())
-    if engine == "ray":
-        return run_ray(recommender, request, pending, workers, ray_address)
-    used = _used_workers(engine, workers, len(pending))
-    if used == 1:
-        return run_in_process(recommender, request, pending)
-    return run_local_pool(recommender, request, pending, used)
+def _shared_texts(source, what, plan, pending, engine, ray_address) -> list[str]:
+    """The distinct texts of all the run's youths when a text phase pays: several chunks, and
+    workers that can read the run's folder (not a Ray cluster joined at an address, whose
+    machines may not share this disk: there each chunk encodes its own texts)."""
+    if what != "youths" or not pending or plan.n_chunks < 2 or (engine == "ray" and ray_address):
+        return []
+    return run_texts(source.recommender, source.queries)
+
+
+def _text_phase(runner, out: Path, recommender, request: BatchRequest, texts: list[str],
+                progress: Progress | None) -> tuple[BatchRequest, dict]:
+    """Encode and score the run's distinct texts once (resuming a killed phase); return the
+    youth request that reads them, and the phase's counts."""
+    import dataclasses
+
+    store = TextStore.prepare(batch_plan.parts_dir(out) / "texts", texts, recommender.embedder.dim,
+                              len(recommender.codes))
+    todo = store.pending()
+    done, encoded = len(texts) - sum(len(store.chunk_texts(c)) for c in todo), 0
+    if progress:
+        progress(done, len(texts), "texts")
+    for chunk, table, _stats in runner.run(TextRequest(), [(c, store.chunk_texts(c)) for c in todo]):
+        rows = text_rows(table)
+        store.write(chunk, rows)
+        done, encoded = done + len(rows), encoded + len(rows)
+        if progress:
+            progress(done, len(texts), "texts")
+    return dataclasses.replace(request, texts_dir=str(store.folder)), {"distinct": len(texts), "encoded": encoded}
 
 
 def pseudonymised_ids(ids: list[str], key: bytes | None) -> list[str]:

@@ -1,8 +1,10 @@
 """Where chunks are computed: in this process, in local worker processes, or on Ray.
 
 Every engine calls :func:`~matching.batch_score.score_chunk` on whole chunks, so the same
-chunks give the same rows whatever the engine. An engine yields ``(chunk, table, stats)`` as
-chunks finish (in any order); the caller writes the parts.
+chunks give the same rows whatever the engine. An engine (:func:`open_engine`) is opened once
+per run and serves each of its phases (the run's distinct texts, then its queries): its
+``run(request, chunks)`` yields ``(chunk, table, stats)`` as chunks finish (in any order); the
+caller writes the parts.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from typing import cast
 
 import pyarrow as pa
 
-from matching.batch_score import BatchRequest, score_chunk, youth_from_json, youth_to_json
+from matching.batch_score import score_chunk, youth_from_json, youth_to_json
 from matching.errors import PasserelleError
 
 Chunk = tuple[int, list]
-"""A chunk number and its queries (youths or vacancy ids)."""
+"""A chunk number and its queries (youths, vacancy ids or texts)."""
 
 
 def usable_cores() -> int:
@@ -64,12 +66,6 @@ def require_gpu() -> int:
 
 
 # ---------------------------------------------------------------------------- local
-def run_in_process(recommender, request: BatchRequest, chunks: list[Chunk]) -> Iterator[tuple[int, pa.Table, dict]]:
-    for chunk, queries in chunks:
-        result = score_chunk(recommender, queries, request)
-        yield chunk, result.table, result.stats
-
-
 _WORKER: dict = {}
 
 
@@ -80,62 +76,96 @@ def _die_with_parent() -> None:
         pass
 
 
-def _init_worker(engine_path: str, request: BatchRequest, threads: int) -> None:
+def _init_worker(engine_path: str, threads: int) -> None:
     _die_with_parent()
     with open(engine_path, "rb") as handle:
         recommender = pickle.load(handle)
     limit_threads(recommender, threads)
-    _WORKER.update(recommender=recommender, request=request)
+    _WORKER.update(recommender=recommender)
 
 
-def _work(chunk: Chunk) -> tuple[int, bytes, dict]:
-    result = score_chunk(_WORKER["recommender"], chunk[1], _WORKER["request"])
+def _work(chunk: Chunk, request) -> tuple[int, bytes, dict]:
+    result = score_chunk(_WORKER["recommender"], chunk[1], request)
     return chunk[0], _to_ipc(result.table), result.stats
 
 
-def run_local_pool(recommender, request: BatchRequest, chunks: list[Chunk],
-                   workers: int) -> Iterator[tuple[int, pa.Table, dict]]:
-    """Compute chunks in this process and in ``workers - 1`` spawned processes, one BLAS thread
-    per core share each; a spawned worker is free to take the next chunk from the head of the
-    list while this process takes them from the tail.
+class LocalPool:
+    """This process and ``workers - 1`` spawned processes, one BLAS thread per core share each;
+    the workers load the engine once and serve every phase of a run (:meth:`run`).
 
     This process computing too saves one copy of the engine. The spawned workers load theirs
     from a pickle file written once to a private temporary folder (transport only, deleted at
     the end); the sentence encoder reloads its model itself.
     """
-    import multiprocessing
-    import tempfile
-    from collections import deque
 
-    from threadpoolctl import threadpool_limits
+    def __init__(self, recommender, workers: int):
+        self.recommender, self.workers = recommender, workers
+        self.threads = max(1, usable_cores() // workers)
+        self._stack = None
 
-    threads = max(1, usable_cores() // workers)
-    todo = deque(chunks)
-    with tempfile.TemporaryDirectory(prefix="passerelle-batch-") as folder:
-        engine_path = os.path.join(folder, "engine.pickle")
-        with open(engine_path, "wb") as handle:
-            pickle.dump(recommender, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        context = multiprocessing.get_context("spawn")
-        previous = _encoder_threads(recommender.embedder, threads)
-        try:
-            with context.Pool(workers - 1, initializer=_init_worker, initargs=(engine_path, request, threads)) as pool, \
-                    threadpool_limits(threads):
-                running: deque = deque()
-                while todo or running:
-                    while todo and len(running) < 2 * (workers - 1):  # one queued per worker
-                        running.append(pool.apply_async(_work, (todo.popleft(),)))
-                    while running and running[0].ready():
-                        chunk, payload, stats = running.popleft().get()
-                        yield chunk, _from_ipc(payload), stats
-                    if todo:
-                        chunk, queries = todo.pop()
-                        result = score_chunk(recommender, queries, request)
-                        yield chunk, result.table, result.stats
-                    elif running:
-                        chunk, payload, stats = running.popleft().get()
-                        yield chunk, _from_ipc(payload), stats
-        finally:
-            _encoder_threads(recommender.embedder, previous)
+    def __enter__(self) -> LocalPool:
+        import multiprocessing
+        import tempfile
+        from contextlib import ExitStack
+
+        from threadpoolctl import threadpool_limits
+
+        with ExitStack() as stack:
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="passerelle-batch-"))
+            engine_path = os.path.join(folder, "engine.pickle")
+            with open(engine_path, "wb") as handle:
+                pickle.dump(self.recommender, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            previous = _encoder_threads(self.recommender.embedder, self.threads)
+            stack.callback(_encoder_threads, self.recommender.embedder, previous)
+            context = multiprocessing.get_context("spawn")
+            self.pool = stack.enter_context(context.Pool(
+                self.workers - 1, initializer=_init_worker, initargs=(engine_path, self.threads)))
+            stack.enter_context(threadpool_limits(self.threads))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._stack is not None:
+            self._stack.close()
+
+    def run(self, request, chunks: list[Chunk]) -> Iterator[tuple[int, pa.Table, dict]]:
+        """Compute ``chunks``; a spawned worker takes the next chunk from the head of the list
+        while this process takes them from the tail."""
+        from collections import deque
+
+        todo, running = deque(chunks), deque()
+        spawned = self.workers - 1
+        while todo or running:
+            while todo and len(running) < 2 * spawned:  # one queued per worker
+                running.append(self.pool.apply_async(_work, (todo.popleft(), request)))
+            while running and running[0].ready():
+                chunk, payload, stats = running.popleft().get()
+                yield chunk, _from_ipc(payload), stats
+            if todo:
+                chunk, queries = todo.pop()
+                result = score_chunk(self.recommender, queries, request)
+                yield chunk, result.table, result.stats
+            elif running:
+                chunk, payload, stats = running.popleft().get()
+                yield chunk, _from_ipc(payload), stats
+
+
+class InProcess:
+    """Chunks computed one after the other in this process (small runs, one worker)."""
+
+    def __init__(self, recommender):
+        self.recommender = recommender
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def run(self, request, chunks: list[Chunk]) -> Iterator[tuple[int, pa.Table, dict]]:
+        for chunk, queries in chunks:
+            result = score_chunk(self.recommender, queries, request)
+            yield chunk, result.table, result.stats
 
 
 def _to_ipc(table: pa.Table) -> bytes:
@@ -153,7 +183,7 @@ def _from_ipc(payload: bytes) -> pa.Table:
 class _RayChunkScorer:
     """A Ray Data actor: loads the engine once (from the object store), scores whole chunks."""
 
-    def __init__(self, engine_ref: list, request: BatchRequest, threads: int):
+    def __init__(self, engine_ref: list, request, threads: int):
         import ray
 
         self.recommender = ray.get(engine_ref[0])
@@ -174,23 +204,42 @@ class _RayChunkScorer:
         return pd.DataFrame(out, columns=["chunk", "first", "count", "table", "stats"])
 
 
-def run_ray(recommender, request: BatchRequest, chunks: list[Chunk], workers: int,
-            address: str | None = None) -> Iterator[tuple[int, pa.Table, dict]]:
-    """Compute chunks with Ray Data: one block per chunk, ``map_batches`` over an actor pool of
-    ``workers`` actors that each load the engine once. Joins the cluster at ``address`` (or the
-    running one); otherwise starts a local Ray and shuts it down at the end."""
-    import pandas as pd
-    import ray
+class RaySession:
+    """Ray Data over an actor pool of ``workers`` actors that each load the engine (put once in
+    the object store) and score whole chunks: one block per chunk, ``map_batches``. Joins the
+    cluster at ``address`` (or the running one); otherwise starts a local Ray and shuts it down
+    at the end."""
 
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    try:
+    def __init__(self, recommender, workers: int, address: str | None = None):
+        self.recommender, self.workers, self.address = recommender, workers, address
+        self._started = False
+
+    def __enter__(self) -> RaySession:
+        import ray
+
+        self._started = not ray.is_initialized()
+        if self._started:
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = False
         context.enable_progress_bars = False
-        cpus = max(1.0, float(ray.cluster_resources().get("CPU", workers)) // workers)
-        engine_ref = ray.put(recommender)
+        self.cpus = max(1.0, float(ray.cluster_resources().get("CPU", self.workers)) // self.workers)
+        self.engine_ref = ray.put(self.recommender)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import ray
+
+        self.engine_ref = None
+        if self._started:
+            ray.shutdown()
+
+    def run(self, request, chunks: list[Chunk]) -> Iterator[tuple[int, pa.Table, dict]]:
+        import pandas as pd
+        import ray
+
+        from matching.batch_score import merge_stats
+
         encode = youth_to_json if request.what == "youths" else str
         # one pandas frame per chunk -> one block per chunk (pandas 3: never override_num_blocks)
         frames = [pd.DataFrame({"chunk": [chunk] * len(queries), "position": range(len(queries)),
@@ -198,8 +247,8 @@ def run_ray(recommender, request: BatchRequest, chunks: list[Chunk], workers: in
         if not frames:
             return
         dataset = ray.data.from_pandas(frames).map_batches(
-            _RayChunkScorer, fn_constructor_args=([engine_ref], request, int(cpus)), batch_size=None,
-            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=workers), num_cpus=cpus,
+            _RayChunkScorer, fn_constructor_args=([self.engine_ref], request, int(self.cpus)), batch_size=None,
+            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=min(self.workers, len(frames))), num_cpus=self.cpus,
         )
         sizes = {chunk: len(queries) for chunk, queries in chunks}
         pieces: dict[int, list] = {}
@@ -210,13 +259,18 @@ def run_ray(recommender, request: BatchRequest, chunks: list[Chunk], workers: in
                 if sum(p.count for p in got) == sizes[row.chunk]:  # a chunk split in two still completes
                     got.sort(key=lambda p: p.first)
                     stats: dict = {}
-                    from matching.batch_score import merge_stats
-
                     for piece in got:
                         merge_stats(stats, json.loads(piece.stats))
                     table = pa.concat_tables([_from_ipc(p.table) for p in got])
                     del pieces[row.chunk]
                     yield row.chunk, table, stats
-    finally:
-        if started:
-            ray.shutdown()
+
+
+def open_engine(kind: str, recommender, workers: int, address: str | None = None):
+    """The engine that computes a run's chunks, as a context manager with ``run(request,
+    chunks)``: ``"ray"``, or ``"local"`` (this process alone when ``workers`` is 1)."""
+    if kind == "ray":
+        return RaySession(recommender, workers, address)
+    if workers <= 1:
+        return InProcess(recommender)
+    return LocalPool(recommender, workers)

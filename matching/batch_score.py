@@ -48,6 +48,9 @@ class BatchRequest:
         top_k: items per list.
         trade_mix, vacancy_mix, balance: the mix policies, as in the service.
         pseudonym_key: HMAC key of youth pseudonyms; None keeps raw youth ids.
+        texts_dir: the run's text features (:mod:`matching.batch_texts`), set by the run when
+            it has encoded the distinct texts of all its youths once; None: each chunk encodes
+            its own.
     """
 
     what: str
@@ -56,6 +59,7 @@ class BatchRequest:
     vacancy_mix: VacancyMix = field(default_factory=VacancyMix)
     balance: Balance = field(default_factory=Balance)
     pseudonym_key: bytes | None = field(default=None, repr=False)
+    texts_dir: str | None = None
 
     def __post_init__(self):
         from matching.errors import OutOfRange
@@ -99,11 +103,28 @@ def sub_batch_size(n_items: int) -> int:
     return int(np.clip(WORKING_SET_BYTES // max(24 * n_items, 1), 8, 256))
 
 
-def score_chunk(recommender, queries: list, request: BatchRequest) -> ChunkResult:
-    """Score a chunk: ``queries`` are :class:`Youth` (what=youths) or vacancy ids."""
+def score_chunk(recommender, queries: list, request) -> ChunkResult:
+    """Score a chunk: ``queries`` are :class:`Youth` (what=youths), vacancy ids, or texts (the
+    text phase, :class:`~matching.batch_texts.TextRequest`: one row of features per text)."""
     if request.what == "youths":
         return _score_youths(recommender, queries, request)
+    if request.what == "texts":
+        return _score_texts(recommender, queries)
     return _score_vacancies(recommender, queries, request)
+
+
+def _score_texts(recommender, texts: list[str]) -> ChunkResult:
+    from matching.batch_texts import score_texts
+
+    rows = score_texts(recommender, texts)
+    features = pa.FixedSizeListArray.from_arrays(pa.array(rows.ravel()), rows.shape[1])
+    return ChunkResult(pa.table({"features": features}), {"texts": len(texts)})
+
+
+def text_rows(table: pa.Table) -> np.ndarray:
+    """The features matrix of a text-phase chunk table, ``(n, width)`` float32."""
+    column = table.column("features").combine_chunks()
+    return column.values.to_numpy(zero_copy_only=False).reshape(len(column), column.type.list_size)
 
 
 def _json(value) -> str:
@@ -138,8 +159,14 @@ def _count_notes(stats: dict, results) -> None:
 def _score_youths(recommender, youths: list[Youth], request: BatchRequest) -> ChunkResult:
     stats, rows = _new_stats(len(youths)), _Rows()
     texts = [t for y in youths for t, _ in _texts(recommender, y)]
-    stats["texts"], stats["texts_encoded"] = len(texts), len(set(texts))
-    vectors, trade_scores = recommender.youth_features(youths)
+    stats["texts"] = len(texts)
+    if request.texts_dir:  # encoded once for the whole run (text phase)
+        from matching.batch_texts import open_store
+
+        vectors, trade_scores = recommender.youth_features(youths, open_store(request.texts_dir).features)
+    else:
+        stats["texts_encoded"] = len(set(texts))
+        vectors, trade_scores = recommender.youth_features(youths)
     step = sub_batch_size(len(recommender.vacancies))
     key, k = request.pseudonym_key, request.top_k
     non_traditional = {"F": [0, 0], "M": [0, 0]}  # [non-traditional trades, trades with a known share]

@@ -86,6 +86,7 @@ def _sha256(path: Path) -> str:
 
 @contextmanager
 def _progress_bar(label: str):
+    """A ``progress(done, total[, phase])`` callback drawing one bar per phase (rate, ETA)."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -99,16 +100,19 @@ def _progress_bar(label: str):
     bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                     TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
                     console=Console(stderr=True))
+    labels = {"queries": label, "texts": "Textes distincts encodés"}
     state: dict = {}
 
-    def update(done: int, total: int) -> None:
+    def update(done: int, total: int, phase: str = "queries") -> None:
         import time
 
-        if "task" not in state:
-            state.update(task=bars.add_task(label, total=max(total, 1), rate=""), start=time.perf_counter(), first=done)
-        elapsed = time.perf_counter() - state["start"]
-        rate = (done - state["first"]) / elapsed if elapsed > 0 else 0.0
-        bars.update(state["task"], completed=done, total=max(total, 1), rate=f"{rate:,.1f}/s".replace(",", " "))
+        if phase not in state:
+            state[phase] = {"task": bars.add_task(labels.get(phase, phase), total=max(total, 1), rate=""),
+                            "start": time.perf_counter(), "first": done}
+        task = state[phase]
+        elapsed = time.perf_counter() - task["start"]
+        rate = (done - task["first"]) / elapsed if elapsed > 0 else 0.0
+        bars.update(task["task"], completed=done, total=max(total, 1), rate=f"{rate:,.1f}/s".replace(",", " "))
 
     with bars:
         yield update

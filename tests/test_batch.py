@@ -19,8 +19,10 @@ from matching.batch_score import (
     youth_from_json,
     youth_to_json,
 )
+from matching.batch_texts import TEXT_CHUNK, TextStore, run_texts
 from matching.errors import PasserelleError
 from matching.mix import Balance, TradeMix, VacancyMix
+from matching.text import youth_query_texts
 
 pytestmark = pytest.mark.model
 KEY = b"test-key"
@@ -74,9 +76,13 @@ def test_run_writes_the_columns_in_order_with_metadata_then_resumes_nothing(engi
     request = BatchRequest("youths", top_k=3, pseudonym_key=KEY)
     seen = []
     summary = run_batch(BatchSource(youths, engine), request, out, args={"top_k": 3}, workers=1,
-                        chunk_size=5, progress=lambda done, total: seen.append((done, total)))
+                        chunk_size=5, progress=lambda done, total, *phase: seen.append((done, total, *phase)))
     assert (summary.chunks, summary.chunks_computed, summary.queries) == (3, 3, 12)
+    distinct = len({t for y in youths for t, _ in youth_query_texts(y, engine.referential)})
+    assert [s for s in seen if len(s) == 3] == [(0, distinct, "texts"), (distinct, distinct, "texts")]
     assert seen[0] == (0, 12) and seen[-1] == (12, 12)
+    assert summary.encoded["texts_this_run"] == distinct
+    assert summary.encoded["text_phase"] == {"distinct": distinct, "encoded": distinct}
     table = pq.read_table(out)
     assert tuple(table.column_names) == OUTPUT_COLUMNS
     assert str(table.schema.field("rank").type) == "int32" and str(table.schema.field("score").type) == "double"
@@ -183,3 +189,30 @@ def test_ray_engine_gives_the_local_rows(engine, tmp_path, monkeypatch):
         shutil.rmtree(scratch, ignore_errors=True)
     assert remote.chunks_computed == 3
     _compare(local.out, remote.out)
+
+
+def test_the_text_phase_gives_the_rows_of_chunks_that_encode_their_own_texts(engine, tmp_path):
+    youths = _youths(engine, 12)
+    request = BatchRequest("youths", top_k=4)
+    whole = run_batch(BatchSource(youths, engine), request, tmp_path / "a.parquet", workers=1, chunk_size=12)
+    split = run_batch(BatchSource(youths, engine), request, tmp_path / "b.parquet", workers=1, chunk_size=3)
+    assert "text_phase" not in whole.encoded
+    assert split.encoded["text_phase"]["encoded"] == len(run_texts(engine, youths))
+    _compare(whole.out, split.out)
+
+
+def test_the_text_store_keeps_finished_chunks_and_reads_back_rows(engine, tmp_path):
+    texts = [f"texte {i}" for i in range(TEXT_CHUNK + 3)]
+    store = TextStore.prepare(tmp_path / "texts", texts, dim=2, n_cards=3)
+    assert store.n_chunks == 2 and store.pending() == [0, 1]
+    rows = np.arange(3 * 5, dtype=np.float32).reshape(3, 5)
+    store.write(1, rows)
+    again = TextStore.prepare(tmp_path / "texts", texts, dim=2, n_cards=3)  # a resumed run
+    assert again.pending() == [0]
+    vectors, scores = again.features([texts[-1], texts[-3]])
+    np.testing.assert_array_equal(vectors, rows[[2, 0], :2])
+    np.testing.assert_array_equal(scores, rows[[2, 0], 2:])
+    with pytest.raises(ValueError):
+        again.write(0, rows)  # chunk 0 holds TEXT_CHUNK texts, not 3
+    other = TextStore.prepare(tmp_path / "texts", texts[:-1], dim=2, n_cards=3)  # other youths
+    assert other.pending() == [0, 1]

@@ -174,15 +174,22 @@ def test_write_back_records_the_youth_lists_in_the_store(invoke, engine_home, tm
 
     from service.store.models import AuditLine, Suggestion, Youth
 
+    _, _, read_sessions = engine_home.store()
+
+    def counts():
+        with read_sessions() as session:
+            recorded = session.scalar(select(func.count()).select_from(Suggestion).join(Youth)
+                                      .where(Youth.mission_locale == "ML-GUERET",
+                                             Suggestion.engine_version.like("%batch")))
+            audited = session.scalar(select(func.count()).where(AuditLine.action == "batch_write_back"))
+        return recorded, audited
+
+    before = counts()  # a kept PASSERELLE_TEST_HOME holds earlier runs' records
     out = tmp_path / "back.parquet"
     invoke("--what", "youths", "--mission-locale", "ML-GUERET", "--top-k", "2", "--workers", "1",
            "--write-back", "--out", out)
     rows = pq.read_table(out).num_rows
-    _, _, read_sessions = engine_home.store()
-    with read_sessions() as session:
-        recorded = session.scalar(select(func.count()).select_from(Suggestion).join(Youth)
-                                  .where(Youth.mission_locale == "ML-GUERET",
-                                         Suggestion.engine_version.like("%batch")))
-        audited = session.scalar(select(func.count()).where(AuditLine.action == "batch_write_back"))
+    after = counts()
+    recorded, audited = after[0] - before[0], after[1] - before[1]
     assert recorded == rows and rows > 0
     assert audited >= 1
