@@ -252,6 +252,7 @@ def _text_phase(runner, out: Path, recommender, request: BatchRequest, texts: li
     youth request that reads them, and the phase's counts."""
     import dataclasses
 
+    started = time.perf_counter()
     store = TextStore.prepare(batch_plan.parts_dir(out) / "texts", texts, recommender.embedder.dim,
                               len(recommender.codes))
     todo = store.pending()
@@ -264,7 +265,8 @@ def _text_phase(runner, out: Path, recommender, request: BatchRequest, texts: li
         done, encoded = done + len(rows), encoded + len(rows)
         if progress:
             progress(done, len(texts), "texts")
-    return dataclasses.replace(request, texts_dir=str(store.folder)), {"distinct": len(texts), "encoded": encoded}
+    counts = {"distinct": len(texts), "encoded": encoded, "seconds": round(time.perf_counter() - started, 3)}
+    return dataclasses.replace(request, texts_dir=str(store.folder)), counts
 
 
 def pseudonymised_ids(ids: list[str], key: bytes | None) -> list[str]:

@@ -12,6 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
+from matching.geo import PointIndex
 from matching.types import (
     CONTRACTS,
     NOT_STATED,
@@ -50,10 +51,39 @@ class _KeyedRows:
     def _key_order(self) -> np.ndarray:
         return np.argsort(self.keys, kind="stable")
 
+    @cached_property
+    def _sorted_keys(self) -> np.ndarray:
+        return self.keys[self._key_order]
+
     def rows_of(self, keys: np.ndarray) -> np.ndarray:
         """Rows of the given int64 keys (all must be present), vectorised."""
-        order = self._key_order
-        return order[np.searchsorted(self.keys[order], keys)]
+        return self._key_order[np.searchsorted(self._sorted_keys, keys)]
+
+
+class TableRows:
+    """Some rows of a table, ascending, whose column arrays (``keys``, ``open``...) are gathered
+    on first use: a vectorised filter written for the whole table runs over these rows only.
+
+    Args:
+        table: a :class:`VacancyTable` or :class:`YouthTable`.
+        positions: row positions in the table, ascending, int64 ``(m,)``.
+    """
+
+    def __init__(self, table, positions: np.ndarray):
+        self._table, self.positions = table, positions
+
+    def __len__(self) -> int:
+        return int(self.positions.size)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        column = getattr(self._table, name)
+        if not isinstance(column, np.ndarray) or column.shape[:1] != self._table.keys.shape:
+            raise AttributeError(f"{name!r} is not a column of the table")
+        column = column[self.positions]
+        setattr(self, name, column)  # gathered once: later reads find the attribute
+        return column
 
 
 @dataclass(frozen=True)
@@ -72,6 +102,17 @@ class VacancyTable(_KeyedRows):
     family: np.ndarray  # int8 index in SECTOR_FAMILIES
     open: np.ndarray  # bool
     rows: dict[str, int]  # vacancy id -> row
+
+    @cached_property
+    def places(self) -> PointIndex:
+        """The vacancies' places, for distances within a radius (built on first use)."""
+        return PointIndex(self.lat, self.lon)
+
+    def near(self, lat: float, lon: float, max_km: float) -> tuple[TableRows, np.ndarray]:
+        """The vacancies that may lie within ``max_km`` of (lat, lon) (all those within it,
+        perhaps some beyond) and their distances in km, same bits as ``haversine_km``."""
+        positions, distance = self.places.near(lat, lon, max_km)
+        return TableRows(self, positions), distance
 
 
 

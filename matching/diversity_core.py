@@ -123,7 +123,8 @@ def greedy_fill(
         size: number of items to pick (<= n).
         floor_labels: group of each item for the floors, str ``(n,)``.
         floors: minimum count per group, already lowered to what exists (sum <= size).
-        cap_labels: group of each item for the cap, str ``(n,)``.
+        cap_labels: group of each item for the cap, ``(n,)``: str, or int (same groups as
+            their str form).
         cap: at most this many items per cap group; 0 disables; relaxed when nothing else fits.
         rel_rank: relevance-only rank of each item, ``(n,)``, to say why an item moved.
         tokens: the reason tokens to record.
@@ -131,55 +132,107 @@ def greedy_fill(
 
     Returns:
         Positions in pick order ``(size,)``, the reason of each pick ``(size,)``, notes.
+
+    Each slot takes the allowed item first in preference order (ties: position) or, with MMR,
+    the allowed item of highest MMR value (ties: preference, then position). Plain Python
+    loops over the items in preference and relevance order: lists are short (tens to hundreds
+    of items), where numpy's per-call overhead cost more than the work; the array version
+    stays in ``tests/test_diversity.py`` as an oracle.
     """
-    remaining = np.ones(preference.size, dtype=bool)
-    have: Counter[str] = Counter()
-    capped: set[str] = set()
-    cap_count: Counter[str] = Counter()
+    by_pref = np.argsort(preference, kind="stable").tolist()
+    by_rel = by_pref if rel_rank is preference else np.argsort(rel_rank, kind="stable").tolist()
+    rel = np.asarray(rel_rank).tolist()
+    floor_labels = np.asarray(floor_labels)
+    floor_of = floor_labels.tolist()
+    if floor_labels.dtype.kind != "U":
+        floor_of = [str(g) for g in floor_of]
+    cap_of = np.asarray(cap_labels).tolist()
+    live = list(by_pref)  # the items not taken yet, in preference order
+    remaining = [True] * len(by_pref)
+    deficit = {g: f for g, f in floors.items() if f > 0}  # items each floor still needs
+    missing = sum(deficit.values())
+    capped: set = set()
+    cap_count: dict = {}
     picks: list[int] = []
     reasons: list[str] = []
     notes: list[str] = []
+    values = None if mmr is None else _MmrValues(*mmr)
+    rel_start = 0  # by_rel[:rel_start] are all taken
     for slot in range(size):
-        unmet = [g for g, f in floors.items() if have[g] < f]
-        reserved = sum(floors[g] - have[g] for g in unmet) >= size - slot
-        blocked = np.isin(cap_labels, list(capped)) if capped else np.zeros_like(remaining)
-        free = remaining & ~blocked
-        pool = remaining & np.isin(floor_labels, unmet) if reserved else remaining
-        allowed = pool & ~blocked
-        if not allowed.any():
-            allowed = pool
-            notes.append(f"{tokens.cap}_relaxed")
-        choice = _best(allowed, preference, mmr, picks)
-        base = _best(free, preference, None, picks) if free.any() else choice
+        while not remaining[by_rel[rel_start]]:
+            rel_start += 1
+        reserved = missing > 0 and missing >= size - slot
+        pool = [i for i in live if floor_of[i] in deficit] if reserved else live
+        if not pool:
+            raise ValueError("nothing left to pick: size exceeds the items")
+        if values is None:  # the first allowed item, else (cap relaxed) the first of the pool
+            choice = next((i for i in pool if cap_of[i] not in capped), None) if capped else pool[0]
+            if choice is None:
+                choice = pool[0]
+                notes.append(f"{tokens.cap}_relaxed")
+        else:
+            allowed = [i for i in pool if cap_of[i] not in capped] if capped else pool
+            if not allowed:
+                allowed = pool
+                notes.append(f"{tokens.cap}_relaxed")
+            choice = values.best(allowed)
+        if reserved or mmr is not None:  # the first free item, ignoring the floors
+            base = next((i for i in live if cap_of[i] not in capped), choice) if capped else live[0]
+        else:
+            base = choice  # the allowed items are the free ones (or none is free)
         if reserved and choice != base:
             reason = tokens.floor
         elif mmr is not None and choice != base:
             reason = tokens.diversity
-        elif np.any(remaining & blocked & (rel_rank < rel_rank[choice])):
-            reason = tokens.cap
-        elif np.any(remaining & (rel_rank < rel_rank[choice])):
-            reason = tokens.preference
-        else:
-            reason = NOT_MOVED
+        else:  # a better-ranked item left: capped, or passed over by preference
+            reason, bound = NOT_MOVED, rel[choice]
+            for k in range(rel_start, len(by_rel)):
+                i = by_rel[k]
+                if rel[i] >= bound:
+                    break
+                if remaining[i]:
+                    if cap_of[i] in capped:
+                        reason = tokens.cap
+                        break
+                    reason = tokens.preference
         picks.append(choice)
         reasons.append(reason)
         remaining[choice] = False
-        have[str(floor_labels[choice])] += 1
-        cap_count[str(cap_labels[choice])] += 1
-        if cap > 0 and cap_count[str(cap_labels[choice])] >= cap:
-            capped.add(str(cap_labels[choice]))
+        live.remove(choice)
+        group = floor_of[choice]
+        if group in deficit:
+            missing -= 1
+            deficit[group] -= 1
+            if not deficit[group]:
+                del deficit[group]
+        if values is not None:
+            values.take(choice)
+        label = cap_of[choice]
+        cap_count[label] = cap_count.get(label, 0) + 1
+        if cap > 0 and cap_count[label] >= cap:
+            capped.add(label)
     return np.asarray(picks, dtype=np.int64), np.asarray(reasons, dtype=object), tuple(notes)
 
 
-def _best(
-    allowed: np.ndarray,
-    preference: np.ndarray,
-    mmr: tuple[np.ndarray, np.ndarray, float] | None,
-    chosen: list[int],
-) -> int:
-    """Return the allowed item with the best MMR value (ties: preference) or preference."""
-    candidates = np.flatnonzero(allowed)
-    if mmr is None:
-        return int(candidates[np.argmin(preference[candidates])])
-    values = mmr_values(mmr[0], mmr[1], chosen, mmr[2])[candidates]
-    return int(candidates[np.lexsort((preference[candidates], -values))[0]])
+class _MmrValues:
+    """The MMR values of :func:`mmr_values` (same bits), kept up to date as items are taken:
+    the max similarity to the items taken grows by one column per pick."""
+
+    def __init__(self, relevance: np.ndarray, similarity: np.ndarray, diversity: float):
+        self.base = (1.0 - diversity) * relevance
+        self.similarity, self.diversity = similarity, diversity
+        self.nearest: np.ndarray | None = None  # max similarity to the items taken, (n,)
+        self.nan = bool(np.isnan(self.base).any() or np.isnan(similarity).any())
+
+    def best(self, allowed: list[int]) -> int:
+        """The item of ``allowed`` (in preference order) of highest value: the first of equal
+        values; NaN below any number (as a lexsort ranks it)."""
+        values = self.base if self.nearest is None else self.base - self.diversity * self.nearest
+        listed = values.tolist()
+        if self.nan:
+            return max(allowed, key=lambda i: (listed[i] == listed[i], listed[i]))
+        return max(allowed, key=listed.__getitem__)
+
+    def take(self, item: int) -> None:
+        column = self.similarity[:, item]
+        self.nearest = column if self.nearest is None else np.maximum(self.nearest, column)

@@ -9,6 +9,7 @@ re-ranked youth by youth, each list adding to the counts the next one sees.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,11 +52,25 @@ def _preference(
     if exposure_counts is None:
         return relevance_rank(scores)
     adjusted = penalise_exposure(scores, exposure_counts, weight)
-    tiebreak = np.random.default_rng(seed).permutation(scores.size)
+    tiebreak = _tiebreak(seed, scores.size)
     order = np.lexsort((tiebreak, -adjusted))
     rank = np.empty(scores.size, dtype=np.int64)
     rank[order] = np.arange(scores.size)
     return rank
+
+
+@functools.lru_cache(maxsize=64)
+def _tiebreak(seed: int, size: int) -> np.ndarray:
+    """The seeded permutation of ``range(size)`` (read-only: one per seed and size, reused)."""
+    permutation = np.random.default_rng(seed).permutation(size)
+    permutation.flags.writeable = False
+    return permutation
+
+
+def _labels(values: npt.ArrayLike) -> np.ndarray:
+    """Group labels as str, or as int when they are integers (the same groups, no conversion)."""
+    values = np.asarray(values)
+    return values if values.dtype.kind in "iuU" else values.astype(str)
 
 
 def _family_floors(family_floors: Mapping[str, float] | None, size: int) -> dict[str, int]:
@@ -105,16 +120,22 @@ def rerank_vacancies(
         )
     scores = np.asarray(scores, dtype=np.float32)
     size = max(0, min(top_k, scores.size))
-    preference = _preference(scores, exposure_counts, exposure_weight, seed)
-    families = np.asarray(sector_families).astype(str)
-    need, short = feasible_floors(families, _family_floors(family_floors, size))
     rel_rank = relevance_rank(scores)
+    preference = (
+        rel_rank
+        if exposure_counts is None
+        else _preference(scores, exposure_counts, exposure_weight, seed)
+    )
+    families = np.asarray(sector_families)
+    if families.dtype.kind != "U":
+        families = families.astype(str)
+    need, short = feasible_floors(families, _family_floors(family_floors, size))
     picks, reasons, notes = greedy_fill(
         preference,
         size,
         floor_labels=families,
         floors=need,
-        cap_labels=np.asarray(employer_ids).astype(str),
+        cap_labels=_labels(employer_ids),
         cap=max_per_employer,
         rel_rank=rel_rank,
         tokens=_VACANCY_TOKENS,

@@ -21,11 +21,82 @@ def haversine_km(
     Arguments broadcast like numpy arrays: ``(n, 1)`` against ``(m,)`` gives ``(n, m)``; scalars
     give a 0-d array (``float(...)`` it).
     """
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    phi2 = np.radians(lat2)
+    return _haversine(np.radians(lat1), np.radians(lon1), phi2, np.radians(lon2), np.cos(phi2))
+
+
+def _haversine(phi1, lambda1, phi2, lambda2, cos_phi2) -> npt.NDArray[np.float64]:
+    """Haversine distances in km from angles in radians, ``cos_phi2 = cos(phi2)`` given (points
+    whose trigonometry is computed once: :class:`PointIndex`)."""
     dphi = phi2 - phi1
-    dlambda = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(dlambda / 2) ** 2
+    dlambda = lambda2 - lambda1
+    a = np.sin(dphi / 2) ** 2 + np.cos(phi1) * cos_phi2 * np.sin(dlambda / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+class PointIndex:
+    """Fixed points (vacancies) sorted by latitude, for distances from many places to the points
+    within a radius only.
+
+    A point farther in latitude than the radius is farther than the radius (the great-circle
+    distance is at least R |delta phi|), and so is a point farther in longitude than what the
+    radius spans at the band's highest latitude; a margin keeps float rounding on the safe side.
+
+    Args:
+        lat, lon: the points in degrees, ``(n,)``.
+    """
+
+    def __init__(self, lat: npt.ArrayLike, lon: npt.ArrayLike):
+        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
+        self._order = np.argsort(lat, kind="stable")  # NaN last: never inside a band
+        self._lat, self._lon = lat[self._order], lon[self._order]
+        self._all = (lat, lon)
+        phi = np.radians(lat)
+        self._angles = (phi, np.radians(lon), np.cos(phi))  # per point, as haversine_km has them
+        finite = lon[np.isfinite(lon)]
+        self._lon_in_range = bool(np.all(np.abs(finite) <= 180.0))  # then |dlon| <= 360
+
+    def __len__(self) -> int:
+        return int(self._order.size)
+
+    def near(
+        self, lat: float, lon: float, max_km: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """The points that may lie within ``max_km`` of (lat, lon): every point within it and
+        perhaps some beyond, as ``(positions ascending (m,), distances in km (m,))``; the
+        distances are ``haversine_km(lat, lon, point)``, same bits."""
+        lat, lon, max_km = float(lat), float(lon), float(max_km)
+        angle = max_km / EARTH_RADIUS_KM * (1 + 1e-6) + 1e-12  # radians, rounded up
+        band = np.degrees(angle)
+        if not (np.isfinite(lat) and np.isfinite(lon) and abs(lat) + band < 89.0):
+            return np.arange(len(self), dtype=np.int64), haversine_km(lat, lon, *self._all)
+        lo = int(np.searchsorted(self._lat, lat - band, side="left"))
+        hi = int(np.searchsorted(self._lat, lat + band, side="right"))
+        inside = self._order[lo:hi]
+        # |sin(dlambda / 2)| sqrt(cos phi1 cos phi2) <= sin(angle / 2) for any point within reach
+        spread = np.sin(angle / 2) / np.sqrt(
+            np.cos(np.radians(lat)) * np.cos(np.radians(abs(lat) + band))
+        )
+        if spread < 0.5 and self._lon_in_range and abs(lon) <= 180.0:
+            limit = np.degrees(2 * np.arcsin(spread)) * (1 + 1e-6) + 1e-9
+            gap = np.abs(self._lon[lo:hi] - lon)  # in [0, 360]: the gap is min(gap, 360 - gap)
+            keep = gap <= limit  # NaN: False
+            keep |= gap >= 360.0 - limit
+            inside = inside[keep]
+        taken = np.zeros(len(self), dtype=bool)
+        taken[inside] = True
+        rows = np.flatnonzero(taken)
+        phi, lam, cos_phi = (values[rows] for values in self._angles)
+        return rows, _haversine(np.radians(lat), np.radians(lon), phi, lam, cos_phi)
+
+    def distances_within(self, lat: float, lon: float, max_km: float) -> npt.NDArray[np.float64]:
+        """Distances in km from (lat, lon) to every point, float64 ``(n,)``: exactly
+        ``haversine_km(lat, lon, points)`` (same bits) wherever that is <= ``max_km``; farther
+        points get +inf or their distance."""
+        rows, distances = self.near(lat, lon, max_km)
+        out = np.full(len(self), np.inf)
+        out[rows] = distances
+        return out
 
 
 def communes_within(

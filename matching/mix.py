@@ -17,6 +17,7 @@ from matching.types import SECTOR_FAMILIES
 TRADE_POLICIES = ("balanced", "counter_stereotype", "off")
 BALANCE_POLICIES = ("pool", "parity", "off")
 SHORTLIST_ALGORITHMS = ("det_greedy", "det_cons", "det_relaxed")
+_FAMILY_NAMES = np.asarray(SECTOR_FAMILIES, dtype=str)
 
 
 def _check(condition: bool, field_name: str, message: str, message_fr: str) -> None:
@@ -118,7 +119,7 @@ def rerank_trade_list(ids, scores, bands, domains, top_k, mix: TradeMix, youth_g
 def rerank_vacancy_list(ids, scores, employers, families, top_k, mix: VacancyMix, exposure):
     """Apply a :class:`VacancyMix` to one relevance-ordered list of vacancies."""
     return diversity.rerank_vacancies(
-        ids, scores, employers, np.asarray(SECTOR_FAMILIES, dtype=object)[families], top_k,
+        ids, scores, employers, _FAMILY_NAMES[families], top_k,
         max_per_employer=mix.max_per_employer, family_floors=mix.family_floors or None,
         exposure_counts=exposure, exposure_weight=mix.exposure_weight, seed=mix.seed,
     )

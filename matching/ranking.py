@@ -46,13 +46,46 @@ def matching_labels(query_stems: frozenset[str] | set[str], labels: list[str], l
 
     Stems in ``common`` (words found in the skills of many cards, such as "accueillir") do not
     count, so a reason names what is specific; labels longer than ``max_length`` are skipped.
+    To match many queries against the same labels, build a :class:`LabelIndex` once.
     """
-    specific = query_stems - common
-    # isdisjoint first: most labels share nothing, and it builds no set (half the time in batch)
-    overlaps = [(len(specific & label_stems), i) for i, label in enumerate(labels)
-                if len(label) <= max_length and not specific.isdisjoint(label_stems := stems(label))]
-    best = sorted(overlaps, key=lambda o: (-o[0], o[1]))
-    return [labels[i] for _, i in best[:limit]]
+    return LabelIndex(labels, max_length).best(frozenset(query_stems) - common, limit)
+
+
+class LabelIndex:
+    """Labels indexed by stem: :func:`matching_labels` for one list of labels (a card's skills)
+    without a scan of every label per query.
+
+    Args:
+        labels: the labels, in their order of preference (ties keep it).
+        max_length: labels longer than this are never returned.
+    """
+
+    __slots__ = ("labels", "stems", "positions")
+
+    def __init__(self, labels: list[str], max_length: int = 80):
+        self.labels = list(labels)
+        positions: dict[str, list[int]] = {}
+        for i, label in enumerate(self.labels):
+            if len(label) <= max_length:
+                for stem in stems(label):
+                    positions.setdefault(stem, []).append(i)
+        self.positions = {stem: tuple(found) for stem, found in positions.items()}  # ascending
+        self.stems = frozenset(positions)
+
+    def best(self, query_stems: frozenset[str] | set[str], limit: int = 3) -> list[str]:
+        """Up to ``limit`` labels sharing the most of ``query_stems`` (input order on ties); the
+        caller removes the common stems."""
+        hits = self.stems.intersection(query_stems)
+        if not hits:
+            return []
+        if len(hits) == 1:  # every label found shares just that stem: input order
+            return [self.labels[i] for i in self.positions[next(iter(hits))][:limit]]
+        # label i sharing k stems -> i - k * n: ascending order is the answer, and i = that % n
+        n, shared = len(self.labels), {}
+        for stem in hits:
+            for i in self.positions[stem]:
+                shared[i] = shared.get(i, i) - n
+        return [self.labels[key % n] for key in sorted(shared.values())[:limit]]
 
 
 def common_stems(labels_by_card: dict[str, list[str]], max_share: float = 0.03) -> frozenset[str]:

@@ -9,12 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from matching import ranking
 from matching.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
 from matching.geo import haversine_km
 from matching.index import VectorIndex
+from matching.items import (  # noqa: F401 (the item types are re-exported)
+    CandidateSuggestion,
+    ItemBuilder,
+    TradeSuggestion,
+    VacancySuggestion,
+    candidate_item,
+)
 from matching.mix import (
     Balance,
     TradeMix,
@@ -30,61 +36,12 @@ FETCH_MIN = 200
 
 
 @dataclass
-class TradeSuggestion:
-    code_rome: str
-    label: str
-    score: float
-    reasons: list[str]
-    share_women: float | None
-    band: str
-    domain: str
-    transition_eco: bool
-    transition_num: bool
-    regulated: bool
-    cadre: bool
-    median_salary: float | None
-    median_salary_year: str | None
-    tension: float | None
-    tension_year: int | None
-    moved_by: str | None = None
-
-
-@dataclass
-class VacancySuggestion:
-    vacancy_id: str
-    title: str
-    code_rome: str
-    employer: dict
-    distance_km: float
-    contract: str
-    score: float
-    score_parts: dict[str, float]
-    reasons: list[str]
-    moved_by: str | None = None
-
-
-@dataclass
-class CandidateSuggestion:
-    youth_id: str
-    score: float
-    score_parts: dict[str, float]
-    reasons: list[str]
-    distance_km: float
-    moved_by: str | None = None
-
-
-@dataclass
 class ListResult:
     """One ranked list with what was applied to it."""
 
     items: list
     policy: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-
-
-def _nan_to_none(value):
-    """None for missing values (None, NaN, pandas NA), the value otherwise."""
-    return None if pd.isna(value) else value
 
 
 class Recommender:
@@ -107,10 +64,7 @@ class Recommender:
         self._share_women = cards["share_women"].to_numpy(dtype=np.float64)
         self._bands = np.array([referential.band(s) for s in self._share_women], dtype=object)
         self._cards = cards
-        self._skills: dict[str, list[str]] | None = None
-        self._common: frozenset[str] = frozenset()
-        self._mobility: dict[str, set[str]] | None = None
-        self._card_cache: list[dict] | None = None
+        self._items = ItemBuilder(referential, self.codes, cards, self._share_women, self._bands)
         self.vacancies: VacancyTable = vacancy_table([], self.codes)
         self.vacancy_index: VectorIndex | None = None
         self.youths: YouthTable = youth_table([])
@@ -126,7 +80,7 @@ class Recommender:
         np.add.at(summed, owners, vectors)
         return _normalise(summed)
 
-    def youth_features(self, youths: list[Youth], text_batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+    def youth_features(self, youths: list[Youth], text_features=None) -> tuple[np.ndarray, np.ndarray]:
         """Embed youths and score every card for them: the batch path of :meth:`encode_youths`
         and :meth:`trade_scores`.
 
@@ -136,7 +90,9 @@ class Recommender:
 
         Args:
             youths: the youths.
-            text_batch: distinct texts scored at once (bounds the memory of the card scores).
+            text_features: ``f(distinct texts) -> (vectors, card scores)`` when the texts were
+                already encoded and scored (a batch run does it once per distinct text of the
+                run); default :meth:`text_features`.
 
         Returns:
             ``(vectors (n_youths, dim) float32 L2-normalised, trade_scores (n_youths, n_cards)
@@ -144,18 +100,22 @@ class Recommender:
         """
         texts, weights, owners = self._query_texts(youths)
         distinct, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
-        dim, n_cards = self.embedder.dim, len(self.codes)
-        text_vectors = np.empty((len(distinct), dim), dtype=np.float32)
-        text_scores = np.empty((len(distinct), n_cards), dtype=np.float32)
-        for start in range(0, len(distinct), text_batch):
-            part = distinct[start : start + text_batch].tolist()
-            vectors = self.embedder.encode_queries(part)
-            text_vectors[start : start + len(part)] = vectors
-            text_scores[start : start + len(part)] = ranking.rescale(
-                self.trade_searcher.score(part, query_vectors=vectors))
-        summed = np.zeros((len(youths), dim), dtype=np.float32)
+        text_vectors, text_scores = (text_features or self.text_features)(distinct.tolist())
+        summed = np.zeros((len(youths), self.embedder.dim), dtype=np.float32)
         np.add.at(summed, owners, text_vectors[inverse])
         return _normalise(summed), self._combine_text_scores(youths, text_scores, inverse, weights, owners)
+
+    def text_features(self, texts: list[str], text_batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """Encode texts and score every card for each: ``(vectors (n, dim) float32,
+        scores (n, n_cards) float32 in [0, 1])``; ``text_batch`` bounds the card-score memory."""
+        vectors = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
+        scores = np.empty((len(texts), len(self.codes)), dtype=np.float32)
+        for start in range(0, len(texts), text_batch):
+            part = list(texts[start : start + text_batch])
+            vectors[start : start + len(part)] = self.embedder.encode_queries(part)
+            scores[start : start + len(part)] = ranking.rescale(
+                self.trade_searcher.score(part, query_vectors=vectors[start : start + len(part)]))
+        return vectors, scores
 
     def _query_texts(self, youths: list[Youth]) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Every youth's query texts in youth order, with their weights and owner rows."""
@@ -275,71 +235,11 @@ class Recommender:
 
     def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
                     query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
-        code = str(self.codes[pos])
-        card = self._card_fields()[pos]
-        reasons = self._trade_reasons(youth, code, query)
-        if why:
-            token = "counter_stereotype" if why == "mixite" and counter else why
-            reasons.insert(0, ranking.moved_reason(token))
-        share = _nan_to_none(float(self._share_women[pos]))
-        reasons.append(ranking.share_women_reason(share))
-        return TradeSuggestion(
-            code_rome=code, score=round(float(score), 4), reasons=reasons,
-            share_women=None if share is None else round(share, 3), band=str(self._bands[pos]),
-            moved_by=why or None, **card,
-        )
-
-    def _card_fields(self) -> list[dict]:
-        """What a trade suggestion says of each card, in card order (read from the frame once:
-        a pandas row lookup per suggested card cost more than the re-ranking)."""
-        if self._card_cache is None:
-            columns = ("label", "domaine_label", "transition_eco", "transition_num", "regulated",
-                       "cadre", "median_salary", "median_salary_year", "tension", "tension_year")
-            self._card_cache = [
-                dict(label=str(label), domain=str(domain), transition_eco=bool(eco),
-                     transition_num=bool(num), regulated=bool(regulated), cadre=bool(cadre),
-                     median_salary=_nan_to_none(float(salary)), median_salary_year=_nan_to_none(year),
-                     tension=_nan_to_none(float(tension)),
-                     tension_year=None if pd.isna(tension_year) else int(tension_year))
-                for label, domain, eco, num, regulated, cadre, salary, year, tension, tension_year
-                in zip(*(self._cards[c].tolist() for c in columns), strict=True)
-            ]
-        return self._card_cache
-
-    def _trade_reasons(self, youth: Youth | None, code: str, query: set[str] | None) -> list[str]:
-        skills, mobility = self._card_skills(), self._card_mobility()
-        reasons: list[str] = []
-        if youth is not None:
-            wished_codes = {w for w in youth.wished_trades if w in self.referential.cards.index}
-            if code in wished_codes:
-                reasons.append("métier souhaité")
-            else:
-                near = sorted(c for c in wished_codes if code in mobility.get(c, ()))
-                if near:
-                    label = self.referential.cards.at[near[0], "label"]
-                    reasons.append(f"proche d'un métier souhaité : « {label} »")
-            query = ranking.stems(" ".join([*youth.experiences, youth.interests, *youth.wished_trades]))
-        matched = ranking.matching_labels(query or set(), skills.get(code, []))
-        if matched:
-            reasons.append("compétences : " + ", ".join(m.lower() for m in matched))
-        return reasons
+        return self._items.trade_item(youth, pos, score, why, query, counter)
 
     def card_skills(self) -> dict[str, list[str]]:
         """Skill labels of each card, core skills first: ``{code_rome: [label, ...]}``."""
-        return self._card_skills()
-
-    def _card_skills(self) -> dict[str, list[str]]:
-        if self._skills is None:
-            skills = self.referential.skills.sort_values(["code_rome", "core"], ascending=[True, False])
-            self._skills = skills.groupby("code_rome")["label"].apply(list).to_dict()
-            self._common = ranking.common_stems(self._skills)
-        return self._skills
-
-    def _card_mobility(self) -> dict[str, set[str]]:
-        if self._mobility is None:
-            mob = self.referential.mobility
-            self._mobility = mob.groupby("code_rome")["code_rome_target"].apply(set).to_dict()
-        return self._mobility
+        return self._items.card_skills()
 
     # ----------------------------------------------------------------- vacancies
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
@@ -363,78 +263,80 @@ class Recommender:
             return [ListResult([], mix.describe(), ["no_vacancies"]) for _ in youths]
         vectors = self.encode_youths(youths) if vectors is None else vectors
         trades = self.trade_scores(youths) if trade_scores is None else trade_scores
-        plans, allowed = [], []
-        by_place: dict[tuple[float, float], np.ndarray] = {}  # youths of a commune share distances
-        for youth in youths:
-            radius = radius_km if radius_km is not None else youth.mobility_km
-            place = (youth.location.lat, youth.location.lon)
-            if place not in by_place:
-                by_place[place] = haversine_km(place[0], place[1], table.lat, table.lon)
-            eligible, distance = ranking.vacancy_eligibility(
-                table, *place, _bits(youth), _rank(youth), _ordinal(youth), distance=by_place[place])
-            used = ranking.widened_radius(distance, eligible, radius, top_k)
-            mask = eligible & (distance <= used)
-            plans.append((radius, used, distance))
-            allowed.append(table.keys[mask])
+        plans, allowed = self._vacancies_within_reach(youths, radius_km, top_k)
         fetch = max(FETCH_MIN, top_k * 20)
         keys, semantic = self.vacancy_index.search(vectors, fetch, allowed=allowed)
         results = []
         for qi, youth in enumerate(youths):
             found = keys[qi] >= 0
             rows = table.rows_of(keys[qi][found])
-            radius, used, distance = plans[qi]
+            radius, used, near, distance = plans[qi]
+            distance = distance[np.searchsorted(near.positions, rows)]  # found rows are near
             parts = {
                 "semantic": np.clip(semantic[qi][found], 0.0, 1.0),
                 "trade": trades[qi, table.rome_pos[rows]],
-                "distance": ranking.distance_score(distance[rows], used),
+                "distance": ranking.distance_score(distance, used),
                 "contract": np.where(_bits(youth) != 0, ranking.CONTRACT_WISHED, ranking.CONTRACT_ANY)
                 * np.ones(len(rows)),
             }
             score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
             order = np.lexsort((table.keys[rows], -score))
-            rows, score = rows[order], score[order]
+            rows, score, distance = rows[order], score[order], distance[order]
             parts = {name: value[order] for name, value in parts.items()}
             reranked = rerank_vacancy_list(rows, score, table.employer[rows], table.family[rows],
                                            top_k, mix, None if exposure is None else exposure[rows])
-            position = {int(r): i for i, r in enumerate(rows)}
+            picked = reranked.positions
+            shown = {name: value[picked].tolist() for name, value in parts.items()}
             items = []
-            for row, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
-                i = position[int(row)]
-                items.append(self._vacancy_item(youth, int(row), float(value),
-                                                {n: round(float(p[i]), 4) for n, p in parts.items()},
-                                                float(distance[row]), radius, used, why))
+            for j, (row, value, why, km) in enumerate(zip(
+                    reranked.ids.tolist(), reranked.scores.tolist(), reranked.why,
+                    distance[picked].tolist(), strict=True)):
+                items.append(self._vacancy_item(youth, row, value,
+                                                {n: round(p[j], 4) for n, p in shown.items()},
+                                                km, radius, used, why))
             notes = list(reranked.notes) + ([f"radius_widened_to_{used:g}_km"] if used > radius else [])
             results.append(ListResult(items, {**mix.describe(), "radius_km": used}, notes))
         return results
 
+    def _vacancies_within_reach(self, youths: list[Youth], radius_km: float | None, top_k: int):
+        """Each youth's eligible vacancies within the (widened) radius.
+
+        Returns:
+            Per youth ``(radius, used radius, near, distances)``: ``near`` the vacancy rows
+            (:class:`~matching.catalog.TableRows`) within reach of the youth's place, with their
+            distances in km ``(m,)``; and per youth the keys of the vacancies allowed.
+        """
+        table = self.vacancies
+        radii = [radius_km if radius_km is not None else youth.mobility_km for youth in youths]
+        # distances are computed once per place, up to the widest radius of its youths: a count
+        # within a radius up to there is exact, so the widening is too unless it goes beyond
+        reach: dict[tuple[float, float], float] = {}
+        for youth, radius in zip(youths, radii, strict=True):
+            place = (youth.location.lat, youth.location.lon)
+            reach[place] = max(reach.get(place, 0.0), radius)
+        by_place: dict[tuple[float, float], tuple] = {}
+        plans, allowed = [], []
+        for youth, radius in zip(youths, radii, strict=True):
+            place = (youth.location.lat, youth.location.lon)
+            while True:
+                if place not in by_place:
+                    by_place[place] = table.near(*place, reach[place])
+                near, distance = by_place[place]
+                eligible, distance = ranking.vacancy_eligibility(
+                    near, *place, _bits(youth), _rank(youth), _ordinal(youth), distance=distance)
+                used = ranking.widened_radius(distance, eligible, radius, top_k)
+                if not used > reach[place]:  # (NaN radius: nothing within, as before)
+                    break
+                # widened past the vacancies fetched (where counts may fall short, so it widens
+                # at least as far as it should): fetch up to there and widen again
+                reach[place] = max(ranking.WIDEN_MAX_KM, used)
+                del by_place[place]
+            plans.append((radius, used, near, distance))
+            allowed.append(near.keys[eligible & (distance <= used)])
+        return plans, allowed
+
     def _vacancy_item(self, youth, row, score, parts, distance, radius, used, why) -> VacancySuggestion:
-        vacancy = self.vacancies.vacancies[row]
-        reasons = []
-        if why:
-            reasons.append(ranking.moved_reason(why))
-        card_pos = int(self.vacancies.rome_pos[row])
-        label = self._labels[card_pos]
-        if vacancy.code_rome in youth.wished_trades:
-            reasons.append(f"métier souhaité : « {label} »")
-        elif parts["trade"] >= 0.7:
-            reasons.append(f"métier proche de votre profil : « {label} »")
-        query = ranking.stems(" ".join([*youth.experiences, youth.interests, *youth.wished_trades]))
-        matched = ranking.matching_labels(query, self._card_skills().get(vacancy.code_rome, []), limit=2)
-        if matched:
-            reasons.append("compétences : " + ", ".join(m.lower() for m in matched))
-        reasons.append(ranking.distance_reason(distance))
-        if used > radius and distance > radius:
-            reasons.append(f"rayon élargi à {used:.0f} km : peu d'offres à moins de {radius:.0f} km")
-        if vacancy.contract in youth.contracts:
-            reasons.append(f"contrat souhaité : {vacancy.contract}")
-        share = _nan_to_none(float(self._share_women[card_pos]))
-        reasons.append(ranking.share_women_reason(share))
-        return VacancySuggestion(
-            vacancy_id=vacancy.id, title=vacancy.title, code_rome=vacancy.code_rome,
-            employer={"name": vacancy.employer.name, "sector_family": vacancy.employer.sector_family},
-            distance_km=round(distance, 1), contract=vacancy.contract, score=round(score, 4),
-            score_parts=parts, reasons=reasons, moved_by=why or None,
-        )
+        return self._items.vacancy_item(self.vacancies, youth, row, score, parts, distance, radius, used, why)
 
     # ----------------------------------------------------------------- candidates
     def find_candidates(self, vacancy_ids: list[str], top_k: int = 10,
@@ -489,14 +391,8 @@ class Recommender:
             items = []
             for c, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
                 i = position[int(c)]
-                reasons = [ranking.moved_reason(why)] if why else []
-                if parts["trade"][i] >= 0.7:
-                    reasons.append("profil proche du métier de l'offre")
-                reasons.append(ranking.distance_reason(float(distance[i])))
-                items.append(CandidateSuggestion(
-                    youth_id=youths.youths[int(c)].id, score=round(float(value), 4),
-                    score_parts={n: round(float(p[i]), 4) for n, p in parts.items()},
-                    reasons=reasons, distance_km=round(float(distance[i]), 1), moved_by=why or None))
+                items.append(candidate_item(youths.youths[int(c)].id, float(value), parts, i,
+                                            float(distance[i]), why))
             policy = {**balance.describe(), "target": _rounded(target)}
             results.append(ListResult(items, policy, list(reranked.notes)))
         return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from matching.diversity import (
     rerank_vacancies,
     rerank_vacancy_batch,
 )
+from matching.diversity_core import NOT_MOVED, Tokens, greedy_fill, mmr_values
 from matching.diversity_exposure import exposure_of
 from matching.errors import PasserelleError
 from matching.evaluation import floor_share
@@ -437,3 +439,130 @@ def test_empty_inputs_and_zero_k(top_k) -> None:
         np.arange(3), _scores(3), np.arange(3), np.array(["other"] * 3), 0 if top_k == 0 else 3
     )
     assert vacancies.ids.size == (0 if top_k == 0 else 3)
+
+
+# ---------------------------------------------------------------- greedy fill vs its oracle
+
+
+def _oracle_greedy_fill(
+    preference: np.ndarray,
+    size: int,
+    *,
+    floor_labels: np.ndarray,
+    floors: Mapping[str, int],
+    cap_labels: np.ndarray,
+    cap: int,
+    rel_rank: np.ndarray,
+    tokens: Tokens,
+    mmr: tuple[np.ndarray, np.ndarray, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """The array version of :func:`greedy_fill` (the code before it became plain Python)."""
+    remaining = np.ones(preference.size, dtype=bool)
+    have: Counter[str] = Counter()
+    capped: set[str] = set()
+    cap_count: Counter[str] = Counter()
+    picks: list[int] = []
+    reasons: list[str] = []
+    notes: list[str] = []
+    for slot in range(size):
+        unmet = [g for g, f in floors.items() if have[g] < f]
+        reserved = sum(floors[g] - have[g] for g in unmet) >= size - slot
+        blocked = np.isin(cap_labels, list(capped)) if capped else np.zeros_like(remaining)
+        free = remaining & ~blocked
+        pool = remaining & np.isin(floor_labels, unmet) if reserved else remaining
+        allowed = pool & ~blocked
+        if not allowed.any():
+            allowed = pool
+            notes.append(f"{tokens.cap}_relaxed")
+        choice = _oracle_best(allowed, preference, mmr, picks)
+        base = _oracle_best(free, preference, None, picks) if free.any() else choice
+        if reserved and choice != base:
+            reason = tokens.floor
+        elif mmr is not None and choice != base:
+            reason = tokens.diversity
+        elif np.any(remaining & blocked & (rel_rank < rel_rank[choice])):
+            reason = tokens.cap
+        elif np.any(remaining & (rel_rank < rel_rank[choice])):
+            reason = tokens.preference
+        else:
+            reason = NOT_MOVED
+        picks.append(choice)
+        reasons.append(reason)
+        remaining[choice] = False
+        have[str(floor_labels[choice])] += 1
+        cap_count[str(cap_labels[choice])] += 1
+        if cap > 0 and cap_count[str(cap_labels[choice])] >= cap:
+            capped.add(str(cap_labels[choice]))
+    return np.asarray(picks, dtype=np.int64), np.asarray(reasons, dtype=object), tuple(notes)
+
+
+def _oracle_best(
+    allowed: np.ndarray,
+    preference: np.ndarray,
+    mmr: tuple[np.ndarray, np.ndarray, float] | None,
+    chosen: list[int],
+) -> int:
+    """Return the allowed item with the best MMR value (ties: preference) or preference."""
+    candidates = np.flatnonzero(allowed)
+    if mmr is None:
+        return int(candidates[np.argmin(preference[candidates])])
+    values = mmr_values(mmr[0], mmr[1], chosen, mmr[2])[candidates]
+    return int(candidates[np.lexsort((preference[candidates], -values))[0]])
+
+
+@st.composite
+def fill_cases(draw):
+    n = draw(st.integers(1, 30))
+    size = draw(st.integers(0, n))
+    preference = np.array(draw(st.permutations(range(n))), dtype=np.int64)
+    if draw(st.booleans()):  # preference with ties (resolved by position)
+        preference = np.array(draw(st.lists(st.integers(0, 5), min_size=n, max_size=n)))
+    rel_rank = np.array(draw(st.lists(st.integers(0, n), min_size=n, max_size=n)), dtype=np.int64)
+    floor_labels = np.array(draw(st.lists(st.sampled_from("abc"), min_size=n, max_size=n)))
+    wanted = draw(st.dictionaries(st.sampled_from("abcd"), st.integers(0, 4)))
+    available = Counter(floor_labels.tolist())
+    floors, total = {}, 0
+    for group, count in wanted.items():  # lowered to what exists, sum <= size
+        floors[group] = min(count, available.get(group, 0), size - total)
+        total += floors[group]
+    cap_labels = np.array(draw(st.lists(st.sampled_from("XYZW"), min_size=n, max_size=n)))
+    cap = draw(st.integers(0, 3))
+    mmr = None
+    if draw(st.booleans()):
+        rng = np.random.default_rng(draw(st.integers(0, 99)))
+        vectors = rng.normal(size=(n, 3)).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        if draw(st.booleans()):  # repeated vectors: ties in the MMR values
+            vectors = vectors[rng.integers(0, max(1, n // 3), n)]
+        relevance = np.round(rng.random(n), draw(st.sampled_from([1, 8])))
+        if draw(st.booleans()):  # NaN values rank last (as in a lexsort)
+            relevance[rng.random(n) < 0.3] = np.nan
+        mmr = (relevance, vectors @ vectors.T, draw(st.sampled_from([0.0, 0.2, 0.5, 1.0])))
+    return preference, size, floor_labels, floors, cap_labels, cap, rel_rank, mmr
+
+
+@settings(max_examples=300, deadline=None)
+@given(fill_cases())
+def test_property_greedy_fill_matches_the_array_oracle(case) -> None:
+    preference, size, floor_labels, floors, cap_labels, cap, rel_rank, mmr = case
+    kwargs = dict(floor_labels=floor_labels, floors=floors, cap_labels=cap_labels, cap=cap,
+                  rel_rank=rel_rank, tokens=Tokens(), mmr=mmr)
+    picks, reasons, notes = greedy_fill(preference, size, **kwargs)
+    want_picks, want_reasons, want_notes = _oracle_greedy_fill(preference, size, **kwargs)
+    assert picks.tolist() == want_picks.tolist()
+    assert reasons.tolist() == want_reasons.tolist()
+    assert notes == want_notes
+
+
+@settings(max_examples=100, deadline=None)
+@given(vacancy_lists(), VACANCY_OPTIONS, st.booleans())
+def test_property_vacancies_same_with_int_or_str_employers(case, options, with_exposure) -> None:
+    """Integer employer ids are grouped as they are, not as str: the same groups."""
+    ids, scores, employers, families, counts = case
+    top_k = options.pop("top_k")
+    exposure = counts if with_exposure else None
+    kwargs = dict(exposure_counts=exposure, **options)
+    got = rerank_vacancies(ids, scores, employers, families.astype(object), top_k, **kwargs)
+    want = rerank_vacancies(ids, scores, employers.astype(str), families, top_k, **kwargs)
+    assert got.ids.tolist() == want.ids.tolist() and got.why.tolist() == want.why.tolist()
+    assert got.notes == want.notes and got.feasible == want.feasible

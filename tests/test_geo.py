@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.errors import InvalidProfile, LocationMismatch, UnknownCommune
-from matching.geo import communes_within, haversine_km, resolve_location
+from matching.geo import PointIndex, communes_within, haversine_km, resolve_location
 
 
 def test_metz_coordinates(referential):
@@ -101,3 +103,46 @@ def test_communes_within(referential):
     assert 10 < len(nearby) < 200
     assert "75056" not in nearby
     assert len(communes_within(referential, metz["lat"], metz["lon"], radius_km=0.001)) == 1
+
+
+# ---------------------------------------------------------------- distances within a radius
+
+
+@st.composite
+def places(draw):
+    n = draw(st.integers(0, 60))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if draw(st.booleans()):  # a region (France), points clustered or not
+        lat, lon = rng.uniform(42, 51, n), rng.uniform(-5, 8.5, n)
+    else:  # the whole sphere: poles and the date line
+        lat, lon = rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)
+    if n and draw(st.booleans()):
+        lat[rng.integers(0, n)] = np.nan
+    at = draw(st.sampled_from(["region", "anywhere", "dateline", "point"]))
+    if at == "point" and n:
+        here = (float(lat[0]), float(lon[0]))
+    elif at == "dateline":
+        here = (float(rng.uniform(-60, 60)), float(rng.choice([179.95, -179.95])))
+    elif at == "region":
+        here = (float(rng.uniform(42, 51)), float(rng.uniform(-5, 8.5)))
+    else:
+        here = (float(rng.uniform(-90, 90)), float(rng.uniform(-180, 180)))
+    radius = draw(st.sampled_from([0.0, 0.5, 5.0, 30.0, 100.0, 800.0, 5000.0, 25000.0]))
+    return lat, lon, here, radius
+
+
+@settings(max_examples=300, deadline=None)
+@given(places())
+def test_property_points_near_match_haversine(case):
+    """Every point within the radius is returned with haversine_km's distance, bit for bit."""
+    lat, lon, (here_lat, here_lon), radius = case
+    index = PointIndex(lat, lon)
+    every = haversine_km(here_lat, here_lon, lat, lon)
+    rows, distances = index.near(here_lat, here_lon, radius)
+    assert np.all(np.diff(rows) > 0)
+    np.testing.assert_array_equal(distances, every[rows])  # same bits (NaN where NaN)
+    within = np.flatnonzero(every <= radius)
+    assert set(within.tolist()) <= set(rows.tolist())
+    full = index.distances_within(here_lat, here_lon, radius)
+    np.testing.assert_array_equal(full[within], every[within])
+    assert not np.any(full[every > radius] <= radius)

@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
-from matching.index import VectorIndex, exact_search, normalize
+from matching.index import VectorIndex, exact_scores, exact_search, normalize
 
 DIM = 16
 
@@ -375,3 +375,18 @@ def test_save_keeps_foreign_files_and_survives_a_broken_manifest(tmp_path):
     assert loaded.generation == 2
     loaded.remove(loaded.keys()[:3])  # the HNSW rebuild keeps the saved parameters
     assert faiss.downcast_index(loaded._index.index).hnsw.efSearch == 99
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_exact_scores_match_the_float64_copy_version(seed):
+    """exact_scores casts inside the multiply: bit for bit the scores of the float64 copy."""
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        m, dim = int(rng.integers(0, 300)), int(rng.choice([1, 7, 16, 100, 384, 512]))
+        rows = rng.standard_normal((m, dim)).astype(np.float32)
+        rows = rows[::2] if rng.random() < 0.3 else np.asfortranarray(rows) if rng.random() < 0.3 else rows
+        query = rng.standard_normal(dim).astype(np.float32)
+        want = (rows.astype(np.float64) * query.astype(np.float64)).sum(axis=1).astype(np.float32)
+        got = exact_scores(query, rows)
+        assert got.dtype == np.float32 and np.array_equal(got.view(np.int32), want.view(np.int32))
+

@@ -120,3 +120,25 @@ def test_candidates_within_reach_balanced_and_named(engine):
 def test_unknown_vacancy_is_a_lookup_error(engine):
     with pytest.raises(LookupError):
         engine.find_candidates(["nope"], 5)
+
+
+@pytest.mark.parametrize("radius_km", [None, 1.0, 150.0])
+def test_vacancies_within_reach_equal_the_whole_table_filter(engine, radius_km):
+    """Distances and filters over the vacancies near each place (computed once per place, up to
+    its widest radius, fetched again when the radius widens past it) give what the filter over
+    the whole table gives: same radius, same vacancies, same distances."""
+    from matching import ranking
+    from matching.recommender import _bits, _ordinal, _rank
+
+    table = engine.vacancies
+    youths = list(engine.youths.youths[:60])
+    youths += [dataclasses.replace(y, mobility_km=m) for y, m in zip(youths[:6], (1, 3, 200, 0, 5, 60), strict=True)]
+    plans, allowed = engine._vacancies_within_reach(youths, radius_km, 20)
+    for youth, (radius, used, near, distance), keys in zip(youths, plans, allowed, strict=True):
+        want_radius = radius_km if radius_km is not None else youth.mobility_km
+        eligible, every = ranking.vacancy_eligibility(
+            table, youth.location.lat, youth.location.lon, _bits(youth), _rank(youth), _ordinal(youth))
+        want_used = ranking.widened_radius(every, eligible, want_radius, 20)
+        assert (radius, used) == (want_radius, want_used)
+        np.testing.assert_array_equal(keys, table.keys[eligible & (every <= want_used)])
+        np.testing.assert_array_equal(distance, every[near.positions])  # same bits

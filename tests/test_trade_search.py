@@ -8,9 +8,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from matching import trade_search
 from matching.embeddings import HashingEmbedder, UseEmbedder
 from matching.errors import UnknownRomeCode
+from matching.lexical import strip_intent
 from matching.text import trade_document, vacancy_texts, youth_query_texts
+from matching.trade_scores import (
+    GroupMax,
+    _grouping,
+    descending_order,
+    max_per_group,
+    reciprocal_ranks,
+    sparse_product_dense,
+    sparse_product_t,
+)
 from matching.trade_search import TradeSearcher, zscore_top
 
 CARDS = {
@@ -141,6 +152,74 @@ def test_zscore_top_is_per_row():
     scores = np.array([[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]], dtype=np.float32)
     z = zscore_top(scores, top=3)
     np.testing.assert_allclose(z[0], z[1], atol=1e-5)
+
+
+def test_components_equal_the_direct_computation(tiny, monkeypatch):
+    """Items x queries products, GroupMax and the dense lexical product change no value."""
+    _, searcher = tiny
+    monkeypatch.setattr(trade_search, "_CHUNK", 2)
+    texts = ["boulangère en pain bio", "je veux réparer des motos", "zzz", "soigneur de zoo", "?"]
+    parts = searcher.components(texts)
+    vectors = searcher._embedder.encode_queries(texts)
+    rows = searcher.tfidf_.transform([strip_intent(t) for t in texts])
+    n = len(searcher.codes_)
+    skills = _grouping(searcher.skill_pairs_[:, 1])
+    skill_sims = vectors @ searcher._skill_vectors.T
+    expected = {
+        "sem_app": max_per_group(vectors @ searcher._app_vectors.T, *searcher._app_groups, n),
+        "sem_doc": vectors @ searcher.doc_vectors_.T,
+        "sem_skill": max_per_group(skill_sims[:, searcher.skill_pairs_[:, 0]], *skills, n),
+        "lex_app": max_per_group((rows @ searcher._app_tfidf).toarray(), *searcher._app_groups, n),
+        "svm": (rows @ searcher._svm_coef_t).toarray() + searcher.svm_intercept_,
+    }
+    for name, values in parts.items():
+        assert values.dtype == np.float32 and values.shape == (len(texts), n)
+        if name.startswith("sem"):  # the BLAS may sum a transposed product in another order
+            np.testing.assert_allclose(values, expected[name], rtol=0, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(values, expected[name])
+
+
+def test_group_max_equals_reduceat():
+    rng = np.random.default_rng(0)
+    item_rows = rng.integers(0, 40, size=200)  # rows shared by several groups
+    item_groups = rng.integers(0, 30, size=200)
+    item_groups[item_groups == 7] = 8  # an absent group
+    sims_t = rng.normal(size=(40, 6)).astype(np.float32)
+    out = np.empty((6, 31), np.float32)
+    GroupMax(item_rows, item_groups, 31).reduce(sims_t, out)
+    order, starts, groups = _grouping(item_groups)
+    expected = max_per_group(sims_t.T[:, item_rows], order, starts, groups, 31)
+    np.testing.assert_array_equal(out, expected)
+    assert (out[:, [7, 30]] == -1).all()
+    GroupMax(np.zeros(0, np.int64), np.zeros(0, np.int64), 3).reduce(sims_t, out[:, :3])
+    assert (out[:, :3] == -1).all()
+
+
+def test_dense_sparse_products_sum_like_scipy(tiny):
+    _, searcher = tiny
+    texts = ["boulangère", "réparer un moteur de scooter", "", "soigneur animalier au zoo"]
+    rows = searcher.tfidf_.transform(texts)
+    product = sparse_product_t(rows, searcher._app_tfidf)
+    assert product.flags.c_contiguous
+    np.testing.assert_array_equal(product, (rows @ searcher._app_tfidf).toarray().T)
+    np.testing.assert_array_equal(
+        sparse_product_dense(rows, searcher._svm_coef_t), (rows @ searcher._svm_coef_t).toarray()
+    )
+
+
+def test_descending_order_is_the_stable_argsort():
+    rng = np.random.default_rng(1)
+    scores = np.round(rng.normal(size=(50, 300)), 1).astype(np.float32)  # many ties
+    scores[:, :5] = [0.0, -0.0, np.inf, -np.inf, 0.0]
+    expected = np.argsort(-scores, axis=1, kind="stable")
+    np.testing.assert_array_equal(descending_order(scores), expected)
+    np.testing.assert_array_equal(descending_order(scores.astype(np.float64)), expected)
+    ranks = np.empty_like(expected)
+    np.put_along_axis(ranks, expected, np.arange(300)[None, :], axis=1)
+    np.testing.assert_array_equal(
+        reciprocal_ranks(scores, 10.0), (1.0 / (10.0 + ranks)).astype(np.float32)
+    )
 
 
 def test_text_builders():

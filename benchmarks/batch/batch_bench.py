@@ -258,8 +258,9 @@ def markdown(report: dict) -> str:
     """The figures of a report as markdown tables (for RESULTS files)."""
     loop = report["loop"]["child"]
     lines = ["| youths | end to end | scoring | youths/s (scoring) | loop, extrapolated | batch / loop | "
-             "peak tree RSS (PSS) | largest process | chunks | distinct texts encoded |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "peak tree RSS (PSS) | largest process | chunks | distinct texts encoded (of all texts) | "
+             "text phase |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for run in report["local"]:
         summary = run["child"]["summary"]
         lines.append(
@@ -268,7 +269,7 @@ def markdown(report: dict) -> str:
             f"{summary['queries_per_second'] / loop['youths_per_s']:.0f}x | {run['peak_tree_rss_mb']:,.0f} MB "
             f"({run['peak_tree_pss_mb']:,.0f} MB) | {run['children_max_rss_mb']:,.0f} MB | "
             f"{summary['chunks']} x {summary['chunk_size']} | {summary['encoded']['texts_this_run']:,} of "
-            f"{summary['totals']['texts']:,} |")
+            f"{summary['totals']['texts']:,} | {summary['encoded'].get('text_phase', {}).get('seconds', 0):.0f} s |")
     lines.append(f"\nLoop baseline: {loop['youths']} youths in {loop['seconds']:.1f} s = "
                  f"{loop['youths_per_s']:.2f} youths/s.")
     if "ratio_to_local_wall" in report.get("ray", {}):
