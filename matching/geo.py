@@ -129,7 +129,8 @@ def resolve_location(
         LocationMismatch: the postcode does not serve the commune (``field="postcode"``).
     """
     commune_insee, postcode = _clean(commune_insee), _clean(postcode)
-    if commune_insee is not None and commune_insee not in ref.communes.index:
+    places = ref.commune_places
+    if commune_insee is not None and commune_insee not in places:
         raise UnknownCommune(
             f"unknown commune code {commune_insee!r}: give the 5-character INSEE code "
             "(e.g. 57463 for Metz) or a postcode",
@@ -147,7 +148,7 @@ def resolve_location(
             )
         code = commune_insee
     else:
-        served = sorted(ref.postcodes.loc[ref.postcodes["postcode"] == postcode, "commune_insee"])
+        served = ref.postcode_communes.get(postcode, [])
         if not served:
             raise UnknownCommune(
                 f"unknown postcode {postcode!r}: give a 5-digit French postcode (e.g. 57000 "
@@ -162,7 +163,7 @@ def resolve_location(
         elif commune_insee in served:
             code = commune_insee
         else:
-            name = ref.communes.at[commune_insee, "name"]
+            name = places[commune_insee][0]
             raise LocationMismatch(
                 f"postcode {postcode!r} does not serve commune {commune_insee!r} ({name}): "
                 "correct one of them, or give only the commune code",
@@ -171,14 +172,8 @@ def resolve_location(
                 f"{commune_insee!r} ({name}) : corrigez l'un des deux, ou indiquez seulement "
                 "le code commune",
             )
-    row = ref.communes.loc[code]
-    return Location(
-        commune_insee=code,
-        postcode=postcode,
-        name=str(row["name"]),
-        lat=float(row["lat"]),
-        lon=float(row["lon"]),
-    )
+    name, lat, lon = places[code]
+    return Location(commune_insee=code, postcode=postcode, name=name, lat=lat, lon=lon)
 
 
 def _clean(code: str | int | None) -> str | None:

@@ -76,6 +76,20 @@ class Referential:
         """ROME codes in card order, shape ``(n_cards,)``: trade ids are positions in it."""
         return self.cards.index.to_numpy(dtype=str)
 
+    @cached_property
+    def postcode_communes(self) -> dict[str, list[str]]:
+        """INSEE codes of the communes each postcode serves, sorted (a dict: one lookup per
+        profile instead of a filter over the 39k postcode rows)."""
+        pairs = self.postcodes[["postcode", "commune_insee"]].astype(str).sort_values(["postcode", "commune_insee"])
+        return {code: group.tolist() for code, group in pairs.groupby("postcode", sort=False)["commune_insee"]}
+
+    @cached_property
+    def commune_places(self) -> dict[str, tuple[str, float, float]]:
+        """``(name, lat, lon)`` of each commune by INSEE code."""
+        frame = self.communes
+        return dict(zip(frame.index.astype(str), zip(frame["name"].astype(str), frame["lat"].astype(float),
+                                                    frame["lon"].astype(float), strict=True), strict=True))
+
     def has_card(self, code: str) -> bool:
         """Tell whether ``code`` is a ROME 4.0 job card."""
         return isinstance(code, str) and code in self.cards.index

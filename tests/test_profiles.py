@@ -7,6 +7,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching.errors import (
     EmptyProfile,
@@ -16,7 +18,7 @@ from matching.errors import (
     UnknownCommune,
     UnknownRomeCode,
 )
-from matching.profiles import check_mobility, parse_youth, youth_schema, youth_to_dict
+from matching.profiles import check_mobility, parse_youth, schema_error, youth_schema, youth_to_dict
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -107,3 +109,17 @@ def test_radius_out_of_range(radius):
 
 def test_radius_in_range():
     assert check_mobility(1) == 1.0 and check_mobility(200) == 200.0
+
+
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 200), st.floats(allow_nan=False, width=32),
+                    st.text(max_size=12), st.lists(st.text(max_size=8), max_size=3), st.just("2026-09-01"),
+                    st.just("57463"), st.just("F"), st.just(["CDI"]), st.just("4"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(sorted(youth_schema()["properties"]) + ["unknown"]), _VALUES, max_size=8))
+def test_the_fast_schema_check_never_accepts_what_jsonschema_refuses(data):
+    """The compiled fast path only skips the full validator on profiles the full one accepts."""
+    from matching.profiles import _validator
+
+    assert (schema_error(data) is None) == _validator().is_valid(data)
