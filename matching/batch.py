@@ -178,7 +178,9 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         "args": dict(args or {}),
     }
     # how a run is computed may change between a run and its resumption; what it computes may not
-    hashed = {**metadata, "args": {k: v for k, v in metadata["args"].items() if k not in RUN_OPTIONS}}
+    # (nor does the store's generation: a killed night run resumes on a store that took writes)
+    hashed = {**metadata, "args": {k: v for k, v in metadata["args"].items() if k not in RUN_OPTIONS},
+              "source": {k: v for k, v in source.description.items() if k != "store_generation"}}
     args_hash = batch_plan.digest({k: v for k, v in hashed.items() if k != "engine_version"})
     with batch_plan.RunLock(out):
         size = chunk_size or batch_plan.auto_chunk_size(what, len(ids), workers)

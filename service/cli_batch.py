@@ -41,11 +41,12 @@ def workspace_source(what: str, *, input_path: Path | None = None, mission_local
     """
     from matching.batch import BatchSource
     from matching.batch_input import read_youths, select_vacancies, select_youths
-    from service.cli import workspace_engine
+    from service.cli import workspace, workspace_engine
 
     engine = workspace_engine()
     referential = engine.referential
-    description: dict = {"source": "data_home", "mission_locale": mission_locale, "departement": departement}
+    description: dict = {"source": "data_home", "store_generation": workspace().engine_generation,
+                         "mission_locale": mission_locale, "departement": departement}
     if input_path is not None:
         youths, warnings = read_youths(input_path, referential)
         description.update(source="file", input=Path(input_path).name, input_sha256=_sha256(input_path))

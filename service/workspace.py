@@ -51,6 +51,8 @@ class Workspace:
     settings: Settings
     _referential: object = field(default=None, init=False, repr=False)
     loaded_engine: Recommender | None = field(default=None, init=False, repr=False)
+    engine_generation: int | None = field(default=None, init=False, repr=False)
+    """The store generation the last :meth:`engine` reflects (recorded by batch runs)."""
     _store: tuple | None = field(default=None, init=False, repr=False)
 
     @property
@@ -152,4 +154,6 @@ class Workspace:
 
     def engine(self, *, progress: Progress = _quiet) -> Recommender:
         """The recommender over the store's youths and vacancies (see :meth:`live`)."""
-        return self.live(progress=progress).recommender
+        live = self.live(progress=progress)
+        self.engine_generation = live.generation
+        return live.recommender

@@ -101,6 +101,8 @@ def test_cli_scores_a_mission_locale_and_explains_errors(invoke, engine_home, tm
     assert summary["queries"] == len(gueret) and summary["rows"] == pq.read_metadata(out).num_rows
     assert "métiers non traditionnels" in result.stderr
     assert set(pq.read_table(out).column("query_id").to_pylist()) == gueret
+    source = json.loads(pq.read_schema(out).metadata[b"passerelle"])["source"]
+    assert source["store_generation"] == engine_home.engine_generation >= 0  # what the lists reflect
     creuse = {v.id for v in engine.vacancies.vacancies
               if v.status == "open" and departement_of(engine.referential, v.place.commune_insee) == "23"}
     invoke("--what", "vacancies", "--departement", "23", "--mission-locale", "ML-GUERET", "--top-k", "2",
