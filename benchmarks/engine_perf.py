@@ -57,7 +57,8 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def machine() -> dict:
+def machine(module: str = "benchmarks.engine_perf") -> dict:
+    """The machine, versions and the command line of the benchmark ``module`` being run."""
     from importlib.metadata import PackageNotFoundError, version
 
     def ver(name: str) -> str | None:
@@ -72,7 +73,7 @@ def machine() -> dict:
         "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(
-            [Path(sys.executable).name, "-m", "benchmarks.engine_perf", *sys.argv[1:]]
+            [Path(sys.executable).name, "-m", module, *sys.argv[1:]]
         ),
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -140,7 +140,8 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         ray_address: a Ray cluster to join (default: the running one, or a local one).
         device: ``"cpu"`` or ``"cuda"``: checks that faiss sees a GPU (raises otherwise). The
             filtered batch search is numpy block products over the eligible rows and stays on
-            the CPU; it is not where the time goes (``benchmarks/batch/RESULTS_batch.md``).
+            the CPU in this version (``benchmarks/batch/RESULTS_batch.md`` says why no GPU
+            path was measured).
         restart: drop the parts of an unfinished run with other arguments and start over.
         progress: ``progress(done, total)`` callback, in queries (and ``progress(done, total,
             "texts")`` during the text phase).

@@ -318,7 +318,7 @@ def main() -> None:
 
     args.data = prepare(args.home, args.vacancies, args.youths)
     args.work.mkdir(parents=True, exist_ok=True)
-    report: dict = {"machine": machine(), "vacancies": args.vacancies, "top_k": TOP_K, "workers": args.workers}
+    report: dict = {"machine": machine("benchmarks.batch.batch_bench"), "vacancies": args.vacancies, "top_k": TOP_K, "workers": args.workers}
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
