@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -59,12 +60,16 @@ class BatchSource:
             youths loaded).
         encoded: what the provider encoded for this run, e.g. ``{"candidate_youths": 1200}``.
         description: where the queries come from (recorded in the output metadata).
+        indexed: the youths are those of the recommender's youth index (a store source):
+            their indexed vectors and trade scores are reused, as the service does for a
+            stored youth, and nothing is encoded.
     """
 
     queries: list
     recommender: Recommender
     encoded: dict = field(default_factory=dict)
     description: dict = field(default_factory=dict)
+    indexed: bool = False
 
 
 @dataclass
@@ -192,6 +197,8 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         if progress:
             progress(done, plan.n_queries)
         started, computed, totals = time.perf_counter(), 0, dict[str, Any]()
+        if source.indexed:
+            request = dataclasses.replace(request, indexed=True)
         texts = _shared_texts(source, what, plan, pending, engine, ray_address)
         used = _used_workers(engine, workers, max(len(pending), -(-len(texts) // batch_texts.TEXT_CHUNK)))
         with open_engine(engine, recommender, used, ray_address) if pending else nullcontext() as runner:
@@ -223,9 +230,14 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         encoded={**source.encoded, "texts_this_run": totals.get("texts", {}).get("encoded", 0)
                  + totals.get("computed", {}).get("texts_encoded", 0),
                  **({"text_phase": totals["texts"]} if "texts" in totals else {}),
-                 **({"youths_this_run": computed} if what == "youths" else {})},
+                 **(_youth_counts(totals.get("computed", {}), computed) if what == "youths" else {})},
         totals=totals.get("all", {}),
     )
+
+
+def _youth_counts(stats: dict, computed: int) -> dict:
+    reused = stats.get("youths_reused", 0)
+    return {"youths_this_run": computed - reused, **({"youths_reused": reused} if reused else {})}
 
 
 def _file_totals(metadata) -> dict:
@@ -244,7 +256,7 @@ def _shared_texts(source, what, plan, pending, engine, ray_address) -> list[str]
     """The distinct texts of all the run's youths when a text phase pays: several chunks, and
     workers that can read the run's folder (not a Ray cluster joined at an address, whose
     machines may not share this disk: there each chunk encodes its own texts)."""
-    if what != "youths" or not pending or plan.n_chunks < 2 or (engine == "ray" and ray_address):
+    if what != "youths" or source.indexed or not pending or plan.n_chunks < 2 or (engine == "ray" and ray_address):
         return []
     return run_texts(source.recommender, source.queries)
 
@@ -253,8 +265,6 @@ def _text_phase(runner, out: Path, recommender, request: BatchRequest, texts: li
                 progress: Progress | None) -> tuple[BatchRequest, dict]:
     """Encode and score the run's distinct texts once (resuming a killed phase); return the
     youth request that reads them, and the phase's counts."""
-    import dataclasses
-
     started = time.perf_counter()
     store = TextStore.prepare(batch_plan.parts_dir(out) / "texts", texts, recommender.embedder.dim,
                               len(recommender.codes))

@@ -51,6 +51,8 @@ class BatchRequest:
         texts_dir: the run's text features (:mod:`matching.batch_texts`), set by the run when
             it has encoded the distinct texts of all its youths once; None: each chunk encodes
             its own.
+        indexed: the youths are indexed in the recommender: reuse their vectors and trade
+            scores (set by the run for a store source).
     """
 
     what: str
@@ -60,6 +62,7 @@ class BatchRequest:
     balance: Balance = field(default_factory=Balance)
     pseudonym_key: bytes | None = field(default=None, repr=False)
     texts_dir: str | None = None
+    indexed: bool = False
 
     def __post_init__(self):
         from matching.errors import OutOfRange
@@ -160,7 +163,15 @@ def _score_youths(recommender, youths: list[Youth], request: BatchRequest) -> Ch
     stats, rows = _new_stats(len(youths)), _Rows()
     texts = [t for y in youths for t, _ in _texts(recommender, y)]
     stats["texts"] = len(texts)
-    if request.texts_dir:  # encoded once for the whole run (text phase)
+    features = None
+    if request.indexed:  # as the service does for a stored youth
+        from matching.updates import indexed_features
+
+        features = indexed_features(recommender, [y.id for y in youths])
+    if features is not None:
+        stats["youths_reused"] = len(youths)
+        vectors, trade_scores = features
+    elif request.texts_dir:  # encoded once for the whole run (text phase)
         from matching.batch_texts import open_store
 
         vectors, trade_scores = recommender.youth_features(youths, open_store(request.texts_dir).features)

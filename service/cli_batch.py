@@ -56,7 +56,7 @@ def workspace_source(what: str, *, input_path: Path | None = None, mission_local
         youths = list(engine.youths.youths)
     if what == "youths":
         chosen = select_youths(youths, referential, mission_locale=mission_locale, departement=departement)
-        return BatchSource(chosen, engine, {}, description)
+        return BatchSource(chosen, engine, {}, description, indexed=input_path is None)
     candidates = select_youths(youths, referential, mission_locale=mission_locale)
     recommender, encoded = engine, {"candidate_youths_encoded": 0}
     if input_path is not None or len(candidates) != len(engine.youths):
@@ -137,8 +137,10 @@ def _summary_lines(summary, what: str) -> list[str]:
         + ", ".join(f"{count} {KINDS_FR.get(kind, kind)}" for kind, count in sorted(rows.items())) + ")",
     ]
     if what == "youths":
+        reused = encoded.get("youths_reused", 0)
         lines.append(f"passerelle: encodés pendant ce calcul : {encoded.get('youths_this_run', 0)} jeunes, "
-                     f"{encoded.get('texts_this_run', 0)} textes distincts ; offres : vecteurs de l'index réutilisés")
+                     f"{encoded.get('texts_this_run', 0)} textes distincts ; "
+                     + (f"{reused} jeunes et " if reused else "") + "offres : vecteurs de l'index réutilisés")
     else:
         count = encoded.get("candidate_youths_encoded", 0)
         lines.append(f"passerelle: encodés pendant ce calcul : {count} jeunes candidats"

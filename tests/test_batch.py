@@ -217,3 +217,22 @@ def test_the_text_store_keeps_finished_chunks_and_reads_back_rows(engine, tmp_pa
         again.write(0, rows)  # chunk 0 holds TEXT_CHUNK texts, not 3
     other = TextStore.prepare(tmp_path / "texts", texts[:-1], dim=2, n_cards=3)  # other youths
     assert other.pending() == [0, 1]
+
+
+def test_indexed_youths_reuse_their_vectors_and_give_the_service_lists_exactly(engine, tmp_path):
+    from matching.updates import indexed_features
+
+    youths = _youths(engine, 6)
+    summary = run_batch(BatchSource(youths, engine, indexed=True), BatchRequest("youths", top_k=4), tmp_path / "r.parquet",
+                        workers=1, chunk_size=3)
+    assert summary.encoded["texts_this_run"] == 0 and summary.encoded["youths_reused"] == 6
+    assert summary.encoded["youths_this_run"] == 0 and "text_phase" not in summary.encoded
+    vectors, scores = indexed_features(engine, [y.id for y in youths])  # what the API uses for a stored youth
+    trades = engine.suggest_trades(youths, 4, mix=TradeMix(), scores=scores)
+    vacancies = engine.suggest_vacancies(youths, 4, mix=VacancyMix(), vectors=vectors, trade_scores=scores)
+    expected = [(y.id, "trade", r, t.code_rome, t.score) for y, lst in zip(youths, trades, strict=True)
+                for r, t in enumerate(lst.items, 1)]
+    expected += [(y.id, "vacancy", r, v.vacancy_id, v.score) for y, lst in zip(youths, vacancies, strict=True)
+                 for r, v in enumerate(lst.items, 1)]
+    rows = pq.read_table(summary.out).to_pylist()
+    assert sorted((r["query_id"], r["item_kind"], r["rank"], r["item_id"], r["score"]) for r in rows) == sorted(expected)

@@ -99,6 +99,7 @@ def test_cli_scores_a_mission_locale_and_explains_errors(invoke, engine_home, tm
                     "--out", out, "--json")
     summary = json.loads(result.stdout)
     assert summary["queries"] == len(gueret) and summary["rows"] == pq.read_metadata(out).num_rows
+    assert summary["encoded"]["youths_reused"] == len(gueret) and summary["encoded"]["texts_this_run"] == 0
     assert "métiers non traditionnels" in result.stderr
     assert set(pq.read_table(out).column("query_id").to_pylist()) == gueret
     source = json.loads(pq.read_schema(out).metadata[b"passerelle"])["source"]
