@@ -84,6 +84,7 @@ class TextStore:
             for item in folder.iterdir():
                 item.unlink()
         folder.mkdir(parents=True, exist_ok=True)
+        _check_space(folder, len(texts) * (dim + n_cards) * 4)
         with open(folder / "features.f32", "wb") as handle:
             handle.truncate(len(texts) * (dim + n_cards) * 4)
         batch_plan.atomic_write(path, lambda tmp: tmp.write_text(
@@ -128,6 +129,23 @@ class TextStore:
             picked[order] = mapped[rows[order]]
             del mapped  # unmapped: only the copied rows stay
         return picked[:, : self.dim], picked[:, self.dim :]
+
+
+def _check_space(folder: Path, needed: int) -> None:
+    """Refuse to start a text phase the disk cannot hold (the file is sparse until written)."""
+    import shutil
+
+    from matching.errors import PasserelleError
+
+    free = shutil.disk_usage(folder).free
+    if free < needed * 1.1:
+        gigabytes = f"{needed / 1e9:.1f}".replace(".", ",")
+        raise PasserelleError(
+            f"not enough disk space beside the output for the run's text features: {needed / 1e9:.1f} GB "
+            f"needed, {free / 1e9:.1f} GB free; free some space or write the output elsewhere",
+            field="out",
+            message_fr=f"pas assez d'espace disque à côté du fichier de sortie pour les textes du calcul : "
+            f"{gigabytes} Go nécessaires ; libérez de la place ou écrivez la sortie ailleurs")
 
 
 _OPEN: dict[str, TextStore] = {}

@@ -236,3 +236,12 @@ def test_indexed_youths_reuse_their_vectors_and_give_the_service_lists_exactly(e
                  for r, v in enumerate(lst.items, 1)]
     rows = pq.read_table(summary.out).to_pylist()
     assert sorted((r["query_id"], r["item_kind"], r["rank"], r["item_id"], r["score"]) for r in rows) == sorted(expected)
+
+
+def test_a_text_phase_the_disk_cannot_hold_is_refused_before_it_starts(tmp_path, monkeypatch):
+    import shutil as shutil_module
+
+    monkeypatch.setattr(shutil_module, "disk_usage", lambda path: shutil_module._ntuple_diskusage(10, 10, 1000))
+    with pytest.raises(PasserelleError) as error:
+        TextStore.prepare(tmp_path / "texts", ["a", "b"], dim=512, n_cards=1584)
+    assert "pas assez d'espace disque" in error.value.message_fr
