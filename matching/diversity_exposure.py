@@ -46,11 +46,13 @@ def penalise_exposure(
 
 
 def _preference(
-    scores: np.ndarray, exposure_counts: npt.ArrayLike | None, weight: float, seed: int
+    scores: np.ndarray, rel_rank: np.ndarray, exposure_counts: npt.ArrayLike | None, weight: float,
+    seed: int,
 ) -> np.ndarray:
-    """Rank items by exposure-adjusted score, ties by a seeded permutation, ``(n,)``."""
+    """Rank items by exposure-adjusted score, ties by a seeded permutation, ``(n,)``; without
+    exposure counts, the relevance rank ``rel_rank``."""
     if exposure_counts is None:
-        return relevance_rank(scores)
+        return rel_rank
     adjusted = penalise_exposure(scores, exposure_counts, weight)
     tiebreak = _tiebreak(seed, scores.size)
     order = np.lexsort((tiebreak, -adjusted))
@@ -121,11 +123,7 @@ def rerank_vacancies(
     scores = np.asarray(scores, dtype=np.float32)
     size = max(0, min(top_k, scores.size))
     rel_rank = relevance_rank(scores)
-    preference = (
-        rel_rank
-        if exposure_counts is None
-        else _preference(scores, exposure_counts, exposure_weight, seed)
-    )
+    preference = _preference(scores, rel_rank, exposure_counts, exposure_weight, seed)
     families = np.asarray(sector_families)
     if families.dtype.kind != "U":
         families = families.astype(str)

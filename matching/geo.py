@@ -83,20 +83,9 @@ class PointIndex:
             keep = gap <= limit  # NaN: False
             keep |= gap >= 360.0 - limit
             inside = inside[keep]
-        taken = np.zeros(len(self), dtype=bool)
-        taken[inside] = True
-        rows = np.flatnonzero(taken)
+        rows = np.sort(inside)
         phi, lam, cos_phi = (values[rows] for values in self._angles)
         return rows, _haversine(np.radians(lat), np.radians(lon), phi, lam, cos_phi)
-
-    def distances_within(self, lat: float, lon: float, max_km: float) -> npt.NDArray[np.float64]:
-        """Distances in km from (lat, lon) to every point, float64 ``(n,)``: exactly
-        ``haversine_km(lat, lon, points)`` (same bits) wherever that is <= ``max_km``; farther
-        points get +inf or their distance."""
-        rows, distances = self.near(lat, lon, max_km)
-        out = np.full(len(self), np.inf)
-        out[rows] = distances
-        return out
 
 
 def communes_within(

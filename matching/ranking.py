@@ -88,16 +88,6 @@ class LabelIndex:
         return [self.labels[key % n] for key in sorted(shared.values())[:limit]]
 
 
-def common_stems(labels_by_card: dict[str, list[str]], max_share: float = 0.03) -> frozenset[str]:
-    """Stems found in the labels of more than ``max_share`` of the cards."""
-    counts: dict[str, int] = {}
-    for labels in labels_by_card.values():
-        for stem in set().union(*(stems(label) for label in labels)) if labels else ():
-            counts[stem] = counts.get(stem, 0) + 1
-    limit = max_share * max(len(labels_by_card), 1)
-    return frozenset(stem for stem, count in counts.items() if count > limit)
-
-
 def vacancy_eligibility(
     table, lat: float, lon: float, contracts: int, level_rank: int, available: int,
     distance: np.ndarray | None = None,

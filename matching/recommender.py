@@ -59,7 +59,6 @@ class Recommender:
         self.trade_searcher = trade_searcher
         self.codes = np.asarray(referential.codes)
         cards = referential.cards.loc[self.codes]
-        self._labels = cards["label"].to_numpy()
         self._domains = cards["code_domaine"].to_numpy()
         self._share_women = cards["share_women"].to_numpy(dtype=np.float64)
         self._bands = np.array([referential.band(s) for s in self._share_women], dtype=object)

@@ -32,7 +32,6 @@ from matching.lexical import CharTfidf, normalize_fr, strip_intent
 from matching.text import trade_documents
 from matching.trade_scores import (
     GroupMax,
-    _grouping,
     data_hash,
     max_per_group,
     reciprocal_ranks,
@@ -217,8 +216,6 @@ class TradeSearcher:
     def _prepare(self) -> None:
         """Derive the search-time state (per-card max layouts, sparse matrices by feature)."""
         n_cards = len(self.codes_)
-        # (order, starts, groups) of the appellations by card, for max_per_group callers.
-        self._app_groups = _grouping(self.app_cards_)
         self._app_max = GroupMax(np.arange(len(self.app_cards_)), self.app_cards_, n_cards)
         self._skill_max = GroupMax(self.skill_pairs_[:, 0], self.skill_pairs_[:, 1], n_cards)
         self._app_tfidf = self.app_tfidf_.T.tocsr()

@@ -163,13 +163,13 @@ def test_components_equal_the_direct_computation(tiny, monkeypatch):
     vectors = searcher._embedder.encode_queries(texts)
     rows = searcher.tfidf_.transform([strip_intent(t) for t in texts])
     n = len(searcher.codes_)
-    skills = _grouping(searcher.skill_pairs_[:, 1])
+    apps, skills = _grouping(searcher.app_cards_), _grouping(searcher.skill_pairs_[:, 1])
     skill_sims = vectors @ searcher._skill_vectors.T
     expected = {
-        "sem_app": max_per_group(vectors @ searcher._app_vectors.T, *searcher._app_groups, n),
+        "sem_app": max_per_group(vectors @ searcher._app_vectors.T, *apps, n),
         "sem_doc": vectors @ searcher.doc_vectors_.T,
         "sem_skill": max_per_group(skill_sims[:, searcher.skill_pairs_[:, 0]], *skills, n),
-        "lex_app": max_per_group((rows @ searcher._app_tfidf).toarray(), *searcher._app_groups, n),
+        "lex_app": max_per_group((rows @ searcher._app_tfidf).toarray(), *apps, n),
         "svm": (rows @ searcher._svm_coef_t).toarray() + searcher.svm_intercept_,
     }
     for name, values in parts.items():

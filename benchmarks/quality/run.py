@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from matching.embeddings import HashingEmbedder, UseEmbedder  # noqa: E402
 from matching.referential import load_referential  # noqa: E402
+from matching.trade_scores import _grouping  # noqa: E402
 from matching.trade_search import (  # noqa: E402
     COMPONENTS,
     DEFAULT_WEIGHTS,
@@ -210,7 +211,7 @@ def main() -> None:
             **{f"ev_{k}": v for k, v in parts_ev.items()},
         )
     hashing = HashingEmbedder()
-    groups = searcher._app_groups
+    groups = _grouping(searcher.app_cards_)
     app_hash = hashing.encode_documents(searcher.app_labels_.tolist())
 
     def hashing_scores(texts):
