@@ -137,7 +137,7 @@ def data_dir(home: Path, n_vacancies: int, n_youths: int) -> Path:
 
 def prepare_data(workspace, n_vacancies: int, n_youths: int):
     """Generate (once) and load the synthetic data set."""
-    from matching import synthetic
+    from matching.synthetic import dataset as synthetic
 
     folder = data_dir(workspace.home, n_vacancies, n_youths)
     referential = workspace.referential()
@@ -166,8 +166,8 @@ def _vm_kb(field: str) -> int:
 
 def index_child(args) -> None:
     """Child process: index the vacancies only, report VmHWM, then time the raw encoder."""
-    from matching.embeddings import make_embedder
-    from matching.recommender import Recommender
+    from matching.recommend.recommender import Recommender
+    from matching.search.embeddings import make_embedder
     from service.config import settings_from_env
     from service.workspace import Workspace
 
@@ -189,7 +189,7 @@ def index_child(args) -> None:
         np.save(tmp, engine.vacancy_index.vectors(engine.vacancies.keys), allow_pickle=False)
         tmp.replace(target)
     engine = None  # free the index before timing the raw encoder
-    from matching.text import vacancy_texts
+    from matching.search.texts import vacancy_texts
 
     pairs = [vacancy_texts(v) for v in vacancies]
     titles, descriptions = [p[0] for p in pairs], [p[1] for p in pairs]
@@ -245,7 +245,7 @@ def bench_indexing(args) -> dict:
 
 # ----------------------------------------------------------------------------- 1. trades
 def bench_trades(engine, youths, n: int) -> dict:
-    from matching.text import youth_query_texts
+    from matching.search.texts import youth_query_texts
 
     sample = youths[:n]
     engine.suggest_trades(sample[:5], top_k=TOP_K)  # warm caches (skills, mobility)
@@ -267,8 +267,8 @@ def bench_trades(engine, youths, n: int) -> dict:
 # ----------------------------------------------------------------------------- 2-3. vacancies
 def eligible_rows(table, youth, top_k: int, fetch_note=None) -> np.ndarray:
     """Rows a youth may get (open, contract, level, date, radius widened as the engine does)."""
-    from matching import ranking
-    from matching.catalog import contract_bits
+    from matching.recommend import ranking
+    from matching.recommend.catalog import contract_bits
     from matching.types import diploma_rank
 
     eligible, distance = ranking.vacancy_eligibility(
@@ -299,7 +299,7 @@ def same_lists(a, b) -> bool:
 
 
 def bench_vacancies(engine, youths, vectors, n_single: int, phases: Phases) -> dict:
-    from matching.recommender import FETCH_MIN
+    from matching.recommend.recommender import FETCH_MIN
 
     table, fetch = engine.vacancies, max(FETCH_MIN, TOP_K * 20)
     engine.suggest_vacancies(youths[:3], top_k=TOP_K)  # warm
@@ -368,7 +368,7 @@ def bench_vacancies(engine, youths, vectors, n_single: int, phases: Phases) -> d
 
 def exact_mismatches(queries, vectors, table, allowed, fetch, batch_keys, batch_scores) -> int:
     """Count queries whose batch result differs (keys or scores) from exact search on its subset."""
-    from matching.index import exact_search
+    from matching.search.index import exact_search
 
     bad = 0
     for i, keys in enumerate(allowed):
@@ -547,7 +547,7 @@ def main() -> None:
     if args.child_index:
         return index_child(args)
 
-    from matching import synthetic
+    from matching.synthetic import dataset as synthetic
     from service.config import settings_from_env
     from service.workspace import Workspace
 

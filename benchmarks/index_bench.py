@@ -1,4 +1,4 @@
-"""Benchmark filtered search in matching.index: batch helper vs a one-at-a-time loop.
+"""Benchmark filtered search in matching.search.index: batch helper vs a one-at-a-time loop.
 
 Random L2-normalised vectors (no structure: the worst case for pruning), one allowed set per
 query drawn uniformly at random with 2-10 % of the keys (a radius/contract/level filter computed
@@ -21,7 +21,7 @@ import time
 import faiss
 import numpy as np
 
-from matching.index import VectorIndex, normalize
+from matching.search.index import VectorIndex, normalize
 
 
 def timed(function) -> tuple[float, object]:

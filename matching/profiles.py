@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from matching.errors import EmptyProfile, InvalidProfile, OutOfRange, UnknownRomeCode
-from matching.geo import resolve_location
+from matching.referential.geo import resolve_location
 from matching.types import AGE_USUAL, DEFAULT_MOBILITY_KM, MOBILITY_KM_RANGE, Youth
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "examples" / "youth.schema.json"
@@ -154,7 +154,7 @@ def parse_youth(data: Any, referential: Any, *, synthetic: bool = False) -> tupl
 
     Args:
         data: the decoded JSON profile.
-        referential: a loaded :class:`~matching.referential.Referential`.
+        referential: a loaded :class:`~matching.referential.loader.Referential`.
         synthetic: mark the youth as synthetic (generated) data.
 
     Returns:

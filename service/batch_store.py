@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow.parquet as pq
 from sqlalchemy import select
 
-from matching.batch_score import pseudonymise
+from matching.batch.score import pseudonymise
 from service.api.suggestions import ATYPICAL_BAND
 from service.store import crud
 from service.store.models import Employer, Vacancy, Youth
@@ -24,7 +24,7 @@ from service.store.models import Employer, Vacancy, Youth
 
 def write_back(results: Path, *, what: str, summary: dict[str, Any]) -> int:
     """Record the suggestions of a youth run; return how many records were written."""
-    from service.cli import notice, workspace
+    from service.cli.common import notice, workspace
     from service.pseudonym import pseudonym_key
 
     if what != "youths":

@@ -34,7 +34,7 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
     """Run the engine for one youth and return the ``passerelle suggest --json`` document.
 
     ``features``: the youth's ``(vectors, trade_scores)`` when already known (an indexed youth,
-    :func:`matching.updates.indexed_features`); otherwise its texts are encoded once for both
+    :func:`matching.recommend.updates.indexed_features`); otherwise its texts are encoded once for both
     lists. ``synthetic`` is true when the youth or a suggested vacancy is synthetic. Shared by
     the command line and the API.
     """
@@ -81,7 +81,7 @@ def youth_card(youth, *, full: bool = False, skills: list[str] = ()) -> dict:
     ``skills``: the skills of the vacancy's ROME card; the card lists those the youth's
     experiences and interests mention (no free text of the profile is shown).
     """
-    from matching import ranking
+    from matching.recommend import ranking
 
     query = ranking.stems(" ".join([*youth.experiences, youth.interests]))
     matched = [label.lower() for label in ranking.matching_labels(query, list(skills), limit=5)]

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matching import synthetic
-from matching.recommender import Recommender
-from matching.referential import load_referential
-from matching.trade_search import TradeSearcher
+from matching.recommend.recommender import Recommender
+from matching.referential.loader import load_referential
+from matching.search.trade_search import TradeSearcher
+from matching.synthetic import dataset as synthetic
 from service.config import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -79,7 +79,7 @@ class Workspace:
 
     def trade_searcher(self, referential, embedder, progress: Progress = _quiet) -> TradeSearcher:
         """Load the fitted trade searcher, or fit and save it (a minute or two, once)."""
-        from matching.trade_search import data_hash
+        from matching.search.trade_search import data_hash
 
         try:
             searcher = TradeSearcher.load(self.trades_dir, embedder=embedder)
@@ -147,7 +147,7 @@ class Workspace:
 
     def live(self, *, progress: Progress = _quiet):
         """The live engine over the store (snapshot reused, changed rows encoded)."""
-        from service.live import LiveEngine
+        from service.live.engine import LiveEngine
 
         _, sessions, read_sessions = self.store()
         return LiveEngine.open(self, sessions, read_sessions, progress=progress)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from matching.referential import Referential, load_referential
+from matching.referential.loader import Referential, load_referential
 
 
 @pytest.fixture(scope="session")

@@ -10,19 +10,19 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from matching import batch_plan
-from matching.batch import BatchRequest, BatchSource, run_batch
-from matching.batch_score import (
+from matching.batch import plan as batch_plan
+from matching.batch.run import BatchRequest, BatchSource, run_batch
+from matching.batch.score import (
     OUTPUT_COLUMNS,
     pseudonymise,
     score_chunk,
     youth_from_json,
     youth_to_json,
 )
-from matching.batch_texts import TEXT_CHUNK, TextStore, run_texts
+from matching.batch.texts import TEXT_CHUNK, TextStore, run_texts
 from matching.errors import PasserelleError
-from matching.mix import Balance, TradeMix, VacancyMix
-from matching.text import youth_query_texts
+from matching.fairness.policies import Balance, TradeMix, VacancyMix
+from matching.search.texts import youth_query_texts
 
 pytestmark = pytest.mark.model
 KEY = b"test-key"
@@ -220,7 +220,7 @@ def test_the_text_store_keeps_finished_chunks_and_reads_back_rows(engine, tmp_pa
 
 
 def test_indexed_youths_reuse_their_vectors_and_give_the_service_lists_exactly(engine, tmp_path):
-    from matching.updates import indexed_features
+    from matching.recommend.updates import indexed_features
 
     youths = _youths(engine, 6)
     summary = run_batch(BatchSource(youths, engine, indexed=True), BatchRequest("youths", top_k=4), tmp_path / "r.parquet",

@@ -16,11 +16,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from matching.batch_input import read_youths
+from matching.batch.inputs import read_youths
 from matching.errors import PasserelleError
 from matching.profiles import youth_to_dict
 from service import cli
-from service.cli_batch import batch_app
+from service.cli.batch import batch_app
 from service.config import Settings
 from service.pseudonym import pseudonym_key
 
@@ -89,8 +89,8 @@ def test_a_bad_row_is_named_with_its_field(engine, referential, tmp_path):
 
 
 def test_cli_scores_a_mission_locale_and_explains_errors(invoke, engine_home, tmp_path):
-    from matching.batch_input import departement_of
-    from matching.batch_score import pseudonymise
+    from matching.batch.inputs import departement_of
+    from matching.batch.score import pseudonymise
 
     engine, key = engine_home.loaded_engine, pseudonym_key(engine_home.settings)
     gueret = {pseudonymise(y.id, key) for y in engine.youths.youths if y.mission_locale == "ML-GUERET"}
@@ -138,7 +138,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_file(invoke, engine, engine_h
     out = tmp_path / "killed.parquet"
     env = {k: v for k, v in os.environ.items() if k != "PASSERELLE_PSEUDONYM_KEY"}
     env.update(PASSERELLE_HOME=str(engine_home.home), PASSERELLE_MODEL=engine_home.settings.model)
-    command = [sys.executable, "-m", "service.cli_batch", "score", *map(str, args), "--out", str(out)]
+    command = [sys.executable, "-m", "service.cli.batch", "score", *map(str, args), "--out", str(out)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     parts = tmp_path / "killed.parquet.parts"
     deadline = time.monotonic() + 120

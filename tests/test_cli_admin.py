@@ -14,7 +14,8 @@ from pg_schema import fresh_schema
 from sqlalchemy import select, update
 from typer.testing import CliRunner
 
-from service import cli_admin
+from service.cli import admin as cli_admin
+from service.cli import db as cli_db
 from service.config import get_settings
 from service.store import crud
 from service.store.models import AuditLine, IndicatorCount, Youth
@@ -27,7 +28,11 @@ HELP = [["db", "upgrade"], ["db", "backup"], ["ml", "create"], ["ml", "list"], [
 
 def admin_app() -> typer.Typer:
     app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-    cli_admin.register(app)
+    app.add_typer(cli_db.db_app, name="db")
+    app.add_typer(cli_admin.ml_app, name="ml")
+    app.add_typer(cli_admin.users_app, name="users")
+    app.command("purge")(cli_admin.purge)
+    app.command("serve")(cli_admin.serve)
     return app
 
 

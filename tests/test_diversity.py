@@ -11,7 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.diversity import (
+from matching.errors import PasserelleError
+from matching.fairness.exposure import exposure_of
+from matching.fairness.greedy import NOT_MOVED, Tokens, greedy_fill, mmr_values
+from matching.fairness.metrics import floor_share
+from matching.fairness.rerank import (
     gender_band,
     penalise_exposure,
     record_exposure,
@@ -19,10 +23,6 @@ from matching.diversity import (
     rerank_vacancies,
     rerank_vacancy_batch,
 )
-from matching.diversity_core import NOT_MOVED, Tokens, greedy_fill, mmr_values
-from matching.diversity_exposure import exposure_of
-from matching.errors import PasserelleError
-from matching.evaluation import floor_share
 
 
 def _scores(n: int) -> np.ndarray:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from matching.embeddings import Embedder, TfidfEmbedder, make_embedder
-from matching.lexical import collapse_gender, normalize_fr
+from matching.search.embeddings import Embedder, TfidfEmbedder, make_embedder
+from matching.search.lexical import collapse_gender, normalize_fr
 
 TEXTS = [
     "Boulanger / Boulangère",

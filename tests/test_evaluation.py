@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from matching.evaluation import (
+from matching.fairness.metrics import (
     catalogue_coverage,
     ceil_share,
     floor_share,

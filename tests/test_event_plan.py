@@ -16,12 +16,12 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from matching.errors import PasserelleError
-from matching.event_input import EventInstance, build_instance, parse_firms, parse_youths
-from matching.event_plan import assign_slots, plan_meetings
-from matching.event_report import FLOORS, applicable_floors, greedy_meetings
-from matching.geo import haversine_km
-from matching.synthetic_event import synthetic_event, synthetic_event_csv
-from service.cli_event import plan_event
+from matching.events.inputs import EventInstance, build_instance, parse_firms, parse_youths
+from matching.events.plan import assign_slots, plan_meetings
+from matching.events.report import FLOORS, applicable_floors, greedy_meetings
+from matching.referential.geo import haversine_km
+from matching.synthetic.event import synthetic_event, synthetic_event_csv
+from service.cli.event import plan_event
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -132,7 +132,7 @@ def test_max_meetings_beyond_the_event_slots_is_refused():
 
 
 def test_time_limit_and_solver_failure_are_said(monkeypatch):
-    import matching.event_plan as event_plan
+    import matching.events.plan as event_plan
 
     instance = make_instance([[0.9, 0.5], [0.8, 0.1], [0.2, 0.7]], slots=[1, 2])
     solve = event_plan._solve
@@ -377,13 +377,13 @@ def test_semicolons_excel_bom_and_lowercase_are_accepted(referential):
 # ----------------------------------------------------------------- CLI edge
 @pytest.fixture()
 def cli_app(monkeypatch, referential):
-    import service.cli
+    import service.cli.common
 
     class Workspace:
         def referential(self):
             return referential
 
-    monkeypatch.setattr(service.cli, "workspace", Workspace)
+    monkeypatch.setattr(service.cli.common, "workspace", Workspace)
     app = typer.Typer()
     batch = typer.Typer()
     app.add_typer(batch, name="batch")

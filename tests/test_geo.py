@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from matching.errors import InvalidProfile, LocationMismatch, UnknownCommune
-from matching.geo import PointIndex, communes_within, haversine_km, resolve_location
+from matching.referential.geo import PointIndex, communes_within, haversine_km, resolve_location
 
 
 def test_metz_coordinates(referential):

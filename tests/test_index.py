@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 import pytest
 
-from matching.index import VectorIndex, exact_scores, exact_search, normalize
+from matching.search.index import VectorIndex, exact_scores, exact_search, normalize
 
 DIM = 16
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching import ranking
+from matching.recommend import ranking
 
 WORDS = ["accueillir", "accueil", "clients", "client", "vente", "vendre", "pain", "pâtisserie",
          "boulangerie", "soudure", "souder", "réaliser", "réalisation", "les", "des", "et", "à",

@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from matching.geo import haversine_km
-from matching.index import exact_search
-from matching.mix import Balance, TradeMix
+from matching.fairness.policies import Balance, TradeMix
 from matching.profiles import parse_youth
+from matching.referential.geo import haversine_km
+from matching.search.index import exact_search
 
 pytestmark = pytest.mark.model
 
@@ -127,8 +127,8 @@ def test_vacancies_within_reach_equal_the_whole_table_filter(engine, radius_km):
     """Distances and filters over the vacancies near each place (computed once per place, up to
     its widest radius, fetched again when the radius widens past it) give what the filter over
     the whole table gives: same radius, same vacancies, same distances."""
-    from matching import ranking
-    from matching.recommender import _bits, _ordinal, _rank
+    from matching.recommend import ranking
+    from matching.recommend.recommender import _bits, _ordinal, _rank
 
     table = engine.vacancies
     youths = list(engine.youths.youths[:60])

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from matching.errors import UnknownRomeCode
-from matching.referential import Referential, load_referential
+from matching.referential.loader import Referential, load_referential
 from matching.types import GENDER_BANDS, SECTOR_FAMILIES
 
 FRAMES = (

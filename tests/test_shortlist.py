@@ -8,8 +8,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from matching.errors import PasserelleError
-from matching.evaluation import floor_share, infeasible_index
-from matching.fair_shortlist import (
+from matching.fairness.metrics import floor_share, infeasible_index
+from matching.fairness.shortlist import (
     ALGORITHMS,
     fair_order,
     joint_groups,

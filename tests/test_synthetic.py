@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching import synthetic
 from matching.profiles import parse_youth
-from matching.synthetic_places import ESTABLISHMENTS_PATH, company_like
-from matching.synthetic_text import gendered
+from matching.synthetic import dataset as synthetic
+from matching.synthetic.places import ESTABLISHMENTS_PATH, company_like
+from matching.synthetic.wording import gendered
 
 N_YOUTHS, N_VACANCIES, SEED = 400, 300, 11
 # ``referential`` is the session fixture of conftest.py (the real referential, built once).

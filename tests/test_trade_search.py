@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from matching import trade_search
-from matching.embeddings import HashingEmbedder, UseEmbedder
 from matching.errors import UnknownRomeCode
-from matching.lexical import strip_intent
-from matching.text import trade_document, vacancy_texts, youth_query_texts
-from matching.trade_scores import (
+from matching.search import trade_search
+from matching.search.embeddings import HashingEmbedder, UseEmbedder
+from matching.search.lexical import strip_intent
+from matching.search.texts import trade_document, vacancy_texts, youth_query_texts
+from matching.search.trade_scores import (
     GroupMax,
     _grouping,
     descending_order,
@@ -22,7 +22,7 @@ from matching.trade_scores import (
     sparse_product_dense,
     sparse_product_t,
 )
-from matching.trade_search import TradeSearcher, zscore_top
+from matching.search.trade_search import TradeSearcher, zscore_top
 
 CARDS = {
     "A1506": (
@@ -246,7 +246,7 @@ def test_text_builders():
 
 @pytest.fixture(scope="module")
 def real_searcher(tmp_path_factory):
-    from matching.referential import load_referential
+    from matching.referential.loader import load_referential
 
     ref = load_referential(cache_dir=tmp_path_factory.mktemp("ref-cache"))
     return ref, TradeSearcher().fit(ref, UseEmbedder(threads=2))

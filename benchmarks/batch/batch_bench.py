@@ -13,7 +13,7 @@ every 0.2 s, plus ``RUSAGE_CHILDREN`` max RSS of the largest single process).
    run of the same arguments (``--kill-size`` youths);
 5. a linear fit of time and memory against the number of youths, extrapolated to 1.1 million.
 
-Vacancy embeddings are encoded once and kept as a :class:`~matching.index.VectorIndex`
+Vacancy embeddings are encoded once and kept as a :class:`~matching.search.index.VectorIndex`
 snapshot (already indexed, as in production); youths are encoded in each run. Data are
 synthetic (seed 7). Run from the repository root::
 
@@ -55,9 +55,9 @@ def workspace(home: Path):
 
 def prepare(home: Path, n_vacancies: int, n_youths: int) -> Path:
     """Generate the data set and index the vacancies once (cached under ``home``)."""
-    from matching import synthetic
-    from matching.embeddings import make_embedder
-    from matching.recommender import Recommender
+    from matching.recommend.recommender import Recommender
+    from matching.search.embeddings import make_embedder
+    from matching.synthetic import dataset as synthetic
 
     folder = data_dir(home, n_vacancies, n_youths)
     if (folder / "vacancy-index" / "manifest.json").exists():
@@ -78,11 +78,11 @@ def prepare(home: Path, n_vacancies: int, n_youths: int) -> Path:
 
 def load_engine(home: Path, folder: Path, n_youths: int):
     """The engine with the indexed vacancies, and the first ``n_youths`` youths (validated)."""
-    from matching import synthetic
-    from matching.embeddings import make_embedder
-    from matching.index import VectorIndex
     from matching.profiles import parse_youth
-    from matching.recommender import Recommender
+    from matching.recommend.recommender import Recommender
+    from matching.search.embeddings import make_embedder
+    from matching.search.index import VectorIndex
+    from matching.synthetic import dataset as synthetic
 
     ws = workspace(home)
     referential = ws.referential()
@@ -101,7 +101,7 @@ def load_engine(home: Path, folder: Path, n_youths: int):
 def child_run(args) -> None:
     """Child: load, score ``--n`` youths with ``run_batch``, print one JSON line."""
     started = time.perf_counter()
-    from matching.batch import BatchRequest, BatchSource, run_batch
+    from matching.batch.run import BatchRequest, BatchSource, run_batch
 
     recommender, youths = load_engine(args.home, Path(args.data), args.n)
     loaded = time.perf_counter()

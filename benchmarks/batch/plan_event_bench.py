@@ -21,10 +21,10 @@ from pathlib import Path
 
 import scipy
 
-from matching.event_input import build_instance, parse_firms, parse_youths
-from matching.event_plan import plan_meetings
-from matching.referential import load_referential
-from matching.synthetic_event import synthetic_event_csv
+from matching.events.inputs import build_instance, parse_firms, parse_youths
+from matching.events.plan import plan_meetings
+from matching.referential.loader import load_referential
+from matching.synthetic.event import synthetic_event_csv
 
 TARGET_S = 30.0
 

@@ -1,6 +1,6 @@
 """Shared set-up of the fairness benchmark and the audit notebook: engine, synthetic data, machine.
 
-Everything is synthetic (:mod:`matching.synthetic`, seeded). The engine comes from a data home
+Everything is synthetic (:mod:`matching.synthetic.dataset`, seeded). The engine comes from a data home
 (:class:`service.workspace.Workspace`: the fitted trade model is cached there); the benchmark's
 own youths and vacancies are generated here, not taken from the demo, and their vectors are
 cached in ``<home>/bench/`` keyed by model, seed and sizes, so a rerun skips the encoding.
@@ -23,9 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from matching import synthetic  # noqa: E402
-from matching.embeddings import make_embedder  # noqa: E402
-from matching.recommender import Recommender  # noqa: E402
+from matching.recommend.recommender import Recommender  # noqa: E402
+from matching.search.embeddings import make_embedder  # noqa: E402
+from matching.synthetic import dataset as synthetic  # noqa: E402
 from matching.types import Vacancy, Youth  # noqa: E402
 from service.config import Settings  # noqa: E402
 from service.workspace import Workspace, model_slug  # noqa: E402

@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.fairness import shortlists, timing, trades  # noqa: E402
 from benchmarks.fairness.common import UNIFORM_BANDS, build_engine, machine, now_iso  # noqa: E402
-from matching.mix import Balance, TradeMix  # noqa: E402
+from matching.fairness.policies import Balance, TradeMix  # noqa: E402
 from service.config import Settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent

@@ -3,7 +3,7 @@
 For each vacancy the engine's relevance-only ranking of every youth within reach is fetched
 once (``top_k`` large, ``Balance(policy="off")``). Its first ``qualified_top`` (100) define the
 ``pool`` target: the share of each gender group, ``not_stated`` included, among qualified
-candidates, exactly as :func:`matching.mix.rerank_candidate_list` computes it. This oracle
+candidates, exactly as :func:`matching.fairness.policies.rerank_candidate_list` computes it. This oracle
 matches the engine's own pool when every candidate within reach is fetched, i.e. when at most
 ``FETCH_MIN`` (200) youths are within reach: only such vacancies are drawn.
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching import evaluation
-from matching.fair_shortlist import target_from_pool
-from matching.mix import Balance
-from matching.recommender import FETCH_MIN, Recommender
+from matching.fairness import metrics as evaluation
+from matching.fairness.policies import Balance
+from matching.fairness.shortlist import target_from_pool
+from matching.recommend.recommender import FETCH_MIN, Recommender
 
 ALL_WITHIN_REACH = 500
 """``top_k`` of the call that fetches every youth within reach (fetch = 20 x top_k)."""

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from matching.mix import Balance, rerank_candidate_list
-from matching.ranking import top_k_order
+from matching.fairness.policies import Balance, rerank_candidate_list
+from matching.recommend.ranking import top_k_order
 
 
 def _percentiles(values_ns: np.ndarray) -> dict[str, float]:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.fairness.common import BANDS, UNIFORM_BANDS, card_positions
-from matching import evaluation
-from matching.mix import TradeMix
-from matching.recommender import ListResult, Recommender
+from matching.fairness import metrics as evaluation
+from matching.fairness.policies import TradeMix
+from matching.recommend.recommender import ListResult, Recommender
 from matching.types import Youth
 
 RELEVANCE_ONLY = TradeMix(policy="off", max_per_domain=0, diversity=0.0)

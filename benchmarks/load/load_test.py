@@ -76,7 +76,7 @@ def prepare(home: Path, model: str, n_youths: int, n_vacancies: int) -> tuple[Pl
     """Load the synthetic data set into the home's store (once) and create this run's keys."""
     from sqlalchemy import select
 
-    from matching import synthetic
+    from matching.synthetic import dataset as synthetic
     from service.config import Settings
     from service.store import crud
     from service.store.models import Employer, MissionLocale, Vacancy, Youth

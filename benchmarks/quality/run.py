@@ -38,10 +38,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from matching.embeddings import HashingEmbedder, UseEmbedder  # noqa: E402
-from matching.referential import load_referential  # noqa: E402
-from matching.trade_scores import _grouping  # noqa: E402
-from matching.trade_search import (  # noqa: E402
+from matching.referential.loader import load_referential  # noqa: E402
+from matching.search.embeddings import HashingEmbedder, UseEmbedder  # noqa: E402
+from matching.search.trade_scores import _grouping  # noqa: E402
+from matching.search.trade_search import (  # noqa: E402
     COMPONENTS,
     DEFAULT_WEIGHTS,
     TradeSearcher,

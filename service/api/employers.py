@@ -15,8 +15,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
-from matching.geo import resolve_location
-from matching.mix import Balance
+from matching.fairness.policies import Balance
+from matching.referential.geo import resolve_location
 from matching.types import CONTRACTS, DIPLOMA_LEVELS
 from service import output
 from service.api.deps import Caller, state

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Query
 
-from matching.mix import TradeMix
+from matching.fairness.policies import TradeMix
 from matching.types import CONTRACTS
 from service import __version__, output
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
 from matching.profiles import parse_youth
-from matching.updates import indexed_features
+from matching.recommend.updates import indexed_features
 from service.api import suggestions as sugg
 from service.api.deps import KEY_ID_MAX, Caller, patch_body_schema, profile_body_schema, state
 from service.api.problems import COMMON, ApiError, responses

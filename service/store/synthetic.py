@@ -1,4 +1,4 @@
-"""Load a synthetic demo data set (:class:`matching.synthetic.SyntheticData`) into the store.
+"""Load a synthetic demo data set (:class:`matching.synthetic.dataset.SyntheticData`) into the store.
 
 Rows go in with Core ``insert()`` and lists of dicts (executemany; batched multi-row VALUES on
 PostgreSQL): thousands of rows a second on SQLite and PostgreSQL alike.
@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from matching.synthetic import SyntheticData
+from matching.synthetic.dataset import SyntheticData
 from matching.types import Employer as EmployerData
 from matching.types import Vacancy as VacancyData
 from service.store.changes import record_changes

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pg_schema import fresh_schema
 
-from matching import synthetic
+from matching.synthetic import dataset as synthetic
 from service.api.app import create_app
 from service.config import Settings
 from service.store import crud

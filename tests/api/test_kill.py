@@ -25,7 +25,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from matching.geo import haversine_km
+from matching.referential.geo import haversine_km
 from service.store.changes import current_generation
 from service.store.models import Vacancy, Youth
 from service.workspace import model_slug

@@ -68,7 +68,7 @@ def test_pruning_keeps_upserts(seeded):
 
 @pytest.fixture(scope="module")
 def demo_data(referential):
-    from matching.synthetic import generate
+    from matching.synthetic.dataset import generate
 
     return generate(referential, n_youths=300, n_vacancies=600, seed=5)
 

@@ -1,0 +1,235 @@
+"""Mixité and mix re-rankers: pure functions over ``(ids, scores, groups)`` arrays.
+
+Inputs are aligned arrays of n items: ``ids`` int64 ``(n,)``, ``scores`` float32 ``(n,)`` (the
+relevance, best first; ties keep input order) and str label arrays ``(n,)``. Each re-ranker
+returns a :class:`~matching.fairness.greedy.Reranked`: the top-k, a subset of the input without
+duplicates (a permutation of it when ``top_k >= n``), and for each item whether a constraint
+moved it up and why, as a machine token the recommender words in French:
+
+``"mixite"`` (gender-mix floor), ``"domain_cap"``, ``"diversity"`` (MMR), ``"sector_mix"``,
+``"employer_cap"``, ``"exposure"`` (congestion), ``"representation"`` (candidate shortlists).
+
+Vacancy exposure and batches are in :mod:`matching.fairness.exposure`; candidate shortlists
+(Geyik et al. 2019) in :mod:`matching.fairness.shortlist`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.errors import OutOfRange, PasserelleError
+from matching.fairness.exposure import (
+    exposure_of,
+    penalise_exposure,
+    record_exposure,
+    rerank_vacancies,
+    rerank_vacancy_batch,
+)
+from matching.fairness.greedy import (
+    Reranked,
+    Tokens,
+    feasible_floors,
+    finalize,
+    greedy_fill,
+    relevance_rank,
+)
+from matching.fairness.metrics import floor_share
+from matching.fairness.shortlist import (
+    joint_groups,
+    joint_target,
+    parity,
+    shortlist,
+    target_from_pool,
+)
+
+__all__ = [
+    "POLICIES",
+    "Reranked",
+    "exposure_of",
+    "gender_band",
+    "joint_groups",
+    "joint_target",
+    "parity",
+    "penalise_exposure",
+    "record_exposure",
+    "rerank_trades",
+    "rerank_vacancies",
+    "rerank_vacancy_batch",
+    "shortlist",
+    "target_from_pool",
+]
+
+POLICIES: tuple[str, ...] = ("balanced", "counter_stereotype", "off")
+FLOOR_BANDS: tuple[str, ...] = ("male", "mixed", "female")
+NON_TRADITIONAL = "non_traditional"
+_TRADE_TOKENS = Tokens(floor="mixite", cap="domain_cap", preference="reordered")
+
+
+def gender_band(share_women: npt.ArrayLike, low: float = 0.40, high: float = 0.60) -> np.ndarray:
+    """Map shares of women to bands: ``male`` (< low), ``mixed``, ``female`` (> high), ``unknown``.
+
+    Args:
+        share_women: share of women among workers, float ``(n,)`` in [0, 1], NaN if unknown.
+        low: below this the trade is ``male``; ``low`` itself is ``mixed``.
+        high: above this the trade is ``female``; ``high`` itself is ``mixed``.
+
+    Returns:
+        Band labels, str ``(n,)``.
+    """
+    if not 0.0 <= low <= high <= 1.0:
+        raise OutOfRange(f"need 0 <= low <= high <= 1, got low={low}, high={high}", field="low")
+    shares = np.asarray(share_women, dtype=np.float64)
+    bands = np.where(shares < low, "male", np.where(shares > high, "female", "mixed"))
+    return np.where(np.isnan(shares), "unknown", bands).astype("<U7")
+
+
+def _non_traditional(
+    youth_gender: str, bands: np.ndarray, share_women: npt.ArrayLike | None
+) -> np.ndarray:
+    """Flag trades where the youth's gender is under 40 % of workers, bool ``(n,)``."""
+    if share_women is None:
+        return bands == ("male" if youth_gender == "F" else "female")
+    shares = np.asarray(share_women, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return shares < 0.40 if youth_gender == "F" else shares > 0.60
+
+
+def _trade_floors(
+    policy: str,
+    bands: np.ndarray,
+    size: int,
+    *,
+    floor: float,
+    youth_gender: str | None,
+    min_non_traditional: int,
+    share_women: npt.ArrayLike | None,
+) -> tuple[np.ndarray, dict[str, int], tuple[str, ...]]:
+    """Return the floor label of each trade, the floors and the policy notes."""
+    if policy == "counter_stereotype" and youth_gender in ("F", "M"):
+        flags = _non_traditional(youth_gender, bands, share_women)
+        labels = np.where(flags, NON_TRADITIONAL, "")
+        return labels, {NON_TRADITIONAL: min(min_non_traditional, size)}, ()
+    notes: tuple[str, ...] = ()
+    if policy == "counter_stereotype":
+        notes, policy = ("counter_stereotype_fallback_balanced",), "balanced"
+    if policy == "balanced":
+        return bands, {band: floor_share(floor, size) for band in FLOOR_BANDS}, notes
+    return bands, {}, notes
+
+
+def _check_trade_args(
+    policy: str,
+    floor: float,
+    min_non_traditional: int,
+    diversity: float,
+    embeddings: npt.ArrayLike | None,
+    max_per_domain: int,
+) -> None:
+    if policy not in POLICIES:
+        raise PasserelleError(f"unknown policy {policy!r}: use one of {POLICIES}", field="policy")
+    if not 0.0 <= floor <= 1.0 / 3.0:
+        raise OutOfRange(f"floor must be in [0, 1/3] (3 bands), got {floor}", field="floor")
+    if min_non_traditional < 0:
+        raise OutOfRange("min_non_traditional must be >= 0", field="min_non_traditional")
+    if max_per_domain < 0:
+        raise OutOfRange("max_per_domain must be >= 0 (0 disables)", field="max_per_domain")
+    if not 0.0 <= diversity <= 1.0:
+        raise OutOfRange(f"diversity must be in [0, 1], got {diversity}", field="diversity")
+    if diversity > 0 and embeddings is None:
+        raise PasserelleError("diversity > 0 needs the trades' embeddings", field="embeddings")
+
+
+def rerank_trades(
+    ids: npt.ArrayLike,
+    scores: npt.ArrayLike,
+    bands: npt.ArrayLike,
+    domains: npt.ArrayLike,
+    top_k: int,
+    *,
+    policy: str = "balanced",
+    floor: float = 0.2,
+    youth_gender: str | None = None,
+    min_non_traditional: int = 2,
+    share_women: npt.ArrayLike | None = None,
+    max_per_domain: int = 3,
+    diversity: float = 0.0,
+    embeddings: npt.ArrayLike | None = None,
+    pool_size: int = 50,
+) -> Reranked:
+    """Re-rank trade suggestions for gender mix, domain mix and diversity.
+
+    The pool is the ``max(pool_size, top_k)`` most relevant trades; the top-k is filled best
+    first (by relevance, or by MMR when ``diversity > 0``), with the last slots reserved for
+    floors still unmet, so floors displace the least relevant picks only. Without MMR the list
+    is then sorted by relevance, which keeps the order within each band.
+
+    Args:
+        ids: trade ids, int64 ``(n,)``.
+        scores: relevance, float32 ``(n,)``, best first.
+        bands: gender band of each trade (see :func:`gender_band`), str ``(n,)``.
+        domains: ROME domaine professionnel of each trade, str ``(n,)``.
+        top_k: length of the list shown.
+        policy: ``balanced`` (at least floor(floor * k) trades of each of ``male``, ``mixed``,
+            ``female``, for everyone), ``counter_stereotype`` (at least ``min_non_traditional``
+            trades where the youth's gender is under 40 % of workers; falls back to
+            ``balanced`` when ``youth_gender`` is not ``F``/``M``) or ``off``.
+        floor: band floor share f, in [0, 1/3].
+        youth_gender: ``F``, ``M``, ``X`` or None; used only by ``counter_stereotype``.
+        min_non_traditional: m for ``counter_stereotype``.
+        share_women: float ``(n,)``; defines "non-traditional" (< 0.40 for F, > 0.60 for M);
+            when None the bands ``male`` (for F) / ``female`` (for M) are used.
+        max_per_domain: at most this many trades per domain (0 disables).
+        diversity: MMR lambda in [0, 1] (0 disables).
+        embeddings: L2-normalised trade vectors, float32 ``(n, dim)``, needed for MMR.
+        pool_size: number of most relevant trades the constraints may draw from.
+
+    Returns:
+        The top-k with reasons ``mixite``, ``domain_cap``, ``diversity``; ``feasible`` is False
+        (note ``floor_unmet:<band>``) when the pool lacks trades of a band.
+    """
+    _check_trade_args(policy, floor, min_non_traditional, diversity, embeddings, max_per_domain)
+    scores = np.asarray(scores, dtype=np.float32)
+    rel_rank = relevance_rank(scores)
+    size = max(0, min(top_k, scores.size))
+    pool = np.argsort(rel_rank)[: max(pool_size, size)]
+    labels, floors, notes = _trade_floors(
+        policy,
+        np.asarray(bands).astype(str),
+        size,
+        floor=floor,
+        youth_gender=youth_gender,
+        min_non_traditional=min_non_traditional,
+        share_women=share_women,
+    )
+    need, short = feasible_floors(labels[pool], floors)
+    mmr = None
+    if diversity > 0:
+        vectors = np.asarray(embeddings, dtype=np.float32)[pool]
+        pool_scores = scores[pool].astype(np.float64)
+        spread = float(np.ptp(pool_scores))
+        relevance = (pool_scores - pool_scores.min()) / spread if spread > 0 else np.ones(pool.size)
+        mmr = (relevance, vectors @ vectors.T, diversity)
+    picks, reasons, fill_notes = greedy_fill(
+        rel_rank[pool],
+        size,
+        floor_labels=labels[pool],
+        floors=need,
+        cap_labels=np.asarray(domains).astype(str)[pool],
+        cap=max_per_domain,
+        rel_rank=rel_rank[pool],
+        tokens=_TRADE_TOKENS,
+        mmr=mmr,
+    )
+    if mmr is None:
+        order = np.argsort(rel_rank[pool][picks], kind="stable")
+        picks, reasons = picks[order], reasons[order]
+    return finalize(
+        ids,
+        scores,
+        pool[picks],
+        reasons,
+        rel_rank,
+        feasible=not short,
+        notes=notes + short + fill_notes,
+    )

@@ -1,0 +1,422 @@
+"""The recommender: trades and vacancies for youths, candidates for vacancies.
+
+Composes the referential, an embedder, the trade searcher, vector indexes and the re-rankers.
+Batch-first: every public method takes a list; one query is a list of one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from matching.fairness.policies import (
+    Balance,
+    TradeMix,
+    VacancyMix,
+    rerank_candidate_list,
+    rerank_trade_list,
+    rerank_vacancy_list,
+)
+from matching.recommend import ranking
+from matching.recommend.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
+from matching.recommend.items import (  # noqa: F401 (the item types are re-exported)
+    CandidateSuggestion,
+    ItemBuilder,
+    TradeSuggestion,
+    VacancySuggestion,
+    candidate_item,
+)
+from matching.referential.geo import haversine_km
+from matching.search.index import VectorIndex
+from matching.types import Vacancy, Youth
+
+FETCH_MIN = 200
+"""Vector-search candidates fetched per query before the full score is computed."""
+
+
+@dataclass
+class ListResult:
+    """One ranked list with what was applied to it."""
+
+    items: list
+    policy: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Recommender:
+    """Suggest trades and vacancies for youths and candidates for vacancies.
+
+    Args:
+        referential: a loaded :class:`~matching.referential.loader.Referential`.
+        embedder: an :class:`~matching.search.embeddings.Embedder` (youth and vacancy texts).
+        trade_searcher: a fitted :class:`~matching.search.trade_search.TradeSearcher`.
+    """
+
+    def __init__(self, referential, embedder, trade_searcher):
+        self.referential = referential
+        self.embedder = embedder
+        self.trade_searcher = trade_searcher
+        self.codes = np.asarray(referential.codes)
+        cards = referential.cards.loc[self.codes]
+        self._domains = cards["code_domaine"].to_numpy()
+        self._share_women = cards["share_women"].to_numpy(dtype=np.float64)
+        self._bands = np.array([referential.band(s) for s in self._share_women], dtype=object)
+        self._cards = cards
+        self._items = ItemBuilder(referential, self.codes, cards, self._share_women, self._bands)
+        self.vacancies: VacancyTable = vacancy_table([], self.codes)
+        self.vacancy_index: VectorIndex | None = None
+        self.youths: YouthTable = youth_table([])
+        self.youth_index: VectorIndex | None = None
+        self.youth_trade_scores = np.zeros((0, len(self.codes)), dtype=np.float16)
+
+    # ----------------------------------------------------------------- encoding
+    def encode_youths(self, youths: list[Youth]) -> np.ndarray:
+        """Embed youths: the mean of their text embeddings, L2-normalised, ``(n, dim)``."""
+        texts, _weights, owners = self._query_texts(youths)
+        vectors = self.embedder.encode_queries(texts)
+        summed = np.zeros((len(youths), vectors.shape[1]), dtype=np.float32)
+        np.add.at(summed, owners, vectors)
+        return _normalise(summed)
+
+    def youth_features(self, youths: list[Youth], text_features=None) -> tuple[np.ndarray, np.ndarray]:
+        """Embed youths and score every card for them: the batch path of :meth:`encode_youths`
+        and :meth:`trade_scores`.
+
+        Each distinct text of the batch is encoded once and that vector feeds the trade searcher
+        too, so a batch costs one encoding per distinct text instead of two per text. Same
+        formulas; values equal up to float rounding (texts are encoded in other batches).
+
+        Args:
+            youths: the youths.
+            text_features: ``f(distinct texts) -> (vectors, card scores)`` when the texts were
+                already encoded and scored (a batch run does it once per distinct text of the
+                run); default :meth:`text_features`.
+
+        Returns:
+            ``(vectors (n_youths, dim) float32 L2-normalised, trade_scores (n_youths, n_cards)
+            float32 in [0, 1])``.
+        """
+        texts, weights, owners = self._query_texts(youths)
+        distinct, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
+        text_vectors, text_scores = (text_features or self.text_features)(distinct.tolist())
+        summed = np.zeros((len(youths), self.embedder.dim), dtype=np.float32)
+        np.add.at(summed, owners, text_vectors[inverse])
+        return _normalise(summed), self._combine_text_scores(youths, text_scores, inverse, weights, owners)
+
+    def text_features(self, texts: list[str], text_batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+        """Encode texts and score every card for each: ``(vectors (n, dim) float32,
+        scores (n, n_cards) float32 in [0, 1])``; ``text_batch`` bounds the card-score memory."""
+        vectors = np.empty((len(texts), self.embedder.dim), dtype=np.float32)
+        scores = np.empty((len(texts), len(self.codes)), dtype=np.float32)
+        for start in range(0, len(texts), text_batch):
+            part = list(texts[start : start + text_batch])
+            vectors[start : start + len(part)] = self.embedder.encode_queries(part)
+            scores[start : start + len(part)] = ranking.rescale(
+                self.trade_searcher.score(part, query_vectors=vectors[start : start + len(part)]))
+        return vectors, scores
+
+    def _query_texts(self, youths: list[Youth]) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Every youth's query texts in youth order, with their weights and owner rows."""
+        from matching.search.texts import youth_query_texts
+
+        texts, weights, owners = [], [], []
+        for row, youth in enumerate(youths):
+            for text, weight in youth_query_texts(youth, self.referential):
+                texts.append(text)
+                weights.append(weight)
+                owners.append(row)
+        return texts, np.asarray(weights, dtype=np.float32), np.asarray(owners, dtype=np.int64)
+
+    def _combine_text_scores(self, youths, text_scores, inverse, weights, owners) -> np.ndarray:
+        """Per youth: 0.6 x best + 0.4 x mean of its weighted text rows; wished codes score 1."""
+        result = np.zeros((len(youths), len(self.codes)), dtype=np.float32)
+        bounds = np.searchsorted(owners, np.arange(len(youths) + 1))  # owners are sorted
+        for row, youth in enumerate(youths):
+            lo, hi = bounds[row], bounds[row + 1]
+            if hi > lo:
+                mine = text_scores[inverse[lo:hi]] * weights[lo:hi, None]
+                result[row] = 0.6 * mine.max(axis=0) + 0.4 * mine.mean(axis=0)
+            for code in youth.wished_trades:
+                if code in self.referential.cards.index:
+                    result[row, np.searchsorted(self.codes, code)] = 1.0
+        return result
+
+    def encode_vacancies(self, vacancies: list[Vacancy], on_progress=None) -> np.ndarray:
+        """Embed vacancies: title and description separately, combined, ``(n, dim)``."""
+        from matching.search.texts import TITLE_WEIGHT, vacancy_texts
+
+        pairs = [vacancy_texts(v) for v in vacancies]
+        titles = self.embedder.encode_documents([p[0] for p in pairs], on_progress=on_progress)
+        descriptions = self.embedder.encode_documents([p[1] for p in pairs])
+        return _normalise(TITLE_WEIGHT * titles + (1.0 - TITLE_WEIGHT) * descriptions)
+
+    def trade_scores(self, youths: list[Youth]) -> np.ndarray:
+        """Relevance of every card for every youth, ``(n_youths, n_cards)`` float32 in [0, 1].
+
+        A weighted blend of the best and the mean score over the youth's texts; cards named by
+        ROME code in the wishes come first. Gender plays no part.
+        """
+        texts, weights, owners = self._query_texts(youths)
+        text_scores = ranking.rescale(self.trade_searcher.score(texts))
+        return self._combine_text_scores(youths, text_scores, np.arange(len(texts)), weights, owners)
+
+    # ----------------------------------------------------------------- loading
+    def load_vacancies(self, vacancies: list[Vacancy], vectors: np.ndarray | None = None,
+                       factory: str = "Flat", on_progress=None) -> Recommender:
+        """Index vacancies (encoding them unless ``vectors`` is given)."""
+        if vectors is None:
+            vectors = self.encode_vacancies(vacancies, on_progress=on_progress)
+        self.vacancies = vacancy_table(vacancies, self.codes)
+        self.vacancy_index = VectorIndex(vectors.shape[1], factory=factory)
+        if len(vacancies):
+            self.vacancy_index.add(self.vacancies.keys, vectors)
+        return self
+
+    def load_youths(self, youths: list[Youth], vectors: np.ndarray | None = None,
+                    trade_scores: np.ndarray | None = None) -> Recommender:
+        """Index youths for candidate search (encoding them unless given)."""
+        if vectors is None:
+            vectors = self.encode_youths(youths)
+        if trade_scores is None:
+            trade_scores = self.trade_scores(youths)
+        self.youths = youth_table(youths)
+        self.youth_index = VectorIndex(vectors.shape[1])
+        if len(youths):
+            self.youth_index.add(self.youths.keys, vectors)
+        self.youth_trade_scores = np.asarray(trade_scores, dtype=np.float16)
+        return self
+
+    # ----------------------------------------------------------------- trades
+    def suggest_trades(self, youths: list[Youth], top_k: int = 10, mix: TradeMix | None = None,
+                       transition: str | None = None, *,
+                       scores: np.ndarray | None = None) -> list[ListResult]:
+        """Suggest ROME cards for each youth, with reasons and mixité data.
+
+        Args:
+            youths: the youths.
+            top_k: cards per youth.
+            mix: the mixité policy (default ``TradeMix()``: balanced).
+            transition: keep only cards flagged ``"eco"`` or ``"num"`` (ecological/digital).
+            scores: the youths' :meth:`trade_scores` when already computed (batch path).
+        """
+        mix = mix or TradeMix()
+        scores = self.trade_scores(youths) if scores is None else scores
+        allowed = np.ones(len(self.codes), dtype=bool)
+        if transition:
+            allowed = self._cards[f"transition_{transition}"].to_numpy(dtype=bool)
+        results = []
+        for row, youth in enumerate(youths):
+            row_scores = np.where(allowed, scores[row], -np.inf).astype(np.float32)
+            pool = ranking.top_k_order(row_scores, min(mix.pool_size, int(allowed.sum())))
+            pool = pool[np.isfinite(row_scores[pool])]
+            reranked = rerank_trade_list(
+                pool.astype(np.int64), row_scores[pool], self._bands[pool], self._domains[pool],
+                top_k, mix, youth.gender, self._share_women[pool], self._trade_vectors(pool, mix),
+            )
+            counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
+            items = [self._trade_item(youth, pos, score, why, counter=counter)
+                     for pos, score, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False)]
+            results.append(ListResult(items, mix.describe(), list(reranked.notes)))
+        return results
+
+    def search_trades(self, text: str, top_k: int = 10) -> list[TradeSuggestion]:
+        """Relevance-only search of ROME cards for a free text (no mix policy)."""
+        positions, scores = self.trade_searcher.search([text], top_k)
+        query = ranking.stems(text)
+        return [self._trade_item(None, int(pos), float(score), "", query)
+                for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
+
+    def _trade_vectors(self, pool: np.ndarray, mix: TradeMix) -> np.ndarray | None:
+        if not mix.diversity:
+            return None
+        return self.trade_searcher.card_vectors(pool)
+
+    def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
+                    query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
+        return self._items.trade_item(youth, pos, score, why, query, counter)
+
+    def card_skills(self) -> dict[str, list[str]]:
+        """Skill labels of each card, core skills first: ``{code_rome: [label, ...]}``."""
+        return self._items.card_skills()
+
+    # ----------------------------------------------------------------- vacancies
+    def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
+                          mix: VacancyMix | None = None, exposure: np.ndarray | None = None, *,
+                          vectors: np.ndarray | None = None,
+                          trade_scores: np.ndarray | None = None) -> list[ListResult]:
+        """Suggest open vacancies within each youth's reach (widened by 10 km steps if too few).
+
+        Args:
+            youths: the youths.
+            top_k: vacancies per youth.
+            radius_km: overrides each youth's ``mobility_km``.
+            mix: employer cap, sector floors and exposure policy (default ``VacancyMix()``).
+            exposure: how often each vacancy was already proposed, ``(n_vacancies,)``.
+            vectors, trade_scores: the youths' :meth:`encode_youths` and :meth:`trade_scores`
+                when already computed (batch path: :meth:`youth_features`).
+        """
+        mix = mix or VacancyMix()
+        table = self.vacancies
+        if not len(table) or self.vacancy_index is None:
+            return [ListResult([], mix.describe(), ["no_vacancies"]) for _ in youths]
+        vectors = self.encode_youths(youths) if vectors is None else vectors
+        trades = self.trade_scores(youths) if trade_scores is None else trade_scores
+        plans, allowed = self._vacancies_within_reach(youths, radius_km, top_k)
+        fetch = max(FETCH_MIN, top_k * 20)
+        keys, semantic = self.vacancy_index.search(vectors, fetch, allowed=allowed)
+        results = []
+        for qi, youth in enumerate(youths):
+            found = keys[qi] >= 0
+            rows = table.rows_of(keys[qi][found])
+            radius, used, near, distance = plans[qi]
+            distance = distance[np.searchsorted(near.positions, rows)]  # found rows are near
+            parts = {
+                "semantic": np.clip(semantic[qi][found], 0.0, 1.0),
+                "trade": trades[qi, table.rome_pos[rows]],
+                "distance": ranking.distance_score(distance, used),
+                "contract": np.where(_bits(youth) != 0, ranking.CONTRACT_WISHED, ranking.CONTRACT_ANY)
+                * np.ones(len(rows)),
+            }
+            score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
+            order = np.lexsort((table.keys[rows], -score))
+            rows, score, distance = rows[order], score[order], distance[order]
+            parts = {name: value[order] for name, value in parts.items()}
+            reranked = rerank_vacancy_list(rows, score, table.employer[rows], table.family[rows],
+                                           top_k, mix, None if exposure is None else exposure[rows])
+            picked = reranked.positions
+            shown = {name: value[picked].tolist() for name, value in parts.items()}
+            items = []
+            for j, (row, value, why, km) in enumerate(zip(
+                    reranked.ids.tolist(), reranked.scores.tolist(), reranked.why,
+                    distance[picked].tolist(), strict=True)):
+                items.append(self._vacancy_item(youth, row, value,
+                                                {n: round(p[j], 4) for n, p in shown.items()},
+                                                km, radius, used, why))
+            notes = list(reranked.notes) + ([f"radius_widened_to_{used:g}_km"] if used > radius else [])
+            results.append(ListResult(items, {**mix.describe(), "radius_km": used}, notes))
+        return results
+
+    def _vacancies_within_reach(self, youths: list[Youth], radius_km: float | None, top_k: int):
+        """Each youth's eligible vacancies within the (widened) radius.
+
+        Returns:
+            Per youth ``(radius, used radius, near, distances)``: ``near`` the vacancy rows
+            (:class:`~matching.recommend.catalog.TableRows`) within reach of the youth's place, with their
+            distances in km ``(m,)``; and per youth the keys of the vacancies allowed.
+        """
+        table = self.vacancies
+        radii = [radius_km if radius_km is not None else youth.mobility_km for youth in youths]
+        # distances are computed once per place, up to the widest radius of its youths: a count
+        # within a radius up to there is exact, so the widening is too unless it goes beyond
+        reach: dict[tuple[float, float], float] = {}
+        for youth, radius in zip(youths, radii, strict=True):
+            place = (youth.location.lat, youth.location.lon)
+            reach[place] = max(reach.get(place, 0.0), radius)
+        by_place: dict[tuple[float, float], tuple] = {}
+        plans, allowed = [], []
+        for youth, radius in zip(youths, radii, strict=True):
+            place = (youth.location.lat, youth.location.lon)
+            while True:
+                if place not in by_place:
+                    by_place[place] = table.near(*place, reach[place])
+                near, distance = by_place[place]
+                eligible, distance = ranking.vacancy_eligibility(
+                    near, *place, _bits(youth), _rank(youth), _ordinal(youth), distance=distance)
+                used = ranking.widened_radius(distance, eligible, radius, top_k)
+                if not used > reach[place]:  # (NaN radius: nothing within, as before)
+                    break
+                # widened past the vacancies fetched (where counts may fall short, so it widens
+                # at least as far as it should): fetch up to there and widen again
+                reach[place] = max(ranking.WIDEN_MAX_KM, used)
+                del by_place[place]
+            plans.append((radius, used, near, distance))
+            allowed.append(near.keys[eligible & (distance <= used)])
+        return plans, allowed
+
+    def _vacancy_item(self, youth, row, score, parts, distance, radius, used, why) -> VacancySuggestion:
+        return self._items.vacancy_item(self.vacancies, youth, row, score, parts, distance, radius, used, why)
+
+    # ----------------------------------------------------------------- candidates
+    def find_candidates(self, vacancy_ids: list[str], top_k: int = 10,
+                        balance: Balance | None = None) -> list[ListResult]:
+        """Shortlist youths within reach of each vacancy, balanced by gender (and QPV).
+
+        A youth is within reach when the vacancy lies within their ``mobility_km``, its contract
+        is among their wishes (or they gave none), their diploma reaches its level and they are
+        available when it starts.
+        """
+        from matching.errors import UnknownId
+
+        balance = balance or Balance()
+        table, youths = self.vacancies, self.youths
+        missing = [v for v in vacancy_ids if v not in table.rows]
+        if missing:
+            raise UnknownId(f"unknown vacancy id '{missing[0]}': see the loaded vacancies",
+                            field="vacancy", message_fr=f"offre inconnue « {missing[0]} »")
+        rows = [table.rows[v] for v in vacancy_ids]
+        if not len(youths) or self.youth_index is None:
+            return [ListResult([], balance.describe(), ["no_youths"]) for _ in rows]
+        vectors = self.vacancy_index.vectors(table.keys[rows])
+        plans, allowed = [], []
+        for row in rows:
+            distance = haversine_km(table.lat[row], table.lon[row], youths.lat, youths.lon)
+            ok = (distance <= youths.mobility_km) & (youths.level_rank >= table.level_rank[row])
+            ok &= (youths.contracts == 0) | ((youths.contracts & table.contract_bit[row]) != 0)
+            if table.start[row]:
+                ok &= (youths.available == 0) | (youths.available <= table.start[row])
+            plans.append(distance)
+            allowed.append(youths.keys[ok])
+        fetch = max(FETCH_MIN, top_k * 20)
+        keys, semantic = self.youth_index.search(vectors, fetch, allowed=allowed)
+        results = []
+        for qi, row in enumerate(rows):
+            found = keys[qi] >= 0
+            cand = youths.rows_of(keys[qi][found])
+            distance = plans[qi][cand]
+            parts = {
+                "semantic": np.clip(semantic[qi][found], 0.0, 1.0),
+                "trade": self.youth_trade_scores[cand, table.rome_pos[row]].astype(np.float32),
+                "distance": np.clip(1.0 - distance / youths.mobility_km[cand], 0.0, 1.0),
+                "contract": np.where(youths.contracts[cand] != 0, ranking.CONTRACT_WISHED, ranking.CONTRACT_ANY),
+            }
+            score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
+            order = np.lexsort((youths.keys[cand], -score))
+            cand, score, distance = cand[order], score[order], distance[order]
+            parts = {name: value[order] for name, value in parts.items()}
+            reranked, target = rerank_candidate_list(cand, score, youths.gender_group[cand],
+                                                     youths.qpv_group[cand], top_k, balance)
+            position = {int(c): i for i, c in enumerate(cand)}
+            items = []
+            for c, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
+                i = position[int(c)]
+                items.append(candidate_item(youths.youths[int(c)].id, float(value), parts, i,
+                                            float(distance[i]), why))
+            policy = {**balance.describe(), "target": _rounded(target)}
+            results.append(ListResult(items, policy, list(reranked.notes)))
+        return results
+
+
+def _rounded(shares: dict[str, float] | None) -> dict[str, float] | None:
+    return None if shares is None else {str(g): round(float(p), 4) for g, p in sorted(shares.items())}
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+def _bits(youth: Youth) -> int:
+    from matching.recommend.catalog import contract_bits
+
+    return contract_bits(youth.contracts)
+
+
+def _rank(youth: Youth) -> int:
+    from matching.types import diploma_rank
+
+    return diploma_rank(youth.diploma_level)
+
+
+def _ordinal(youth: Youth) -> int:
+    return youth.available_from.toordinal() if youth.available_from else 0

@@ -1,0 +1,14 @@
+"""Search: texts to embed, embedders, lexical features, trade search and the vector index.
+
+Entry points: :func:`make_embedder` (:mod:`~matching.search.embeddings`), :class:`TradeSearcher`
+(free text -> ROME cards, :mod:`~matching.search.trade_search`, with its array helpers in
+:mod:`~matching.search.trade_scores`), :class:`VectorIndex` and :func:`exact_search`
+(:mod:`~matching.search.index`), the texts of trades, youths and vacancies
+(:mod:`~matching.search.texts`) and French normalisation (:mod:`~matching.search.lexical`).
+"""
+
+from matching.search.embeddings import Embedder, make_embedder
+from matching.search.index import VectorIndex, exact_search
+from matching.search.trade_search import TradeSearcher
+
+__all__ = ["Embedder", "TradeSearcher", "VectorIndex", "exact_search", "make_embedder"]

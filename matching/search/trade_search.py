@@ -1,0 +1,465 @@
+"""Free text -> ROME job cards: a hybrid of semantic, lexical and supervised scores.
+
+Five signals score every card for a query and are fused by weighted reciprocal-rank fusion
+(``sum_c w_c / (rrf_k + rank_c)``; ``fusion="zscore"`` instead sums z-scores against each
+query's top-50 cards), with weights chosen on a validation split of the appellations plus a
+third of the everyday phrasings (``benchmarks/quality``):
+
+- ``sem_app``: sentence-encoder cosine to the card's best appellation;
+- ``sem_doc``: cosine to the card document (label + definition);
+- ``sem_skill``: cosine to the card's best skill (savoir-faire, savoirs);
+- ``lex_app``: char n-gram TF-IDF cosine to the card's best appellation;
+- ``svm``: a linear SVM (hinge loss, one stochastic-gradient solve for all cards) on char
+  n-grams, trained on every short text of the referential labelled with its card: appellation
+  labels and short labels, the card label, its core skills and its definition sentences
+  (:data:`~matching.search.trade_scores.CORPUS_WEIGHTS`). Only its non-negligible weights are kept
+  (sparse), which makes the saved model small.
+
+Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from matching.search.lexical import CharTfidf, normalize_fr, strip_intent
+from matching.search.texts import trade_documents
+from matching.search.trade_scores import (
+    GroupMax,
+    data_hash,
+    max_per_group,
+    reciprocal_ranks,
+    sparse_product_dense,
+    sparse_product_t,
+    sparse_top,
+    supervised_corpus,
+    zscore_top,
+)
+
+DEFAULT_WEIGHTS: dict[str, float] = {
+    # Chosen by benchmarks/quality/run.py (seed 20) on validation appellations + everyday
+    # "tune" rows, for reciprocal-rank fusion with rrf_k=5; rrf_k=10 (validation MRR 0.01
+    # lower, R@10 equal) keeps two char n-gram components from overruling three semantic ones
+    # on a one-word remainder ("... du pain": "pain" ~ "paie" for char n-grams).
+    "sem_app": 0.2,
+    "sem_doc": 0.2,
+    "sem_skill": 0.2,
+    "lex_app": 0.1,
+    "svm": 0.3,
+}
+COMPONENTS = tuple(DEFAULT_WEIGHTS)
+_CHUNK = 128  # queries per block: 128 to 384 time the same; 128 keeps the blocks small
+__all__ = [
+    "COMPONENTS",
+    "DEFAULT_WEIGHTS",
+    "TradeSearcher",
+    "max_per_group",
+    "reciprocal_ranks",
+    "zscore_top",
+]
+
+
+class TradeSearcher:
+    """Hybrid free-text search over ROME cards.
+
+    Args:
+        weights: fusion weight per component (see :data:`DEFAULT_WEIGHTS`); a zero weight
+            skips computing that component.
+        ngram_range: char n-grams of the lexical and supervised parts.
+        svm_alpha: L2 regularisation of the linear SVM (``SGDClassifier(alpha=...)``).
+        svm_epochs: passes of the stochastic-gradient solver over the training text.
+        svm_min_df: n-grams seen in fewer training texts are not features of the SVM.
+        svm_keep: SVM weights below this fraction of a card's largest weight are dropped.
+        skill_kinds: skill kinds matched by ``sem_skill``.
+        fusion: ``"rrf"`` (weighted reciprocal-rank fusion) or ``"zscore"``.
+        rrf_k: rank offset of the reciprocal-rank fusion (small: the top ranks dominate).
+        n_jobs: threads training the one-vs-rest SVM.
+
+    Attributes (after ``fit`` or ``load``):
+        codes_: array of shape (n_cards,) str, the card order.
+        app_vectors_: (n_appellations, dim) float16, encoded appellation labels.
+        app_labels_, app_cards_: (n_appellations,) labels (object) and card positions.
+        doc_vectors_: (n_cards, dim) float32, encoded card documents.
+        skill_vectors_: (n_skills, dim) float16; skill_labels_ (n_skills,);
+        skill_pairs_: (n_links, 2) int64 rows (skill row, card position).
+        tfidf_: the fitted :class:`CharTfidf`; app_tfidf_ (n_appellations, n_features) sparse;
+        svm_coef_ (n_cards, n_columns) sparse CSR float32,
+        svm_intercept_ (n_cards,), svm_columns_ (n_columns,) hashed feature ids.
+    """
+
+    def __init__(
+        self,
+        *,
+        weights: dict[str, float] | None = None,
+        ngram_range: tuple[int, int] = (2, 4),
+        svm_alpha: float = 1e-5,
+        svm_epochs: int = 6,
+        svm_min_df: int = 2,
+        svm_keep: float = 0.02,
+        skill_kinds: tuple[str, ...] = ("savoir_faire", "savoir"),
+        fusion: str = "rrf",
+        rrf_k: float = 10.0,
+        n_jobs: int = 2,
+    ):
+        if fusion not in ("rrf", "zscore"):
+            raise ValueError(f"fusion must be 'rrf' or 'zscore', not {fusion!r}")
+        self.weights = weights
+        self.ngram_range = ngram_range
+        self.svm_alpha = svm_alpha
+        self.svm_epochs = svm_epochs
+        self.svm_min_df = svm_min_df
+        self.svm_keep = svm_keep
+        self.skill_kinds = skill_kinds
+        self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self, referential, embedder, exclude_appellations=None, on_progress=None
+    ) -> TradeSearcher:
+        """Encode the referential and train the lexical and supervised parts; returns self.
+
+        Args:
+            referential: a :class:`~matching.referential.loader.Referential` (cards, appellations,
+                skills).
+            embedder: an :class:`~matching.search.embeddings.Embedder` (the default USE).
+            exclude_appellations: ``code_ogr`` values kept out of every document and of the
+                training set (held-out benchmark queries); so is every other text of the
+                referential whose normalised form equals a held-out label (the same label on
+                another appellation, its other gender form, a short or card label).
+            on_progress: optional ``on_progress(done, total)`` over the encoding steps.
+        """
+        from sklearn.linear_model import SGDClassifier
+
+        cards = referential.cards
+        self.codes_ = cards.index.to_numpy(dtype=str)
+        position = pd.Series(np.arange(len(self.codes_)), index=self.codes_)
+        apps = referential.appellations
+        excluded = set() if exclude_appellations is None else set(exclude_appellations)
+        held = apps["code_ogr"].isin(excluded).to_numpy().copy()
+        held_forms = {normalize_fr(label) for label in apps.loc[held, "label"]}
+        if held_forms:
+            held |= apps["label"].map(normalize_fr).isin(held_forms).to_numpy()
+        excluded_labels = set(apps.loc[held, "label"])
+        apps = apps.loc[~held]
+        self.app_labels_ = apps["label"].to_numpy(dtype=object)
+        self.app_cards_ = position.loc[apps["code_rome"]].to_numpy(dtype=np.int64)
+
+        skills = referential.skills
+        skills = skills[skills["kind"].isin(self.skill_kinds)]
+        skill_labels, skill_rows = np.unique(
+            skills["label"].to_numpy(dtype=str), return_inverse=True
+        )
+        self.skill_labels_ = skill_labels.astype(object)
+        self.skill_pairs_ = np.stack(
+            [skill_rows, position.loc[skills["code_rome"]].to_numpy()], 1
+        ).astype(np.int64)
+
+        documents = trade_documents(cards, excluded_labels)
+        steps = [self.app_labels_.tolist(), documents, self.skill_labels_.tolist()]
+        total, done, encoded = sum(map(len, steps)), 0, []
+        for texts in steps:
+            offset = done
+            encoded.append(
+                embedder.encode_documents(
+                    texts,
+                    on_progress=None
+                    if on_progress is None
+                    else lambda d, _t, o=offset: on_progress(o + d, total),
+                )
+            )
+            done += len(texts)
+        app_vectors, self.doc_vectors_, skill_vectors = encoded
+        self.app_vectors_ = app_vectors.astype(np.float16)
+        self.skill_vectors_ = skill_vectors.astype(np.float16)
+
+        texts, text_codes, sample_weight = supervised_corpus(
+            referential, apps, held_forms, normalize_fr
+        )
+        self.tfidf_ = CharTfidf(ngram_range=self.ngram_range).fit(texts)
+        self.app_tfidf_ = self.tfidf_.transform(self.app_labels_.tolist())
+        train = self.tfidf_.transform(texts)
+        df = np.bincount(train.indices, minlength=train.shape[1])
+        self.svm_columns_ = np.flatnonzero(df >= self.svm_min_df).astype(np.int64)
+        # One solve for all cards (one-vs-rest hinge loss over n_jobs threads): seconds where
+        # 1,584 LinearSVC fits took minutes.
+        svm = SGDClassifier(
+            alpha=self.svm_alpha,
+            max_iter=self.svm_epochs,
+            tol=None,
+            random_state=0,
+            n_jobs=self.n_jobs,
+        )
+        svm.fit(
+            train[:, self.svm_columns_],
+            position.loc[text_codes].to_numpy(),
+            sample_weight=sample_weight,
+        )
+        coef = np.zeros((len(self.codes_), len(self.svm_columns_)), dtype=np.float32)
+        self.svm_intercept_ = np.full(len(self.codes_), -10.0, dtype=np.float32)
+        coef[svm.classes_] = svm.coef_
+        self.svm_intercept_[svm.classes_] = svm.intercept_
+        self.svm_coef_ = sparse_top(coef, self.svm_keep)
+        self.model_name_ = embedder.name
+        self.data_hash_ = data_hash(referential)
+        self._embedder = embedder
+        self._prepare()
+        return self
+
+    def _prepare(self) -> None:
+        """Derive the search-time state (per-card max layouts, sparse matrices by feature)."""
+        n_cards = len(self.codes_)
+        self._app_max = GroupMax(np.arange(len(self.app_cards_)), self.app_cards_, n_cards)
+        self._skill_max = GroupMax(self.skill_pairs_[:, 0], self.skill_pairs_[:, 1], n_cards)
+        self._app_tfidf = self.app_tfidf_.T.tocsr()
+        # The SVM weights laid out over the whole hashed space: a query row multiplies directly.
+        coef = self.svm_coef_.tocoo()
+        self._svm_coef_t = sp.csr_matrix(
+            (coef.data, (self.svm_columns_[coef.col], coef.row)),
+            shape=(self.tfidf_.n_features, n_cards),
+            dtype=np.float32,
+        )
+        self._app_vectors = self.app_vectors_.astype(np.float32)
+        self._skill_vectors = self.skill_vectors_.astype(np.float32)
+        self._n_cards = n_cards
+
+    # ------------------------------------------------------------------ scoring
+    def components(self, query_texts, names=COMPONENTS, query_vectors=None) -> dict[str, np.ndarray]:
+        """Score every card per component, each ``(n_queries, n_cards)`` float32, unnormalised.
+
+        ``names`` limits the work to some components (the others are absent from the result);
+        ``query_vectors`` ``(n_queries, dim)``: the texts' embeddings when the caller has them.
+        """
+        texts = list(query_texts)
+        if query_vectors is None:
+            query_vectors = self._embedder.encode_queries(texts)
+        # The char n-gram parts see the query without words of intent ("je veux travailler");
+        # the sentence encoder sees it whole (alone, "pain" reads as English "pain").
+        lexical = self.tfidf_.transform([strip_intent(t) for t in texts])
+        scorers = {
+            "sem_app": self._sem_app,
+            "sem_doc": self._sem_doc,
+            "sem_skill": self._sem_skill,
+            "lex_app": self._lex_app,
+            "svm": self._svm,
+        }
+        parts = {name: np.empty((len(texts), self._n_cards), np.float32) for name in names}
+        for start in range(0, len(texts), _CHUNK):
+            chunk = slice(start, start + _CHUNK)
+            vectors, rows = query_vectors[chunk], lexical[chunk]
+            for name, out in parts.items():
+                scorers[name](vectors, rows, out[chunk])
+        return parts
+
+    # Each scorer writes one component for a chunk of queries (embeddings, TF-IDF rows) into
+    # ``out`` (chunk x cards). Similarities to items are computed items x queries, the layout
+    # GroupMax reduces fastest (OpenBLAS gives the transposed product the same float32 sums).
+    def _sem_app(self, vectors, rows, out) -> None:
+        self._app_max.reduce(self._app_vectors @ vectors.T, out)
+
+    def _sem_doc(self, vectors, rows, out) -> None:
+        out[:] = vectors @ self.doc_vectors_.T
+
+    def _sem_skill(self, vectors, rows, out) -> None:
+        self._skill_max.reduce(self._skill_vectors @ vectors.T, out)
+
+    def _lex_app(self, vectors, rows, out) -> None:
+        self._app_max.reduce(sparse_product_t(rows, self._app_tfidf), out)
+
+    def _svm(self, vectors, rows, out) -> None:
+        out[:] = sparse_product_dense(rows, self._svm_coef_t) + self.svm_intercept_
+
+    def normalise(self, scores: np.ndarray) -> np.ndarray:
+        """One component's scores as the fusion sums them (reciprocal ranks or z-scores)."""
+        if self.fusion == "rrf":
+            return reciprocal_ranks(scores, self.rrf_k)
+        return zscore_top(scores)
+
+    def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
+        """Fuse component scores: weighted sum of :meth:`normalise`d scores, ``(q, n_cards)``."""
+        weights = self.weights or DEFAULT_WEIGHTS
+        total = None
+        for name, weight in weights.items():
+            if weight:
+                part = weight * self.normalise(components[name])
+                total = part if total is None else total + part
+        return total.astype(np.float32)
+
+    def score(self, query_texts, query_vectors=None) -> np.ndarray:
+        """Relevance of every card to every query, ``(n_queries, n_cards)`` float32.
+
+        Scores are weighted reciprocal ranks (at most ``sum(weights) / rrf_k`` for a card every
+        component puts first, near 0 far down the list; with ``fusion="zscore"``, fused z-scores);
+        rescale them before mixing with other signals. ``query_vectors``: the texts' embeddings
+        ``(n_queries, dim)`` when the caller already has them (encoded once for several uses).
+        """
+        if isinstance(query_texts, str):
+            raise TypeError("pass a list of query texts, not a single string")
+        weights = self.weights or DEFAULT_WEIGHTS
+        names = [k for k, w in weights.items() if w]
+        return self.fuse(self.components(query_texts, names=names, query_vectors=query_vectors))
+
+    def search(self, query_texts, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """Return the ``top_k`` best cards per query: positions (q, k) int64, scores (q, k) float32."""
+        scores = self.score(query_texts)
+        top_k = min(top_k, scores.shape[1])
+        best = np.argpartition(-scores, top_k - 1, axis=1)[:, :top_k]
+        picked = np.take_along_axis(scores, best, 1)
+        order = np.argsort(-picked, axis=1, kind="stable")
+        positions = np.take_along_axis(best, order, 1).astype(np.int64)
+        return positions, np.take_along_axis(picked, order, 1).astype(np.float32)
+
+    def card_vectors(self, positions) -> np.ndarray:
+        """Encoded card documents for card ``positions``, ``(n, dim)`` float32 L2-normalised."""
+        return self.doc_vectors_[np.asarray(positions, dtype=np.int64)]
+
+    def explain(self, query_text: str, code_rome: str, top_skills: int = 3) -> dict:
+        """Say why ``code_rome`` matches ``query_text``.
+
+        Returns a dict with ``appellation`` (the card's closest appellation label),
+        ``appellation_similarity``, ``skills`` (the closest skill labels, best first),
+        ``skill_similarities`` and ``components`` (each component's raw score).
+
+        Raises:
+            UnknownRomeCode: ``code_rome`` is not a card of this searcher.
+        """
+        from matching.errors import UnknownRomeCode
+
+        matches = np.flatnonzero(self.codes_ == code_rome)
+        if not len(matches):
+            raise UnknownRomeCode(
+                f"unknown ROME code {code_rome!r}: see `passerelle trades search`",
+                field="code_rome",
+            )
+        pos = int(matches[0])
+        vector = self._embedder.encode_queries([query_text])[0]
+        app_rows = np.flatnonzero(self.app_cards_ == pos)
+        app_sims = self._app_vectors[app_rows] @ vector
+        skill_rows = self.skill_pairs_[self.skill_pairs_[:, 1] == pos, 0]
+        skill_sims = self.skill_vectors_[skill_rows].astype(np.float32) @ vector
+        best_skills = np.argsort(-skill_sims)[:top_skills]
+        parts = self.components([query_text])
+        best_app = int(np.argmax(app_sims)) if len(app_rows) else None
+        return {
+            "appellation": None if best_app is None else str(self.app_labels_[app_rows[best_app]]),
+            "appellation_similarity": None if best_app is None else float(app_sims[best_app]),
+            "skills": [str(self.skill_labels_[skill_rows[i]]) for i in best_skills],
+            "skill_similarities": [float(skill_sims[i]) for i in best_skills],
+            "components": {name: float(values[0, pos]) for name, values in parts.items()},
+        }
+
+    # ------------------------------------------------------------------ persistence
+    _ARRAYS = (
+        "codes_",
+        "app_vectors_",
+        "app_cards_",
+        "doc_vectors_",
+        "skill_vectors_",
+        "skill_pairs_",
+        "svm_intercept_",
+        "svm_columns_",
+    )
+    _LABELS = ("app_labels_", "skill_labels_")
+
+    def save(self, directory) -> None:
+        """Write one ``.npy`` per array, ``tfidf.npz``, ``labels.json`` and ``manifest.json``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            np.save(directory / f"{name.rstrip('_')}.npy", getattr(self, name))
+        labels = {name: getattr(self, name).tolist() for name in self._LABELS}
+        (directory / "labels.json").write_text(
+            json.dumps(labels, ensure_ascii=False), encoding="utf-8"
+        )
+        np.savez(
+            directory / "tfidf.npz",
+            **self.tfidf_.state(),
+            app_data=self.app_tfidf_.data,
+            app_indices=self.app_tfidf_.indices,
+            app_indptr=self.app_tfidf_.indptr,
+        )
+        np.savez(
+            directory / "svm_coef.npz",
+            data=self.svm_coef_.data,
+            indices=self.svm_coef_.indices,
+            indptr=self.svm_coef_.indptr,
+            shape=np.array(self.svm_coef_.shape, dtype=np.int64),
+        )
+        manifest = {
+            "kind": "trade_searcher",
+            "model": self.model_name_,
+            "dim": int(self.app_vectors_.shape[1]),
+            "n_cards": int(len(self.codes_)),
+            "n_appellations": int(len(self.app_labels_)),
+            "data_hash": self.data_hash_,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "weights": self.weights or DEFAULT_WEIGHTS,
+            "ngram_range": list(self.ngram_range),
+            "svm": {
+                "alpha": self.svm_alpha,
+                "epochs": self.svm_epochs,
+                "min_df": self.svm_min_df,
+                "keep": self.svm_keep,
+            },
+            "skill_kinds": list(self.skill_kinds),
+            "fusion": self.fusion,
+            "rrf_k": self.rrf_k,
+        }
+        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory, embedder) -> TradeSearcher:
+        """Read a searcher written by :meth:`save`; ``embedder`` must be the model it was built with.
+
+        No pickle anywhere: arrays are ``.npy``, labels JSON.
+
+        Raises:
+            FileNotFoundError: no saved searcher in ``directory``.
+            ValueError: it was built with another embedding model.
+        """
+        directory = Path(directory)
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        if manifest["model"] != embedder.name:
+            raise ValueError(
+                f"trade searcher in {directory} was built with {manifest['model']!r}, "
+                f"not {embedder.name!r}: rebuild it with `passerelle index build`"
+            )
+        searcher = cls(
+            weights=manifest["weights"],
+            ngram_range=tuple(manifest["ngram_range"]),
+            svm_alpha=manifest["svm"]["alpha"],
+            svm_epochs=manifest["svm"]["epochs"],
+            svm_min_df=manifest["svm"]["min_df"],
+            svm_keep=manifest["svm"]["keep"],
+            skill_kinds=tuple(manifest["skill_kinds"]),
+            fusion=manifest.get("fusion", "zscore"),
+            rrf_k=manifest.get("rrf_k", 10.0),
+        )
+        for name in cls._ARRAYS:
+            setattr(
+                searcher, name, np.load(directory / f"{name.rstrip('_')}.npy", allow_pickle=False)
+            )
+        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+        for name in cls._LABELS:
+            setattr(searcher, name, np.array(labels[name], dtype=object))
+        with np.load(directory / "tfidf.npz", allow_pickle=False) as data:
+            searcher.tfidf_ = CharTfidf.from_state({key: data[key] for key in data.files})
+            shape = (len(searcher.app_labels_), searcher.tfidf_.n_features)
+            searcher.app_tfidf_ = sp.csr_matrix(
+                (data["app_data"], data["app_indices"], data["app_indptr"]), shape=shape
+            )
+        with np.load(directory / "svm_coef.npz", allow_pickle=False) as data:
+            searcher.svm_coef_ = sp.csr_matrix(
+                (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
+            )
+        searcher.model_name_, searcher.data_hash_ = manifest["model"], manifest["data_hash"]
+        searcher._embedder = embedder
+        searcher._prepare()
+        return searcher

@@ -1,0 +1,37 @@
+"""The ``passerelle`` application: every command group assembled under one typer app.
+
+This is the only module that imports the command modules (:mod:`~service.cli.engine`,
+:mod:`~service.cli.admin`, :mod:`~service.cli.db`, :mod:`~service.cli.batch`,
+:mod:`~service.cli.event`); they share :mod:`~service.cli.common` and never import one another.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from service.cli import admin, batch, db, engine, event
+
+app = typer.Typer(
+    name="passerelle",
+    help="Passerelle : métiers et offres pour les jeunes des Missions Locales, avec mixité.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("demo")(engine.demo)
+app.add_typer(engine.trades_app, name="trades")
+app.command("suggest")(engine.suggest)
+app.command("candidates")(engine.candidates)
+app.add_typer(engine.index_app, name="index")
+app.add_typer(engine.data_app, name="data")
+app.add_typer(db.db_app, name="db")
+app.add_typer(admin.ml_app, name="ml")
+app.add_typer(admin.users_app, name="users")
+app.command("purge")(admin.purge)
+app.command("serve")(admin.serve)
+app.add_typer(batch.batch_app, name="batch")
+batch.batch_app.command("plan-event")(event.plan_event)
+
+
+def main() -> None:  # pragma: no cover
+    app(prog_name="passerelle")

@@ -1,0 +1,176 @@
+"""Engine commands: ``demo``, ``trades search``, ``suggest``, ``candidates``, ``index build``
+and ``data generate``, thin wrappers over ``matching`` and the data home.
+
+With ``--json`` standard output carries the JSON document alone; progress bars, notices and
+warnings go to standard error. Bad input: one line on standard error, exit code 2
+(:mod:`service.cli.common`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from service import output
+from service.cli.common import (
+    JsonOpt,
+    TopK,
+    emit,
+    fail,
+    notice,
+    read_json,
+    run_guarded,
+    workspace,
+    workspace_engine,
+)
+from service.progress import progress_bars
+
+trades_app = typer.Typer(help="Fiches métier ROME 4.0.", no_args_is_help=True)
+index_app = typer.Typer(help="Index vectoriels.", no_args_is_help=True)
+data_app = typer.Typer(help="Données (synthétiques) de démonstration.", no_args_is_help=True)
+
+
+def demo(
+    youths: Annotated[int, typer.Option(min=10, max=200_000, help="Synthetic youths on first run.")] = 2000,
+    vacancies: Annotated[int, typer.Option(min=10, max=500_000, help="Synthetic vacancies on first run.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2026,
+    as_json: JsonOpt = False,
+):
+    """Run the demo: build everything on first run, then print suggestions in French.
+
+    The first run generates synthetic demo data and builds the model and indexes in the data
+    home (PASSERELLE_HOME); later runs reuse them. The data are synthetic.
+
+    Example: passerelle demo
+    """
+    from service.demo import run_demo
+
+    ws = workspace()
+    with progress_bars() as progress:
+        if not ws.has_demo():
+            referential = ws.referential()
+            ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
+        elif not ws.store_has_demo():
+            ws.load_demo_into_store()
+        engine = ws.engine(progress=progress)
+    document = run_guarded(lambda: run_demo(engine))
+    emit(document, as_json, output.render_demo)
+
+
+@trades_app.command("search")
+def trades_search(
+    text: Annotated[str, typer.Argument(help="Free text: a trade, a wish, an activity.")],
+    top_k: TopK = 10,
+    as_json: JsonOpt = False,
+):
+    """Search ROME 4.0 job cards by relevance only (no mix policy).
+
+    Example: passerelle trades search "je veux travailler avec du pain" --json
+    """
+    if not text.strip():
+        fail("texte vide : décrivez un métier ou une envie (en: empty text: describe a trade or a wish)")
+    engine = workspace_engine()
+    items = [output.trade_dict(t) for t in engine.search_trades(text, top_k)]
+    emit(items, as_json, output.render_trades)
+
+
+def suggest(
+    profile: Annotated[Path, typer.Option(help="Youth profile JSON (see examples/youth.json).")],
+    top_k: TopK = 10,
+    radius_km: Annotated[float | None, typer.Option(help="Search radius in km (1 to 200); default: the profile's mobility_km.")] = None,
+    mix: Annotated[str, typer.Option(help="Gender-mix policy: balanced, counter_stereotype or off.")] = "balanced",
+    floor: Annotated[float, typer.Option(help="balanced: share of the list per gender band.")] = 0.2,
+    min_non_traditional: Annotated[int, typer.Option(help="counter_stereotype: cards where the youth's gender is under 40 %.")] = 2,
+    max_per_domain: Annotated[int, typer.Option(help="Cards per ROME domain (0: no cap).")] = 3,
+    diversity: Annotated[float, typer.Option(help="Maximal-marginal-relevance weight (0: off).")] = 0.2,
+    as_json: JsonOpt = False,
+):
+    """Suggest trades and nearby vacancies for one young person.
+
+    Example: passerelle suggest --profile examples/youth.json --top-k 5 --json
+    """
+    from matching.fairness.policies import TradeMix
+    from matching.profiles import check_mobility, parse_youth
+
+    data = read_json(profile)
+    if radius_km is not None:
+        run_guarded(lambda: check_mobility(radius_km, field="radius_km"))
+    trade_mix = run_guarded(lambda: TradeMix(policy=mix, floor=floor, min_non_traditional=min_non_traditional,
+                                             max_per_domain=max_per_domain, diversity=diversity))
+    youth, warnings = run_guarded(lambda: parse_youth(data, workspace().referential()))
+    engine = workspace_engine()
+    for warning in warnings:
+        notice(f"passerelle: avertissement: {warning}")
+    if not len(engine.vacancies):
+        notice("passerelle: aucune offre chargée (lancez `passerelle demo`) ; la liste des offres est vide")
+    document = output.suggestions_for(engine, youth, top_k, trade_mix, radius_km)
+    emit(document, as_json, output.render_suggest)
+
+
+def candidates(
+    vacancy: Annotated[str, typer.Option(help="Vacancy id (see `passerelle demo`).")],
+    top_k: TopK = 10,
+    balance: Annotated[str, typer.Option(help="Shortlist balance: pool, parity or off.")] = "pool",
+    algorithm: Annotated[str, typer.Option(help="det_relaxed (default), det_cons or det_greedy.")] = "det_relaxed",
+    with_qpv: Annotated[bool, typer.Option("--with-qpv", help="Also balance residents of priority neighbourhoods.")] = False,
+    as_json: JsonOpt = False,
+):
+    """Shortlist young people within reach of a vacancy, balanced and explained.
+
+    Example: passerelle candidates --vacancy V-000001 --top-k 10 --balance pool --json
+    """
+    from matching.fairness.policies import Balance
+
+    policy = run_guarded(lambda: Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv))
+    engine = workspace_engine()
+    result = run_guarded(lambda: engine.find_candidates([vacancy], top_k, balance=policy))[0]
+    document = output.candidates_document(engine, vacancy, result)
+    emit(document, as_json, output.render_candidates)
+
+
+@index_app.command("build")
+def index_build():
+    """Rebuild the trade model and the vector indexes from the store (PASSERELLE_DATABASE_URL).
+
+    Every youth and vacancy of the store is encoded again and a fresh snapshot is written; a
+    running server picks it up at its next start (it keeps its own indexes in sync meanwhile).
+
+    Example: passerelle index build
+    """
+    import shutil
+
+    ws = workspace()
+    shutil.rmtree(ws.trades_dir, ignore_errors=True)
+    shutil.rmtree(ws.home / "indexes", ignore_errors=True)
+    with progress_bars() as progress:
+        engine = ws.engine(progress=progress)
+    notice(f"passerelle: index reconstruits dans {ws.home} ({len(engine.vacancies)} offres, {len(engine.youths)} jeunes)")
+
+
+@data_app.command("generate")
+def data_generate(
+    youths: Annotated[int, typer.Option(min=1, max=2_000_000, help="Number of synthetic youths.")] = 2000,
+    vacancies: Annotated[int, typer.Option(min=1, max=2_000_000, help="Number of synthetic vacancies.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 2026,
+    out: Annotated[Path | None, typer.Option(help="Folder to write; default: the demo folder of the data home.")] = None,
+):
+    """Generate seeded synthetic youths, employers and vacancies from the real referentials.
+
+    Example: passerelle data generate --youths 2000 --vacancies 5000 --seed 7
+    """
+    from matching.synthetic import dataset as synthetic
+
+    ws = workspace()
+    with progress_bars() as progress:
+        referential = ws.referential()
+        if out is None:
+            data = ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
+            target = ws.demo_dir
+        else:
+            data = synthetic.generate(referential, n_youths=youths, n_vacancies=vacancies, seed=seed)
+            synthetic.save(data, out)
+            target = out
+    notice(f"passerelle: données SYNTHÉTIQUES écrites dans {target} : {len(data.youths)} jeunes, "
+           f"{len(data.employers)} employeurs, {len(data.vacancies)} offres")

@@ -1,0 +1,80 @@
+"""Index snapshots of the live engine: vectors (and youth trade scores) at a store generation.
+
+A snapshot is a vector cache, never the source of truth: on start-up the engine loads the
+store's rows, reuses the snapshot's vectors for rows unchanged since the snapshot's generation
+and encodes the rest. Files are written crash-safely by :meth:`VectorIndex.save` (temporary
+file, fsync, atomic rename, manifest last); the youths' trade-score matrix is written first and
+named, with its checksum, in the youth manifest's metadata.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from matching.files import atomic_write, sha256_file
+from matching.search.index import VectorIndex
+
+SCORES_PREFIX = "trade_scores-"
+
+
+@dataclass
+class Snapshot:
+    """What a snapshot holds; ``youth_scores`` rows align with ``youths.keys()``."""
+
+    vacancies: VectorIndex
+    youths: VectorIndex
+    youth_scores: np.ndarray
+    generation: int
+    metadata: dict
+
+
+def write_snapshot(directory: Path, vacancy_keys, vacancy_vectors, youth_keys, youth_vectors,
+                   youth_scores: np.ndarray, metadata: dict) -> None:
+    """Write a snapshot (``metadata`` must hold ``store_generation``); one writer at a time."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several server workers may snapshot the same store
+        generation = int(metadata["store_generation"])
+        youth_dir = directory / "youths"
+        youth_dir.mkdir(exist_ok=True)
+        scores_file = f"{SCORES_PREFIX}{generation:012d}.npy"
+        scores = np.ascontiguousarray(youth_scores, dtype=np.float16)
+        atomic_write(youth_dir / scores_file, lambda path: np.save(path, scores, allow_pickle=False))
+        extra = {"trade_scores": {"file": scores_file, "sha256": sha256_file(youth_dir / scores_file)}}
+        _index(vacancy_keys, vacancy_vectors).save(directory / "vacancies", metadata=metadata)
+        _index(youth_keys, youth_vectors).save(youth_dir, metadata={**metadata, **extra})
+        for stale in youth_dir.glob(f"{SCORES_PREFIX}*.npy"):
+            if stale.name != scores_file:
+                stale.unlink(missing_ok=True)
+
+
+def read_snapshot(directory: Path) -> Snapshot | None:
+    """Return the snapshot of ``directory``, or None when absent, partial or inconsistent."""
+    try:
+        vacancies = VectorIndex.load(directory / "vacancies")
+        youths = VectorIndex.load(directory / "youths")
+        meta_v = vacancies.manifest.get("metadata", {})
+        meta_y = youths.manifest.get("metadata", {})
+        scores_meta = meta_y["trade_scores"]
+        path = directory / "youths" / scores_meta["file"]
+        if sha256_file(path) != scores_meta["sha256"]:
+            return None
+        scores = np.load(path, allow_pickle=False)
+    except (FileNotFoundError, ValueError, KeyError, TypeError, OSError):
+        return None
+    generation = meta_v.get("store_generation")
+    same = {k: v for k, v in meta_y.items() if k != "trade_scores"} == meta_v
+    if generation is None or not same or scores.shape[0] != len(youths):
+        return None  # a crash between the two manifests: the halves disagree
+    return Snapshot(vacancies, youths, scores, int(generation), meta_v)
+
+
+def _index(keys, vectors) -> VectorIndex:
+    index = VectorIndex(vectors.shape[1])
+    if len(keys):
+        index.add(keys, vectors)
+    return index
