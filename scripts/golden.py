@@ -29,6 +29,7 @@ PASSERELLE = [sys.executable, "-c", "from service.cli import app; app(prog_name=
 VOLATILE_KEYS = {"suggestion_id", "suggestion_ids", "list_id", "created_at", "updated_at",
                  "generated_at", "started_at", "finished_at", "elapsed_s", "seconds", "request_id",
                  "key", "id_prefix", "timings", "store_generation"}
+PSEUDONYM_KEY = "golden-outputs"  # fixed, so pseudonymised batch ids compare across runs
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?")
 
 
@@ -44,7 +45,7 @@ def scrub(value):
 
 
 def cli(home: Path, *args: str) -> str:
-    env = {**os.environ, "PASSERELLE_HOME": str(home)}
+    env = {**os.environ, "PASSERELLE_HOME": str(home), "PASSERELLE_PSEUDONYM_KEY": PSEUDONYM_KEY}
     env.pop("PASSERELLE_DATABASE_URL", None)
     done = subprocess.run([*PASSERELLE, *args], cwd=ROOT, env=env, capture_output=True, text=True)
     if done.returncode != 0:
