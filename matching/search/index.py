@@ -11,9 +11,6 @@ indexes; IVF/HNSW indexes stay approximate but their scores are canonical too.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
 from pathlib import Path
 
 import faiss
@@ -21,88 +18,29 @@ import numpy as np
 import pandas as pd
 
 from matching.errors import UnknownId
-from matching.files import atomic_write, sha256_file
+from matching.search.exact import (
+    SHORTLIST_MARGIN,
+    empty_result,
+    error_bound,
+    exact_scores,
+    exact_search,
+    normalize,
+    rank_exact,
+    shortlist_rows,
+)
+from matching.search.index_files import (
+    check_arrays,
+    prune_snapshots,
+    read_arrays,
+    read_json,
+    verify_checksums,
+    write_snapshot,
+)
 
-_MARGIN = 16  # extra shortlist rows so that widening is rare
+# exact_scores, exact_search and normalize live in exact.py and stay importable from here
+__all__ = ["VectorIndex", "exact_scores", "exact_search", "normalize"]
+
 _CHUNK = 128  # queries per score block in the batch path: 128 x 100k float32 = 51 MB
-_SNAPSHOT_FILE = re.compile(r"\.?(index|keys|vectors)-\d{6}(\.tmp-\d+)?\.(faiss|npy)")
-
-
-def normalize(vectors: np.ndarray) -> np.ndarray:
-    """Return L2-normalised contiguous float32 rows of ``(n, dim)`` (raise on zero or NaN rows).
-
-    Rows already within 1e-5 of unit norm are kept bit for bit, so normalising is idempotent.
-    """
-    vectors = np.asarray(vectors)
-    if vectors.ndim != 2 or not np.issubdtype(vectors.dtype, np.floating):
-        raise ValueError(
-            f"expected a 2-d float array (n, dim), got {vectors.dtype} {vectors.shape}"
-        )
-    vectors = vectors.astype(np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    if not np.all(np.isfinite(norms) & (norms > 0)):
-        raise ValueError("vectors contain a zero, NaN or infinite row: cosine is undefined")
-    return np.ascontiguousarray(vectors / np.where(np.abs(norms - 1) > 1e-5, norms, 1))
-
-
-def exact_scores(query: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Score ``rows (m, dim)`` against ``query (dim,)`` canonically: float32 ``(m,)``, same bits
-    whatever the batch (float32 products are exact in float64; the row sums are pairwise)."""
-    # the ufunc casts the float32 rows to float64 on the fly (exact): the same products and
-    # row sums as ``rows.astype(np.float64) * query``, without the float64 copy of the rows
-    return np.multiply(rows, query.astype(np.float64)).sum(axis=1).astype(np.float32)
-
-
-def _shortlist(fast: np.ndarray, positions: np.ndarray, top_k: int) -> tuple[np.ndarray, float]:
-    """Keep the best ``top_k + margin`` rows by float32 score; return them and a score bound
-    that every row left out stays under (-inf when none is left out)."""
-    fetch = top_k + _MARGIN
-    if fast.size <= fetch:
-        return positions, -np.inf
-    part = np.argpartition(-fast, fetch - 1)[:fetch]
-    return positions[part], float(fast[part].min())
-
-
-def _rank(query, matrix, keys_at, cand, floor, eligible, top_k, tol):
-    """Exact top-k of ``query`` among ``eligible`` rows of ``matrix`` (None: all rows), given a
-    shortlist ``cand`` whose left-out rows all have a float32 score <= ``floor``."""
-    scores = exact_scores(query, matrix[cand])
-    order = np.lexsort((keys_at[cand], -scores))[:top_k]
-    if order.size == top_k and floor >= scores[order[-1]] - tol:
-        # a left-out row may tie or beat the k-th: take every row within the error bound
-        rows = np.arange(len(matrix)) if eligible is None else eligible
-        fast = matrix @ query if eligible is None else matrix[eligible] @ query
-        cand = np.union1d(cand, rows[fast >= scores[order[-1]] - tol])
-        scores = exact_scores(query, matrix[cand])
-        order = np.lexsort((keys_at[cand], -scores))[:top_k]
-    return keys_at[cand[order]], scores[order]
-
-
-def _error_bound(dim: int) -> float:
-    # |float32 dot - exact| <= gamma_dim * |q||x| for any summation order; both rows unit norm
-    return (dim + 4) * 2.0**-24 * 1.01
-
-
-def exact_search(queries, vectors, keys, top_k):
-    """Return the exact cosine ``(keys (q, top_k) int64, scores (q, top_k) float32)`` of each
-    query among ``vectors (n, dim)`` with ``keys (n,)``, ordered like :meth:`VectorIndex.search`
-    (score desc, key asc; missing slots -1 and -inf): the oracle for every search path."""
-    queries, vectors = normalize(queries), normalize(vectors)
-    keys, out = np.asarray(keys, dtype=np.int64), _empty(len(queries), top_k)
-    for i, query in enumerate(queries):
-        cand, floor = _shortlist(vectors @ query, np.arange(len(keys)), top_k)
-        found, scores = _rank(
-            query, vectors, keys, cand, floor, None, top_k, _error_bound(len(query))
-        )
-        out[0][i, : found.size], out[1][i, : found.size] = found, scores
-    return out
-
-
-def _empty(n_queries: int, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-    return (
-        np.full((n_queries, top_k), -1, np.int64),
-        np.full((n_queries, top_k), -np.inf, np.float32),
-    )
 
 
 class VectorIndex:
@@ -236,16 +174,16 @@ class VectorIndex:
         eligible = (
             None if allowed is None else self._lookup(self._check_keys(allowed), unique=True)[0]
         )
-        out = _empty(len(queries), top_k)
+        out = empty_result(len(queries), top_k)
         if len(self) == 0 or (eligible is not None and eligible.size == 0):
             return out
-        matrix, tol = self._matrix(), _error_bound(self.dim)
+        matrix, tol = self._matrix(), error_bound(self.dim)
         if eligible is not None and eligible.size < self.subset_fraction * len(self):
             subset = matrix[eligible]  # few rows: exact search on the gathered subset
             for i, query in enumerate(queries):
-                cand, floor = _shortlist(subset @ query, eligible, top_k)
+                cand, floor = shortlist_rows(subset @ query, eligible, top_k)
                 self._fill(
-                    out, i, _rank(query, matrix, self._keys, cand, floor, eligible, top_k, tol)
+                    out, i, rank_exact(query, matrix, self._keys, cand, floor, eligible, top_k, tol)
                 )
             return out
         params = None
@@ -256,14 +194,16 @@ class VectorIndex:
                 if self._ivf is not None
                 else faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             )
-        fetch = min(top_k + _MARGIN, len(self))
+        fetch = min(top_k + SHORTLIST_MARGIN, len(self))
         distances, labels = self._index.search(queries, fetch, params=params)
         for i, query in enumerate(queries):
             hits = self._lookup(labels[i][labels[i] >= 0])[0]
             # exhaustive: every row left out scores <= the last hit; approximate: no such bound
             full = hits.size == fetch and self._exhaustive
             floor = float(distances[i, -1]) if full else -np.inf
-            self._fill(out, i, _rank(query, matrix, self._keys, hits, floor, eligible, top_k, tol))
+            self._fill(
+                out, i, rank_exact(query, matrix, self._keys, hits, floor, eligible, top_k, tol)
+            )
         return out
 
     def search_batch_filtered(
@@ -289,7 +229,7 @@ class VectorIndex:
             ]
             return np.vstack([r[0] for r in results]), np.vstack([r[1] for r in results])
         eligible = [self._lookup(self._check_keys(a), unique=True)[0] for a in allowed_list]
-        out, matrix, tol = _empty(len(queries), top_k), self._matrix(), _error_bound(self.dim)
+        out, matrix, tol = empty_result(len(queries), top_k), self._matrix(), error_bound(self.dim)
         # a filter shared by enough queries (same commune and radius...), or a tiny one, gets
         # blocks of its own: one gather of its rows beats that many full-index rows of the
         # product when count > 50 x share (measured costs); the rest go 128 queries a block
@@ -320,8 +260,10 @@ class VectorIndex:
                 scores, columns = queries[members] @ matrix.T, block
             for j, (i, rows) in enumerate(zip(members, block, strict=True)):
                 if rows.size:
-                    cand, floor = _shortlist(scores[j, columns[j]], rows, top_k)
-                    result = _rank(queries[i], matrix, self._keys, cand, floor, rows, top_k, tol)
+                    cand, floor = shortlist_rows(scores[j, columns[j]], rows, top_k)
+                    result = rank_exact(
+                        queries[i], matrix, self._keys, cand, floor, rows, top_k, tol
+                    )
                     self._fill(out, i, result)
         return out
 
@@ -330,95 +272,51 @@ class VectorIndex:
 
         Data files carry the generation in their name and go through temp file, fsync,
         ``os.replace``; ``manifest.json`` is replaced last, so a crash at any point leaves the
-        previous snapshot whole. Files of older generations are deleted afterwards.
+        previous snapshot whole. Files of older generations are deleted afterwards
+        (:mod:`~matching.search.index_files`).
         """
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        try:
-            previous = int(_read_json(directory / "manifest.json").get("generation", 0))
-        except (OSError, ValueError):  # no snapshot yet, or an unreadable one: start over
-            previous = 0
-        generation = max(self.generation, previous) + 1
-        files = {"index": f"index-{generation:06d}.faiss", "keys": f"keys-{generation:06d}.npy"}
-        atomic_write(
-            directory / files["index"], lambda path: faiss.write_index(self._index, str(path))
+        manifest = write_snapshot(
+            directory,
+            self._index,
+            self._keys,
+            self._store,
+            generation=self.generation,
+            header={
+                "factory": self.factory,
+                "dim": self.dim,
+                "metric": self.metric,
+                "count": len(self),
+            },
+            params=self._params,
+            metadata=metadata,
         )
-        atomic_write(
-            directory / files["keys"], lambda path: np.save(path, self._keys, allow_pickle=False)
-        )
-        if (store := self._store) is not None:
-            files["vectors"] = f"vectors-{generation:06d}.npy"
-            atomic_write(
-                directory / files["vectors"], lambda path: np.save(path, store, allow_pickle=False)
-            )
-        manifest = {
-            "format": 1,
-            "factory": self.factory,
-            "dim": self.dim,
-            "metric": self.metric,
-            "count": len(self),
-            "generation": generation,
-            "files": files,
-            "sha256": {name: sha256_file(directory / file) for name, file in files.items()},
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "faiss_version": faiss.__version__,
-            "params": self._params,
-            "metadata": dict(metadata or {}),
-        }
-        try:
-            text = json.dumps(manifest, indent=2, sort_keys=True)
-        except TypeError as error:
-            raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
-        atomic_write(directory / "manifest.json", lambda path: path.write_text(text))
-        self.generation, self.manifest = generation, manifest
-        for stale in directory.iterdir():  # older generations and temp files of crashed saves
-            if _SNAPSHOT_FILE.fullmatch(stale.name) and stale.name not in files.values():
-                stale.unlink()
+        self.generation, self.manifest = manifest["generation"], manifest
+        prune_snapshots(directory, manifest["files"])
         return directory / "manifest.json"
 
     @classmethod
     def load(cls, directory) -> VectorIndex:
         """Read the snapshot of ``directory``; raise ValueError when files and manifest disagree."""
         directory = Path(directory)
-        manifest = _read_json(directory / "manifest.json")
+        manifest = read_json(directory / "manifest.json")
         try:
             files, count, dim = manifest["files"], int(manifest["count"]), int(manifest["dim"])
             loaded = cls(dim, manifest["factory"], manifest["metric"])
-            for name, file in files.items():
-                if sha256_file(directory / file) != manifest["sha256"][name]:
-                    raise ValueError(
-                        f"{file} does not match its checksum in manifest.json (corrupted)"
-                    )
+            verify_checksums(directory, manifest)
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"{directory / 'manifest.json'} is incomplete: {error!r}") from error
-        index = faiss.read_index(str(directory / files["index"]))
-        keys = np.load(directory / files["keys"], allow_pickle=False)
-        store = (
-            np.load(directory / files["vectors"], allow_pickle=False)
-            if "vectors" in files
-            else None
+        index, keys, store = read_arrays(directory, files)
+        check_arrays(
+            directory,
+            index,
+            keys,
+            store,
+            dim=dim,
+            count=count,
+            exhaustive=loaded._exhaustive,
+            factory=loaded.factory,
         )
-        if (
-            index.d != dim
-            or index.ntotal != count
-            or keys.shape != (count,)
-            or keys.dtype != np.int64
-        ):
-            raise ValueError(
-                f"snapshot in {directory} does not match its manifest (dim {dim}, count {count}): "
-                f"index has d={index.d}, ntotal={index.ntotal}; keys {keys.dtype} {keys.shape}"
-            )
-        if loaded._exhaustive:
-            if not isinstance(index, faiss.IndexIDMap2) or not np.array_equal(
-                faiss.vector_to_array(index.id_map), keys
-            ):
-                raise ValueError(
-                    f"snapshot in {directory}: index ids do not match keys (factory {loaded.factory!r})"
-                )
-        elif store is None or store.shape != (count, dim) or store.dtype != np.float32:
-            raise ValueError(
-                f"snapshot in {directory}: stored vectors do not match factory {loaded.factory!r}"
-            )
         loaded._index, loaded._keys, loaded._store = index, keys, store
         loaded._ivf, loaded._params = faiss.try_extract_index_ivf(index), manifest.get("params", {})
         loaded.generation, loaded.manifest = int(manifest["generation"]), manifest
@@ -464,10 +362,3 @@ class VectorIndex:
     def _fill(out, i, result) -> None:
         keys, scores = result
         out[0][i, : keys.size], out[1][i, : keys.size] = keys, scores
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not valid JSON: {error}") from error
