@@ -2,7 +2,9 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/quality/run.py [--seed 20] [--no-timing]
+    python benchmarks/quality/run.py [--seeds 20,21,22] [--no-timing] [--keep-default-weights]
+
+For each seed of the held-out split (default 20, 21 and 22):
 
 1. Appellations: a seeded 20 % of the ROME appellations is held out (kept out of every trade
    document and out of the supervised training); each held-out label is a query whose answer
@@ -11,12 +13,19 @@ Usage (from the repository root)::
    referential whose normalised form equals a held-out label (a duplicate appellation, the other
    gender form, a short or card label): see ``TradeSearcher.fit``.
 2. Everyday wording: ``everyday_fr.csv`` (query, acceptable codes, split). Rows marked ``tune``
-   (a third) may be used to choose weights; ``test`` rows are reported and never tuned on.
+   (a third) may be used to choose weights; ``test`` rows are reported and never tuned on. They
+   are the same for every seed; their figures change with the weights chosen for the seed.
 
-Prints a markdown table and writes ``results.json`` and ``per_query.csv`` (one row per test
-query: kind, text, gold codes, grand domaine of the first gold code, rank of the first gold code
-for the default hybrid (1-based, 0 when not in the top 10), its top-1 code and label) next to
-this script.
+Each seed fits the searcher twice (without test + validation appellations, to choose the
+weights; without the test appellations, to report). The headline system is the rank-fusion
+hybrid with the weights chosen for that seed; the same fit fused with the engine's shipped
+``DEFAULT_WEIGHTS`` and the single-component baselines are reported beside it.
+
+Prints per-seed and summary (mean, sample std, min-max) tables and writes ``results.json`` (one
+entry per seed under ``per_seed``, the statistics under ``summary``, their means under
+``systems``) and ``per_query.csv`` (one row per test query and seed: kind, text, gold codes,
+grand domaine of the first gold code, rank of the first gold code for the headline hybrid
+(1-based, 0 when not in the top 10), its top-1 code and label, seed) next to this script.
 """
 
 from __future__ import annotations
@@ -117,10 +126,10 @@ def choose_weights(
     return best, best_objective
 
 
-def write_per_query(
+def per_query_rows(
     ref, codes, searcher, parts_test, queries, test, apps, parts_ev, everyday, tune
 ):
-    """Write ``per_query.csv``: the default hybrid's answer to every test query."""
+    """Rows of ``per_query.csv``: the headline hybrid's answer to every test query."""
     rows = []
     cards = ref.cards
     for kind, parts, texts, gold_codes in (
@@ -151,37 +160,43 @@ def write_per_query(
                     "top1_label": cards.loc[codes[best[0]], "label"],
                 }
             )
-    pd.DataFrame(rows).to_csv(HERE / "per_query.csv", index=False)
+    return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=20)
-    parser.add_argument("--no-timing", action="store_true", help="skip the fit/load timing")
-    parser.add_argument("--dump", type=Path, help="also save the component scores (.npz) here")
-    parser.add_argument(
-        "--keep-default-weights",
-        action="store_true",
-        help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation",
-    )
-    args = parser.parse_args()
+def fuse_with(searcher, parts, weights) -> np.ndarray:
+    """Fuse component scores with ``weights`` the way ``searcher.fuse`` does (its normalisation)."""
+    return sum(w * searcher.normalise(parts[k]) for k, w in weights.items() if w)
 
-    started = time.perf_counter()
-    ref = load_referential()
-    apps = ref.appellations.reset_index(drop=True)
-    codes = ref.codes
-    position = {c: i for i, c in enumerate(codes)}
-    test, val = split_appellations(apps, args.seed)
-    everyday = pd.read_csv(HERE / "everyday_fr.csv")
-    for code in {c for cs in everyday["codes"] for c in cs.split(";")}:
-        ref.card(code)  # raises UnknownRomeCode on a typo
-    ev_gold = [{position[c] for c in cs.split(";")} for cs in everyday["codes"]]
-    tune = (everyday["split"] == "tune").to_numpy()
-    use = CachedEmbedder(UseEmbedder(threads=2))
 
-    # 1. validation: fit without test and validation appellations, choose weights
+def summarise(per_seed: list[dict]) -> dict:
+    """Mean, sample std (ddof=1), min and max over seeds of every figure of every system."""
+    summary: dict = {}
+    for name in per_seed[0]["systems"]:
+        summary[name] = {}
+        for group, figures in per_seed[0]["systems"][name].items():
+            summary[name][group] = {}
+            for metric in figures:
+                values = np.array([s["systems"][name][group][metric] for s in per_seed])
+                summary[name][group][metric] = {
+                    "mean": float(values.mean()),
+                    "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+                    "min": float(values.min()),
+                    "max": float(values.max()),
+                }
+    return summary
+
+
+HEADLINE = "hybrid (rank fusion, weights chosen on validation)"
+SHIPPED = "hybrid (rank fusion, shipped DEFAULT_WEIGHTS)"
+
+
+def run_seed(seed, ref, apps, codes, position, everyday, ev_gold, tune, use, keep_default):
+    """Validation fit + weight search, test fit, every system's figures for one seed."""
+    test, val = split_appellations(apps, seed)
     weights = z_weights = dict(DEFAULT_WEIGHTS)
-    if not args.keep_default_weights:
+    objective = z_objective = None
+    t0 = time.perf_counter()
+    if not keep_default:
         held = apps["code_ogr"].to_numpy()[np.r_[test, val]]
         searcher = TradeSearcher().fit(ref, use, exclude_appellations=held)
         parts_val = searcher.components(apps["label"].to_numpy()[val].tolist())
@@ -191,11 +206,13 @@ def main() -> None:
         weights, objective = choose_weights(
             parts_val, gold_val, parts_tune, gold_tune, normalise=searcher.normalise
         )
-        print(f"chosen weights {weights} (objective {objective:.4f})", file=sys.stderr)
         z_weights, z_objective = choose_weights(parts_val, gold_val, parts_tune, gold_tune)
-        print(f"z-score fusion: {z_weights} (objective {z_objective:.4f})", file=sys.stderr)
+        print(f"seed {seed}: chosen weights {weights} (objective {objective:.4f}); "
+              f"z-score fusion {z_weights} (objective {z_objective:.4f})", file=sys.stderr)
+    validation_s = time.perf_counter() - t0
 
-    # 2. test: fit without the test appellations, with the chosen weights
+    # test: fit without the test appellations, with the chosen weights
+    t0 = time.perf_counter()
     searcher = TradeSearcher(weights=weights).fit(
         ref, use, exclude_appellations=apps["code_ogr"].to_numpy()[test]
     )
@@ -203,13 +220,6 @@ def main() -> None:
     gold_test = [{position[c]} for c in apps["code_rome"].to_numpy()[test]]
     parts_test = searcher.components(queries)
     parts_ev = searcher.components(everyday["query"].tolist())
-
-    if args.dump:
-        np.savez(
-            args.dump,
-            **{f"test_{k}": v for k, v in parts_test.items()},
-            **{f"ev_{k}": v for k, v in parts_ev.items()},
-        )
     hashing = HashingEmbedder()
     groups = _grouping(searcher.app_cards_)
     app_hash = hashing.encode_documents(searcher.app_labels_.tolist())
@@ -218,8 +228,9 @@ def main() -> None:
         return max_per_group(hashing.encode_queries(texts) @ app_hash.T, *groups, len(codes))
 
     systems = {
-        "hybrid (default)": lambda parts, texts: searcher.fuse(parts),
-        "hybrid, z-score fusion": lambda parts, texts: sum(
+        HEADLINE: lambda parts, texts: searcher.fuse(parts),
+        SHIPPED: lambda parts, texts: fuse_with(searcher, parts, DEFAULT_WEIGHTS),
+        "hybrid, z-score fusion (weights chosen on validation)": lambda parts, texts: sum(
             w * zscore_top(parts[k]) for k, w in z_weights.items() if w
         ),
         "USE nearest appellation": lambda parts, texts: parts["sem_app"],
@@ -250,51 +261,132 @@ def main() -> None:
         )
         if r >= 5
     ]
+    per_query = per_query_rows(
+        ref, codes, searcher, parts_test, queries, test, apps, parts_ev, everyday, tune
+    )
+    for row in per_query:
+        row["seed"] = seed
+    entry = {
+        "seed": seed,
+        "n_test_appellations": int(len(test)),
+        "n_val_appellations": int(len(val)),
+        "weights": weights,
+        "weights_objective": objective,
+        "z_score_fusion_weights": z_weights,
+        "z_score_fusion_objective": z_objective,
+        "weights_equal_shipped_default": weights == dict(DEFAULT_WEIGHTS),
+        "systems": rows,
+        "everyday_misses_top5": misses,
+        "validation_fit_and_search_s": round(validation_s, 1),
+        "test_fit_and_scoring_s": round(time.perf_counter() - t0, 1),
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+    }
+    return entry, per_query, searcher
 
-    write_per_query(ref, codes, searcher, parts_test, queries, test, apps, parts_ev, everyday, tune)
 
-    timing = {}
-    if not args.no_timing:
-        timing["loadavg_before_fit"] = [round(x, 2) for x in os.getloadavg()]
-        fresh = UseEmbedder(threads=2)
+def timing_figures(ref, codes) -> dict:
+    """Full fit of the shipped model, save, load, first and warm queries."""
+    timing = {"loadavg_before_fit": [round(x, 2) for x in os.getloadavg()]}
+    fresh = UseEmbedder(threads=2)
+    t0 = time.perf_counter()
+    full = TradeSearcher().fit(ref, fresh)
+    timing["fit_full_s"] = round(time.perf_counter() - t0, 1)
+    timing["loadavg_after_fit"] = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory() as tmp:
+        full.save(tmp)
+        timing["saved_mb"] = round(sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6, 1)
         t0 = time.perf_counter()
-        full = TradeSearcher(weights=weights).fit(ref, fresh)
-        timing["fit_full_s"] = round(time.perf_counter() - t0, 1)
-        timing["loadavg_after_fit"] = [round(x, 2) for x in os.getloadavg()]
-        with tempfile.TemporaryDirectory() as tmp:
-            full.save(tmp)
-            timing["saved_mb"] = round(sum(p.stat().st_size for p in Path(tmp).iterdir()) / 1e6, 1)
+        loaded = TradeSearcher.load(tmp, embedder=UseEmbedder(threads=2))
+        positions, _ = loaded.search(["je veux travailler avec du pain"], top_k=5)
+        timing["load_and_first_query_s"] = round(time.perf_counter() - t0, 2)
+        loaded.search(["réparer des scooters"], top_k=10)
+        laps = []
+        for query in ["réparer des scooters", "boulangère", "je veux m'occuper d'animaux"] * 7:
             t0 = time.perf_counter()
-            loaded = TradeSearcher.load(tmp, embedder=UseEmbedder(threads=2))
-            positions, _ = loaded.search(["je veux travailler avec du pain"], top_k=5)
-            timing["load_and_first_query_s"] = round(time.perf_counter() - t0, 2)
-            loaded.search(["réparer des scooters"], top_k=10)
-            laps = []
-            for query in ["réparer des scooters", "boulangère", "je veux m'occuper d'animaux"] * 7:
-                t0 = time.perf_counter()
-                loaded.search([query], top_k=10)
-                laps.append(1000 * (time.perf_counter() - t0))
-            timing["warm_query_ms"] = round(float(np.median(laps)), 1)
-            timing["pain_first"] = str(codes[positions[0, 0]])
+            loaded.search([query], top_k=10)
+            laps.append(1000 * (time.perf_counter() - t0))
+        timing["warm_query_ms"] = round(float(np.median(laps)), 1)
+        timing["pain_first"] = str(codes[positions[0, 0]])
+    return timing
+
+
+def _fmt(stat: dict) -> str:
+    return f"{stat['mean']:.3f} ± {stat['std']:.3f} ({stat['min']:.3f}-{stat['max']:.3f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--seeds", default="20,21,22", help="comma-separated seeds of the held-out split"
+    )
+    parser.add_argument("--seed", type=int, help="a single seed (same as --seeds N)")
+    parser.add_argument("--no-timing", action="store_true", help="skip the fit/load timing")
+    parser.add_argument(
+        "--keep-default-weights",
+        action="store_true",
+        help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation",
+    )
+    args = parser.parse_args()
+    seeds = [args.seed] if args.seed is not None else [int(s) for s in args.seeds.split(",") if s]
+
+    started = time.perf_counter()
+    ref = load_referential()
+    apps = ref.appellations.reset_index(drop=True)
+    codes = ref.codes
+    position = {c: i for i, c in enumerate(codes)}
+    everyday = pd.read_csv(HERE / "everyday_fr.csv")
+    for code in {c for cs in everyday["codes"] for c in cs.split(";")}:
+        ref.card(code)  # raises UnknownRomeCode on a typo
+    ev_gold = [{position[c] for c in cs.split(";")} for cs in everyday["codes"]]
+    tune = (everyday["split"] == "tune").to_numpy()
+    use = CachedEmbedder(UseEmbedder(threads=2))
+
+    per_seed, per_query = [], []
+    for seed in seeds:
+        entry, rows, _ = run_seed(
+            seed, ref, apps, codes, position, everyday, ev_gold, tune, use,
+            args.keep_default_weights,
+        )
+        per_seed.append(entry)
+        per_query += rows
+        print(f"seed {seed} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    pd.DataFrame(per_query).to_csv(HERE / "per_query.csv", index=False)
+    summary = summarise(per_seed)
+    timing = {} if args.no_timing else timing_figures(ref, codes)
 
     print(
-        f"\nHeld-out appellations: {len(test)} queries (seed {args.seed}); everyday: "
-        f"{int((~tune).sum())} test + {int(tune.sum())} tune phrasings\n"
+        f"\nHeld-out appellations: {per_seed[0]['n_test_appellations']} queries per seed "
+        f"(seeds {', '.join(map(str, seeds))}); everyday: {int((~tune).sum())} test + "
+        f"{int(tune.sum())} tune phrasings\n"
     )
+    print("Per seed:\n")
+    print("| seed | system | R@1 | R@5 | R@10 | MRR | everyday R@5 (test) | everyday R@10 (test) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for entry in per_seed:
+        for name in (HEADLINE, SHIPPED):
+            a, e = entry["systems"][name]["appellations"], entry["systems"][name]["everyday_test"]
+            print(
+                f"| {entry['seed']} | {name} | {a['R@1']:.3f} | {a['R@5']:.3f} | {a['R@10']:.3f} "
+                f"| {a['MRR']:.3f} | {e['R@5']:.3f} | {e['R@10']:.3f} |"
+            )
+    print(f"\nMean ± sample std (min-max) over {len(seeds)} seeds:\n")
     print("| system | R@1 | R@5 | R@10 | MRR | everyday R@5 (test) | everyday R@10 (test) |")
     print("|---|---|---|---|---|---|---|")
-    for name, row in rows.items():
+    for name, row in summary.items():
         a, e = row["appellations"], row["everyday_test"]
         print(
-            f"| {name} | {a['R@1']:.3f} | {a['R@5']:.3f} | {a['R@10']:.3f} | {a['MRR']:.3f} "
-            f"| {e['R@5']:.3f} | {e['R@10']:.3f} |"
+            f"| {name} | {_fmt(a['R@1'])} | {_fmt(a['R@5'])} | {_fmt(a['R@10'])} "
+            f"| {_fmt(a['MRR'])} | {_fmt(e['R@5'])} | {_fmt(e['R@10'])} |"
         )
-    print(f"\nweights: {weights}\ntiming: {timing}\neveryday misses (not in top 5): {len(misses)}")
-    for miss in misses:
-        print(
-            f"  - {miss['query']!r}: first {miss['first']} {miss['label']} (accepted {miss['accepted']})"
-        )
+    for entry in per_seed:
+        print(f"\nseed {entry['seed']}: weights {entry['weights']}, everyday misses (not in "
+              f"top 5): {len(entry['everyday_misses_top5'])}")
+        for miss in entry["everyday_misses_top5"]:
+            print(f"  - {miss['query']!r}: first {miss['first']} {miss['label']} "
+                  f"(accepted {miss['accepted']})")
+    print(f"\ntiming: {timing}")
 
+    searcher = TradeSearcher()
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python benchmarks/quality/run.py"
@@ -304,19 +396,24 @@ def main() -> None:
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
             "threads": 2,
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         },
-        "seed": args.seed,
-        "n_test_appellations": int(len(test)),
-        "n_val_appellations": int(len(val)),
+        "seeds": seeds,
         "n_everyday_test": int((~tune).sum()),
         "n_everyday_tune": int(tune.sum()),
-        "weights": weights,
         "fusion": searcher.fusion,
         "rrf_k": searcher.rrf_k,
-        "z_score_fusion_weights": z_weights,
-        "systems": rows,
+        "shipped_default_weights": dict(DEFAULT_WEIGHTS),
+        "weights": {str(e["seed"]): e["weights"] for e in per_seed},
+        "headline_system": HEADLINE,
+        "per_seed": per_seed,
+        "summary": summary,
+        # mean over seeds in the shape of one seed's "systems" (read by the notebook)
+        "systems": {
+            name: {group: {m: s["mean"] for m, s in figures.items()} for group, figures in row.items()}
+            for name, row in summary.items()
+        },
         "timing": timing,
-        "everyday_misses_top5": misses,
         "wall_s": round(time.perf_counter() - started, 1),
     }
     (HERE / "results.json").write_text(
