@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,21 @@ import numpy as np
 import pandas as pd
 
 from matching.files import atomic_write_bytes
-from matching.synthetic.cards import build_card_tables
+from matching.synthetic.cards import CardTables, build_card_tables
 from matching.synthetic.files import (
     employers_from_frame,
     json_bytes,
     read_frames,
     vacancies_from_frame,
     write_frames,
+)
+from matching.synthetic.model import (
+    REFERENCE_EPOCH,
+    MissionLocale,
+    SyntheticData,
+    mission_from_dict,
+    mission_to_dict,
+    reference_date,
 )
 from matching.synthetic.places import (
     TERRITORIES,
@@ -46,48 +53,24 @@ from matching.synthetic.places import (
 )
 from matching.synthetic.vacancies import vacancy_rows
 from matching.synthetic.youths import youth_profiles
-from matching.types import Employer, Location, Vacancy, Youth
+from matching.types import Youth
 
 GENERATOR_VERSION = "1"
-REFERENCE_EPOCH = date(2026, 1, 5)  # a Monday
+
+__all__ = [
+    "GENERATOR_VERSION",
+    "REFERENCE_EPOCH",
+    "MissionLocale",
+    "SyntheticData",
+    "generate",
+    "load",
+    "parse_youths",
+    "reference_date",
+    "save",
+]
 
 ProgressCallback = Callable[[str, int, int], None]
 """``on_progress(step, done, total)``: called after each of the ``total`` generation steps."""
-
-
-@dataclass(frozen=True)
-class MissionLocale:
-    """A Mission Locale and its territory (real communes, illustrative name)."""
-
-    code: str
-    name: str
-    departements: tuple[str, ...]
-    communes: tuple[str, ...]
-    centre: Location
-    synthetic: bool = True
-
-
-@dataclass(frozen=True)
-class SyntheticData:
-    """A generated data set. ``youths`` are profile dicts valid against the youth schema."""
-
-    missions_locales: list[MissionLocale]
-    employers: list[Employer]
-    vacancies: list[Vacancy]
-    youths: list[dict[str, Any]]
-    seed: int = 0
-    reference_date: date = REFERENCE_EPOCH
-    rome_given: dict[str, bool] | None = None
-    """Vacancy id -> whether the "employer" gave the ROME code (False for about 10 %): lets the
-    engine test ROME inference on vacancies whose true card is known."""
-    wished_codes: dict[str, list[str]] | None = None
-    """Youth id -> the ROME code behind each of its ``wished_trades`` (same order): the known
-    answer for evaluating free-text trade matching and the gender skew of wishes."""
-
-
-def reference_date(seed: int) -> date:
-    """Return the generator's "today" for a seed: a Monday in 2026 (never the real date)."""
-    return REFERENCE_EPOCH + timedelta(weeks=seed % 52)
 
 
 def generate(
@@ -115,17 +98,70 @@ def generate(
     """
     if n_youths < 0 or n_vacancies < 0:
         raise ValueError(f"counts must be >= 0, got n_youths={n_youths}, n_vacancies={n_vacancies}")
-    steps = ("territories", "employers", "vacancies", "youths", "objects")
+    progress = _progress(on_progress)
+    employer_rng, vacancy_rng, youth_rng = _generators(seed)
+    today = reference_date(seed)
+    tables = build_card_tables(referential)
+    territories, postcodes, missions = _territories(referential)
+    progress("territories")
+    weights = _territory_weights()
+    employers, employer_territory = build_employers(
+        referential, territories, weights, n_vacancies, employer_rng, establishments_path
+    )
+    progress("employers")
+    commune_names = referential.communes["name"].astype(str).to_dict()
+    vacancies = vacancy_rows(
+        employers,
+        employer_territory,
+        weights,
+        tables,
+        dict(zip(referential.naf_labels["naf"], referential.naf_labels["label"], strict=True)),
+        commune_names,
+        n_vacancies,
+        today,
+        seed,
+        vacancy_rng,
+    )
+    progress("vacancies")
+    youths, wished_codes = _youths(tables, territories, postcodes, n_youths, today, seed, youth_rng)
+    progress("youths")
+    employer_objects = employers_from_frame(employers, commune_names)
+    vacancy_objects = vacancies_from_frame(vacancies, employer_objects)
+    progress("objects")
+    rome_given = dict(zip(vacancies["id"], vacancies["rome_given"].astype(bool), strict=True))
+    return SyntheticData(
+        missions, employer_objects, vacancy_objects, youths, seed, today, rome_given, wished_codes
+    )
+
+
+def _generators(seed: int) -> tuple[np.random.Generator, ...]:
+    """Return independent generators for the employers, the vacancies and the youths."""
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))
+
+
+def _territory_weights() -> np.ndarray:
+    """Return each territory's share of youths and vacancies (sums to 1)."""
+    weights = np.array([spec.weight for spec in TERRITORIES])
+    return weights / weights.sum()
+
+
+_STEPS = ("territories", "employers", "vacancies", "youths", "objects")
+
+
+def _progress(on_progress: ProgressCallback | None) -> Callable[[str], None]:
+    """Return ``progress(step)``, which reports ``step`` as done to ``on_progress`` (if any)."""
 
     def progress(step: str) -> None:
         if on_progress is not None:
-            on_progress(step, steps.index(step) + 1, len(steps))
+            on_progress(step, _STEPS.index(step) + 1, len(_STEPS))
 
-    employer_rng, vacancy_rng, youth_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
-    )
-    today = reference_date(seed)
-    tables = build_card_tables(referential)
+    return progress
+
+
+def _territories(
+    referential,
+) -> tuple[list[pd.DataFrame], dict[str, str], list[MissionLocale]]:
+    """Return the communes of each territory, their postcodes and the Missions Locales."""
     territories = [territory_communes(referential, spec) for spec in TERRITORIES]
     postcodes = commune_postcodes(
         referential, pd.Index(np.concatenate([t.index for t in territories]))
@@ -140,42 +176,28 @@ def generate(
         )
         for spec, communes in zip(TERRITORIES, territories, strict=True)
     ]
-    progress("territories")
+    return territories, postcodes, missions
 
-    weights = np.array([spec.weight for spec in TERRITORIES])
-    weights = weights / weights.sum()
-    employers, employer_territory = build_employers(
-        referential, territories, weights, n_vacancies, employer_rng, establishments_path
-    )
-    progress("employers")
 
-    naf_labels = dict(
-        zip(referential.naf_labels["naf"], referential.naf_labels["label"], strict=True)
-    )
-    commune_names = referential.communes["name"].astype(str).to_dict()
-    vacancies = vacancy_rows(
-        employers,
-        employer_territory,
-        weights,
-        tables,
-        naf_labels,
-        commune_names,
-        n_vacancies,
-        today,
-        seed,
-        vacancy_rng,
-    )
-    progress("vacancies")
-
-    youth_territory = youth_rng.choice(len(TERRITORIES), size=n_youths, p=weights)
+def _youths(
+    tables: CardTables,
+    territories: list[pd.DataFrame],
+    postcodes: dict[str, str],
+    n_youths: int,
+    today: date,
+    seed: int,
+    rng: np.random.Generator,
+) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """Place ``n_youths`` youths (territory by weight, then commune) and draw their profiles."""
+    youth_territory = rng.choice(len(TERRITORIES), size=n_youths, p=_territory_weights())
     youth_communes = np.empty(n_youths, dtype=object)
     for index, communes in enumerate(territories):
         rows = np.flatnonzero(youth_territory == index)
         youth_communes[rows] = communes.index.to_numpy()[
-            youth_rng.choice(len(communes), size=len(rows), p=communes["weight"].to_numpy())
+            rng.choice(len(communes), size=len(rows), p=communes["weight"].to_numpy())
         ]
     codes = np.asarray([spec.code for spec in TERRITORIES])[youth_territory]
-    youths, wished_codes = youth_profiles(
+    return youth_profiles(
         tables,
         youth_communes,
         np.asarray([postcodes.get(c) for c in youth_communes], dtype=object),
@@ -184,22 +206,7 @@ def generate(
         np.array([spec.rural for spec in TERRITORIES], dtype=float)[youth_territory],
         today,
         seed,
-        youth_rng,
-    )
-    progress("youths")
-
-    employer_objects = employers_from_frame(employers, commune_names)
-    vacancy_objects = vacancies_from_frame(vacancies, employer_objects)
-    progress("objects")
-    return SyntheticData(
-        missions,
-        employer_objects,
-        vacancy_objects,
-        youths,
-        seed,
-        today,
-        dict(zip(vacancies["id"], vacancies["rome_given"].astype(bool), strict=True)),
-        wished_codes,
+        rng,
     )
 
 
@@ -229,7 +236,7 @@ def save(data: SyntheticData, directory: Path) -> None:
     write_frames(data, directory, atomic_write_bytes)
     missions = {
         "synthetic": True,
-        "missions_locales": [_mission_to_dict(m) for m in data.missions_locales],
+        "missions_locales": [mission_to_dict(m) for m in data.missions_locales],
     }
     atomic_write_bytes(directory / "missions_locales.json", json_bytes(missions))
     manifest = {
@@ -279,7 +286,7 @@ def load(directory: Path) -> SyntheticData:
     employers, vacancies, rome_given, wished_codes = read_frames(directory)
     wished_codes = {youth["id"]: wished_codes.get(youth["id"], []) for youth in youths}
     return SyntheticData(
-        [_mission_from_dict(m) for m in missions["missions_locales"]],
+        [mission_from_dict(m) for m in missions["missions_locales"]],
         employers,
         vacancies,
         youths,
@@ -287,26 +294,4 @@ def load(directory: Path) -> SyntheticData:
         date.fromisoformat(manifest["reference_date"]),
         rome_given,
         wished_codes,
-    )
-
-
-def _mission_to_dict(mission: MissionLocale) -> dict[str, Any]:
-    return {
-        "code": mission.code,
-        "name": mission.name,
-        "departements": list(mission.departements),
-        "communes": list(mission.communes),
-        "centre": vars(mission.centre),
-        "synthetic": True,
-    }
-
-
-def _mission_from_dict(data: dict[str, Any]) -> MissionLocale:
-    return MissionLocale(
-        data["code"],
-        data["name"],
-        tuple(data["departements"]),
-        tuple(data["communes"]),
-        Location(**data["centre"]),
-        synthetic=True,
     )

@@ -10,16 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from matching.synthetic.model import SyntheticData
 from matching.types import Employer, Location, Vacancy
-
-if TYPE_CHECKING:
-    from matching.synthetic.dataset import SyntheticData
 
 METADATA = {b"synthetic": b"true", b"source": b"passerelle matching.synthetic.dataset"}
 
@@ -31,56 +29,86 @@ def _table_bytes(columns: dict[str, pa.Array]) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
+# Columns read back into Employer / Vacancy, in the order their comprehensions unpack them.
+_EMPLOYER_FIELDS = (
+    "siret",
+    "name",
+    "naf",
+    "sector_family",
+    "size_band",
+    "commune_insee",
+    "postcode",
+    "commune_name",
+    "lat",
+    "lon",
+    "synthetic",
+)
+_VACANCY_FIELDS = (
+    "id",
+    "siret",
+    "title",
+    "description",
+    "code_rome",
+    "contract",
+    "rome_inferred",
+    "level_required",
+    "beginners_accepted",
+    "places",
+    "start_date",
+    "status",
+    "synthetic",
+)
+
+
 def write_frames(
     data: SyntheticData, directory: Path, write: Callable[[Path, bytes], None]
 ) -> None:
-    """Write ``employers.parquet`` and ``vacancies.parquet`` through ``write(path, payload)``."""
-    employers = data.employers
-    write(
-        directory / "employers.parquet",
-        _table_bytes(
-            {
-                "siret": pa.array([e.siret for e in employers], pa.string()),
-                "name": pa.array([e.name for e in employers], pa.string()),
-                "naf": pa.array([e.naf for e in employers], pa.string()),
-                "sector_family": pa.array([e.sector_family for e in employers], pa.string()),
-                "size_band": pa.array([e.size_band for e in employers], pa.string()),
-                "commune_insee": pa.array(
-                    [e.location.commune_insee for e in employers], pa.string()
-                ),
-                "postcode": pa.array([e.location.postcode for e in employers], pa.string()),
-                "commune_name": pa.array([e.location.name for e in employers], pa.string()),
-                "lat": pa.array([e.location.lat for e in employers], pa.float64()),
-                "lon": pa.array([e.location.lon for e in employers], pa.float64()),
-                "synthetic": pa.array([e.synthetic for e in employers], pa.bool_()),
-            }
-        ),
-    )
-    vacancies = data.vacancies
-    rome_given = data.rome_given or {}
+    """Write ``employers.parquet``, ``vacancies.parquet`` and ``youth_wishes.parquet`` through ``write(path, payload)``."""
+    write(directory / "employers.parquet", _table_bytes(_employer_columns(data.employers)))
     write(
         directory / "vacancies.parquet",
-        _table_bytes(
-            {
-                "id": pa.array([v.id for v in vacancies], pa.string()),
-                "siret": pa.array([v.employer.siret for v in vacancies], pa.string()),
-                "title": pa.array([v.title for v in vacancies], pa.string()),
-                "description": pa.array([v.description for v in vacancies], pa.string()),
-                "code_rome": pa.array([v.code_rome for v in vacancies], pa.string()),
-                "rome_given": pa.array([rome_given.get(v.id, True) for v in vacancies], pa.bool_()),
-                "rome_inferred": pa.array([v.rome_inferred for v in vacancies], pa.bool_()),
-                "contract": pa.array([v.contract for v in vacancies], pa.string()),
-                "level_required": pa.array([v.level_required for v in vacancies], pa.string()),
-                "beginners_accepted": pa.array(
-                    [v.beginners_accepted for v in vacancies], pa.bool_()
-                ),
-                "places": pa.array([v.places for v in vacancies], pa.int32()),
-                "start_date": pa.array([v.start_date for v in vacancies], pa.date32()),
-                "status": pa.array([v.status for v in vacancies], pa.string()),
-                "synthetic": pa.array([v.synthetic for v in vacancies], pa.bool_()),
-            }
-        ),
+        _table_bytes(_vacancy_columns(data.vacancies, data.rome_given or {})),
     )
+    write(directory / "youth_wishes.parquet", _table_bytes(_wish_columns(data)))
+
+
+def _employer_columns(employers: list[Employer]) -> dict[str, pa.Array]:
+    return {
+        "siret": pa.array([e.siret for e in employers], pa.string()),
+        "name": pa.array([e.name for e in employers], pa.string()),
+        "naf": pa.array([e.naf for e in employers], pa.string()),
+        "sector_family": pa.array([e.sector_family for e in employers], pa.string()),
+        "size_band": pa.array([e.size_band for e in employers], pa.string()),
+        "commune_insee": pa.array([e.location.commune_insee for e in employers], pa.string()),
+        "postcode": pa.array([e.location.postcode for e in employers], pa.string()),
+        "commune_name": pa.array([e.location.name for e in employers], pa.string()),
+        "lat": pa.array([e.location.lat for e in employers], pa.float64()),
+        "lon": pa.array([e.location.lon for e in employers], pa.float64()),
+        "synthetic": pa.array([e.synthetic for e in employers], pa.bool_()),
+    }
+
+
+def _vacancy_columns(vacancies: list[Vacancy], rome_given: dict[str, bool]) -> dict[str, pa.Array]:
+    return {
+        "id": pa.array([v.id for v in vacancies], pa.string()),
+        "siret": pa.array([v.employer.siret for v in vacancies], pa.string()),
+        "title": pa.array([v.title for v in vacancies], pa.string()),
+        "description": pa.array([v.description for v in vacancies], pa.string()),
+        "code_rome": pa.array([v.code_rome for v in vacancies], pa.string()),
+        "rome_given": pa.array([rome_given.get(v.id, True) for v in vacancies], pa.bool_()),
+        "rome_inferred": pa.array([v.rome_inferred for v in vacancies], pa.bool_()),
+        "contract": pa.array([v.contract for v in vacancies], pa.string()),
+        "level_required": pa.array([v.level_required for v in vacancies], pa.string()),
+        "beginners_accepted": pa.array([v.beginners_accepted for v in vacancies], pa.bool_()),
+        "places": pa.array([v.places for v in vacancies], pa.int32()),
+        "start_date": pa.array([v.start_date for v in vacancies], pa.date32()),
+        "status": pa.array([v.status for v in vacancies], pa.string()),
+        "synthetic": pa.array([v.synthetic for v in vacancies], pa.bool_()),
+    }
+
+
+def _wish_columns(data: SyntheticData) -> dict[str, pa.Array]:
+    """One row per wished trade: youth id, position, wording and the ROME code behind it."""
     rows = [
         (youth["id"], position, trade, code)
         for youth in data.youths
@@ -90,18 +118,13 @@ def write_frames(
             )
         )
     ]
-    write(
-        directory / "youth_wishes.parquet",
-        _table_bytes(
-            {
-                "youth_id": pa.array([r[0] for r in rows], pa.string()),
-                "position": pa.array([r[1] for r in rows], pa.int32()),
-                "wished_trade": pa.array([r[2] for r in rows], pa.string()),
-                "code_rome": pa.array([r[3] for r in rows], pa.string()),
-                "synthetic": pa.array([True] * len(rows), pa.bool_()),
-            }
-        ),
-    )
+    return {
+        "youth_id": pa.array([r[0] for r in rows], pa.string()),
+        "position": pa.array([r[1] for r in rows], pa.int32()),
+        "wished_trade": pa.array([r[2] for r in rows], pa.string()),
+        "code_rome": pa.array([r[3] for r in rows], pa.string()),
+        "synthetic": pa.array([True] * len(rows), pa.bool_()),
+    }
 
 
 def read_frames(
@@ -113,8 +136,24 @@ def read_frames(
         employers, vacancies (linked to their employer), vacancy id -> ``rome_given`` and
         youth id -> ROME codes of its wished trades.
     """
-    employers_table = pq.read_table(directory / "employers.parquet").to_pydict()
-    employers = [
+    employers = _read_employers(directory / "employers.parquet")
+    table = pq.read_table(directory / "vacancies.parquet").to_pydict()
+    vacancies = _vacancies_from_table(table, {e.siret: e for e in employers})
+    wishes = pq.read_table(directory / "youth_wishes.parquet").to_pydict()
+    wished_codes: dict[str, list[str]] = {}
+    for youth_id, code in zip(wishes["youth_id"], wishes["code_rome"], strict=True):
+        wished_codes.setdefault(youth_id, []).append(code)
+    return (
+        employers,
+        vacancies,
+        dict(zip(table["id"], table["rome_given"], strict=True)),
+        wished_codes,
+    )
+
+
+def _read_employers(path: Path) -> list[Employer]:
+    table = pq.read_table(path).to_pydict()
+    return [
         Employer(
             siret,
             name,
@@ -125,28 +164,13 @@ def read_frames(
             synthetic=synthetic,
         )
         for siret, name, naf, family, size_band, commune, postcode, commune_name, lat, lon, synthetic in zip(
-            *(
-                employers_table[c]
-                for c in (
-                    "siret",
-                    "name",
-                    "naf",
-                    "sector_family",
-                    "size_band",
-                    "commune_insee",
-                    "postcode",
-                    "commune_name",
-                    "lat",
-                    "lon",
-                    "synthetic",
-                )
-            ),
-            strict=True,
+            *(table[c] for c in _EMPLOYER_FIELDS), strict=True
         )
     ]
-    by_siret = {e.siret: e for e in employers}
-    table = pq.read_table(directory / "vacancies.parquet").to_pydict()
-    vacancies = [
+
+
+def _vacancies_from_table(table: dict[str, list], by_siret: dict[str, Employer]) -> list[Vacancy]:
+    return [
         Vacancy(
             vid,
             by_siret[siret],
@@ -163,37 +187,9 @@ def read_frames(
             synthetic=synthetic,
         )
         for vid, siret, title, description, code, contract, inferred, level, beginners, places, start, status, synthetic in zip(
-            *(
-                table[c]
-                for c in (
-                    "id",
-                    "siret",
-                    "title",
-                    "description",
-                    "code_rome",
-                    "contract",
-                    "rome_inferred",
-                    "level_required",
-                    "beginners_accepted",
-                    "places",
-                    "start_date",
-                    "status",
-                    "synthetic",
-                )
-            ),
-            strict=True,
+            *(table[c] for c in _VACANCY_FIELDS), strict=True
         )
     ]
-    wishes = pq.read_table(directory / "youth_wishes.parquet").to_pydict()
-    wished_codes: dict[str, list[str]] = {}
-    for youth_id, code in zip(wishes["youth_id"], wishes["code_rome"], strict=True):
-        wished_codes.setdefault(youth_id, []).append(code)
-    return (
-        employers,
-        vacancies,
-        dict(zip(table["id"], table["rome_given"], strict=True)),
-        wished_codes,
-    )
 
 
 def employers_from_frame(frame: pd.DataFrame, commune_names: dict[str, str]) -> list[Employer]:

@@ -8,6 +8,7 @@ description are built from the card's appellations, definition and core skills.
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,6 +54,66 @@ def vacancy_rows(
     Columns: id, employer_row, code_rome, rome_given, title, description, contract,
     level_required, beginners_accepted, places, start_date.
     """
+    employer_rows = _employer_rows(
+        employers, territory_of_employer, territory_weights, n_vacancies, rng
+    )
+    nafs = employers["naf"].to_numpy()[employer_rows]
+    cards = _cards(tables, nafs, rng)
+    terms = _terms(n_vacancies, reference, rng)
+    uniforms = rng.random((n_vacancies, 5))
+    titles, descriptions = _wording(
+        tables,
+        cards,
+        terms["contract"],
+        terms["beginners_accepted"],
+        uniforms,
+        sector_families=employers["sector_family"].to_numpy()[employer_rows],
+        naf_labels=[short_naf_label(naf_labels.get(naf, "")) for naf in nafs],
+        commune_names=[
+            commune_names.get(c, "") for c in employers["commune_insee"].to_numpy()[employer_rows]
+        ],
+    )
+    return pd.DataFrame(
+        {
+            "id": [f"SYN-{seed}-V{i + 1:06d}" for i in range(n_vacancies)],
+            "employer_row": employer_rows,
+            "code_rome": tables.codes[cards],
+            "title": titles,
+            "description": descriptions,
+            **terms,
+        }
+    )
+
+
+def _terms(n_vacancies: int, reference: date, rng: np.random.Generator) -> dict[str, Any]:
+    """Draw the terms of each vacancy: contract, level, beginners, places, start date, ROME given."""
+    contracts = np.asarray(VACANCY_CONTRACTS)[
+        rng.choice(len(VACANCY_CONTRACTS), size=n_vacancies, p=VACANCY_CONTRACT_WEIGHTS)
+    ]
+    levels = np.asarray(LEVELS_REQUIRED)[
+        rng.choice(len(LEVELS_REQUIRED), size=n_vacancies, p=LEVEL_WEIGHTS)
+    ]
+    beginners = rng.random(n_vacancies) < BEGINNERS_RATE
+    places = np.asarray(PLACES)[rng.choice(len(PLACES), size=n_vacancies, p=PLACES_WEIGHTS)]
+    start_offsets = rng.integers(0, START_WITHIN_DAYS, size=n_vacancies)
+    return {
+        "rome_given": rng.random(n_vacancies) < ROME_GIVEN_RATE,
+        "contract": contracts,
+        "level_required": levels,
+        "beginners_accepted": beginners,
+        "places": places.astype(np.int64),
+        "start_date": [reference + timedelta(days=int(d)) for d in start_offsets],
+    }
+
+
+def _employer_rows(
+    employers: pd.DataFrame,
+    territory_of_employer: np.ndarray,
+    territory_weights: np.ndarray,
+    n_vacancies: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Pick a territory per vacancy (by its weight), then one of its employers (by hiring score)."""
     territories = rng.choice(len(territory_weights), size=n_vacancies, p=territory_weights)
     employer_rows = np.empty(n_vacancies, dtype=np.int64)
     hiring = employers["hiring"].to_numpy(dtype=float) + 1.0
@@ -67,44 +128,45 @@ def vacancy_rows(
             )
         weights = hiring[candidates] / hiring[candidates].sum()
         employer_rows[slots] = candidates[rng.choice(len(candidates), size=len(slots), p=weights)]
+    return employer_rows
 
-    nafs = employers["naf"].to_numpy()[employer_rows]
-    cards = np.empty(n_vacancies, dtype=np.int64)
+
+def _cards(tables: CardTables, nafs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Pick a ROME card per vacancy in proportion to the hires of its employer's NAF code."""
+    cards = np.empty(len(nafs), dtype=np.int64)
     for naf in np.unique(nafs):
         slots = np.flatnonzero(nafs == naf)
         choices, probabilities = tables.cards_for_naf(str(naf))
         cards[slots] = choices[rng.choice(len(choices), size=len(slots), p=probabilities)]
+    return cards
 
-    contracts = np.asarray(VACANCY_CONTRACTS)[
-        rng.choice(len(VACANCY_CONTRACTS), size=n_vacancies, p=VACANCY_CONTRACT_WEIGHTS)
-    ]
-    levels = np.asarray(LEVELS_REQUIRED)[
-        rng.choice(len(LEVELS_REQUIRED), size=n_vacancies, p=LEVEL_WEIGHTS)
-    ]
-    beginners = rng.random(n_vacancies) < BEGINNERS_RATE
-    places = np.asarray(PLACES)[rng.choice(len(PLACES), size=n_vacancies, p=PLACES_WEIGHTS)]
-    start_offsets = rng.integers(0, START_WITHIN_DAYS, size=n_vacancies)
-    rome_given = rng.random(n_vacancies) < ROME_GIVEN_RATE
-    uniforms = rng.random((n_vacancies, 5))
 
+def _wording(
+    tables: CardTables,
+    cards: np.ndarray,
+    contracts: np.ndarray,
+    beginners: np.ndarray,
+    uniforms: np.ndarray,
+    *,
+    sector_families: np.ndarray,
+    naf_labels: list[str],
+    commune_names: list[str],
+) -> tuple[list[str], list[str]]:
+    """Return the title and the French description of each vacancy (``uniforms``: shape ``(n, 5)``)."""
     appellations = tables.job_titles(cards, uniforms[:, 0])
     skill_counts = np.minimum(2 + (uniforms[:, 1] < 0.5), tables.skills.counts(cards))
     skill_picks = [tables.skills.pick(cards, uniforms[:, 2], shift) for shift in range(3)]
-    families = employers["sector_family"].to_numpy()[employer_rows]
-    communes = employers["commune_insee"].to_numpy()[employer_rows]
-
     titles, descriptions = [], []
-    for i in range(n_vacancies):
-        card = cards[i]
+    for i, card in enumerate(cards):
         appellation = appellations[i]
         picked = (s[i] for s in skill_picks[: skill_counts[i]])
         skills = list(dict.fromkeys(skill for skill in picked if skill))
         titles.append(vacancy_title(appellation, contracts[i], uniforms[i, 3]))
         descriptions.append(
             vacancy_description(
-                sector_family=families[i],
-                naf_label=short_naf_label(naf_labels.get(nafs[i], "")),
-                commune=commune_names.get(communes[i], ""),
+                sector_family=sector_families[i],
+                naf_label=naf_labels[i],
+                commune=commune_names[i],
                 appellation=appellation,
                 contract=contracts[i],
                 definition=tables.definitions[card],
@@ -113,19 +175,4 @@ def vacancy_rows(
                 u=uniforms[i, 4],
             )
         )
-    start_dates = [reference + timedelta(days=int(d)) for d in start_offsets]
-    return pd.DataFrame(
-        {
-            "id": [f"SYN-{seed}-V{i + 1:06d}" for i in range(n_vacancies)],
-            "employer_row": employer_rows,
-            "code_rome": tables.codes[cards],
-            "rome_given": rome_given,
-            "title": titles,
-            "description": descriptions,
-            "contract": contracts,
-            "level_required": levels,
-            "beginners_accepted": beginners,
-            "places": places.astype(np.int64),
-            "start_date": start_dates,
-        }
-    )
+    return titles, descriptions

@@ -8,6 +8,7 @@ proportional to its hires times its share of women (young women), one minus it (
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -61,6 +62,27 @@ def wish_probabilities(tables: CardTables) -> dict[str | None, np.ndarray]:
     return {"F": female / female.sum(), "M": male / male.sum(), "X": neutral, None: neutral}
 
 
+@dataclass(frozen=True)
+class _Draws:
+    """Everything drawn for a batch of youths; each field has ``n_youths`` rows."""
+
+    ages: np.ndarray  # (n,) int
+    genders: np.ndarray  # (n,) object: "F", "M", "X" or None
+    diplomas: np.ndarray  # (n,) object
+    uniforms: np.ndarray  # (n, 27) float: columns, see the _U_* constants
+    qpv: np.ndarray  # (n,) object: bool or None
+    licence: np.ndarray  # (n,) object: bool or None
+    mobility: np.ndarray  # (n,) km
+    contract_ticks: np.ndarray  # (n, len(CONTRACTS)) bool
+    available: np.ndarray  # (n,) days after the reference date
+    n_wishes: np.ndarray  # (n,) 0 to 3
+    n_experiences: np.ndarray  # (n,) 0 to 3
+    cards: np.ndarray  # (n, 6) card positions: three wishes, then three experiences
+    appellations: list[list[str]]  # [card column][youth] job title
+    skills: list[list[list[str | None]]]  # [card column][shift][youth] skill
+    centres: list[str | None]  # [youth] interest centre of the first wished card
+
+
 def youth_profiles(
     tables: CardTables,
     commune_codes: np.ndarray,
@@ -77,7 +99,56 @@ def youth_profiles(
     Returns:
         The profiles and, per youth id, the ROME codes behind its wished trades (same order).
     """
-    n_youths = len(commune_codes)
+    draws = _draw(tables, len(commune_codes), qpv_rates, rural, rng)
+    youths = []
+    wished_codes: dict[str, list[str]] = {}
+    for i in range(len(commune_codes)):
+        gender = draws.genders[i]
+        form = gender if gender in ("F", "M") else None
+        wishes, codes = _wishes(tables, draws, i, form)
+        lines = _experience_lines(draws, i, form)
+        text = ""
+        if draws.uniforms[i, _U_INTERESTS] < INTERESTS_RATE or not (wishes or lines):
+            text = interests(
+                draws.centres[i], draws.skills[0][0][i], form, draws.uniforms[i, _U_CENTRE]
+            )
+        youth_id = f"SYN-{seed}-Y{i + 1:06d}"
+        wished_codes[youth_id] = codes
+        uniforms = draws.uniforms[i]
+        youths.append(
+            {
+                "id": youth_id,
+                "external_id": f"DOSSIER-{reference.year}-{i + 1:05d}",
+                "mission_locale": str(territory_codes[i]),
+                "commune_insee": str(commune_codes[i]),
+                "postcode": postcodes[i] if uniforms[_U_POSTCODE] < 0.85 else None,
+                "mobility_km": int(draws.mobility[i]),
+                "age": int(draws.ages[i]) if uniforms[_U_AGE_NULL] >= 0.01 else None,
+                "gender": gender,
+                "qpv": None if draws.qpv[i] is None else bool(draws.qpv[i]),
+                "diploma_level": draws.diplomas[i],
+                "experiences": lines,
+                "interests": text,
+                "wished_trades": wishes,
+                "contracts": [
+                    c
+                    for c, ticked in zip(CONTRACTS, draws.contract_ticks[i], strict=True)
+                    if ticked
+                ],
+                "driving_licence": None if draws.licence[i] is None else bool(draws.licence[i]),
+                "available_from": (reference + timedelta(days=int(draws.available[i]))).isoformat()
+                if uniforms[_U_AVAILABLE] < 0.8
+                else None,
+                "consent_share": bool(uniforms[_U_CONSENT] < CONSENT_RATE),
+            }
+        )
+    return youths, wished_codes
+
+
+def _ages_genders_diplomas(
+    n_youths: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Draw ages, genders and diploma levels; nobody gets a bac before 18 or a bac+3 before 21."""
     ages = AGES[rng.choice(len(AGES), size=n_youths, p=AGE_WEIGHTS)]
     genders = np.asarray(GENDERS, dtype=object)[
         rng.choice(len(GENDERS), size=n_youths, p=GENDER_WEIGHTS)
@@ -85,18 +156,27 @@ def youth_profiles(
     diplomas = np.asarray(DIPLOMAS, dtype=object)[
         rng.choice(len(DIPLOMAS), size=n_youths, p=DIPLOMA_WEIGHTS)
     ]
-    # Nobody gets a bac before 18 or a bac+3 before 21.
     young = ages < 18
     diplomas[young & np.isin(diplomas, ("4", "5", "6", "7"))] = "3"
     diplomas[(ages < 21) & np.isin(diplomas, ("6", "7"))] = "5"
     diplomas[(ages < 20) & (diplomas == "5")] = "4"
     diplomas[young & (diplomas == "4")] = "3"
+    return ages, genders, diplomas
+
+
+def _draw(
+    tables: CardTables,
+    n_youths: int,
+    qpv_rates: np.ndarray,
+    rural: np.ndarray,
+    rng: np.random.Generator,
+) -> _Draws:
+    """Make every random draw of a batch of youths, in a fixed order (the seed fixes the data)."""
+    ages, genders, diplomas = _ages_genders_diplomas(n_youths, rng)
     uniforms = rng.random((n_youths, 27))  # columns: see the _U_* constants
-    qpv = _with_unknown(uniforms[:, 1] < qpv_rates, uniforms[:, 0] < 0.05)
     licence_rate = (
         np.select([ages < 18, ages < 20, ages < 22], [0.02, 0.2, 0.35], 0.5) + 0.15 * rural
     )
-    licence = _with_unknown(uniforms[:, 3] < licence_rate, uniforms[:, 2] < 0.05)
     mobility = (
         np.asarray(MOBILITY_KM)[rng.choice(len(MOBILITY_KM), size=n_youths, p=MOBILITY_WEIGHTS)]
         + 10 * rural
@@ -107,82 +187,83 @@ def youth_profiles(
     available = rng.integers(0, 90, size=n_youths)
     n_wishes = rng.choice(4, size=n_youths, p=N_WISHES_WEIGHTS)
     n_experiences = rng.choice(4, size=n_youths, p=N_EXPERIENCES_WEIGHTS)
+    cards = _cards(tables, genders, uniforms, n_wishes, rng)
+    return _Draws(
+        ages=ages,
+        genders=genders,
+        diplomas=diplomas,
+        uniforms=uniforms,
+        qpv=_with_unknown(uniforms[:, 1] < qpv_rates, uniforms[:, 0] < 0.05),
+        licence=_with_unknown(uniforms[:, 3] < licence_rate, uniforms[:, 2] < 0.05),
+        mobility=mobility,
+        contract_ticks=contract_ticks,
+        available=available,
+        n_wishes=n_wishes,
+        n_experiences=n_experiences,
+        cards=cards,
+        appellations=[
+            tables.job_titles(cards[:, j], uniforms[:, _U_APPELLATION + j]) for j in range(6)
+        ],
+        skills=[
+            [tables.skills.pick(cards[:, j], uniforms[:, _U_SKILL], shift) for shift in range(2)]
+            for j in range(6)
+        ],
+        centres=tables.interest_centres.pick(cards[:, 0], uniforms[:, _U_CENTRE]),
+    )
 
-    # Six cards per youth from the gendered distribution: three wishes, three experiences.
-    cards = np.empty((n_youths, 6), dtype=np.int64)
+
+def _cards(
+    tables: CardTables,
+    genders: np.ndarray,
+    uniforms: np.ndarray,
+    n_wishes: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Six cards per youth from the gendered distribution: three wishes, three experiences.
+
+    Half the experiences are in a trade the youth now wishes for.
+    """
+    cards = np.empty((len(genders), 6), dtype=np.int64)
     for gender, probabilities in wish_probabilities(tables).items():
         rows = np.flatnonzero([g == gender for g in genders])
         cards[rows] = rng.choice(len(probabilities), size=(len(rows), 6), p=probabilities)
-    # Half the experiences are in a trade the youth now wishes for.
     same = (uniforms[:, _U_SAME : _U_SAME + 3] < 0.5) & (np.arange(3) < n_wishes[:, None])
     cards[:, 3:6] = np.where(same, cards[:, 0:3], cards[:, 3:6])
-    appellations = [
-        tables.job_titles(cards[:, j], uniforms[:, _U_APPELLATION + j]) for j in range(6)
-    ]
-    skills = [
-        [tables.skills.pick(cards[:, j], uniforms[:, _U_SKILL], shift) for shift in range(2)]
-        for j in range(6)
-    ]
-    centres = tables.interest_centres.pick(cards[:, 0], uniforms[:, _U_CENTRE])
+    return cards
 
-    youths = []
-    wished_codes: dict[str, list[str]] = {}
-    for i in range(n_youths):
-        gender = genders[i]
-        form = gender if gender in ("F", "M") else None
-        wishes: list[str] = []
-        codes: list[str] = []
-        for j in range(n_wishes[i]):
-            u = uniforms[i, _U_WISH + j]
-            if u < ROME_CODE_WISH_RATE:
-                wish = str(tables.codes[cards[i, j]])
-            else:
-                label = appellations[j][i]
-                wish = gendered(label, form) if form else label
-                wish = lower_first(wish) if u < 0.6 else wish
-            if wish not in wishes:
-                wishes.append(wish)
-                codes.append(str(tables.codes[cards[i, j]]))
-        lines = []
-        for j in range(3, 3 + n_experiences[i]):
-            label = appellations[j][i]
-            done = [skill for skill in (s[i] for s in skills[j]) if skill]
-            line = experience(
-                gendered(label, form or "M"),
-                list(dict.fromkeys(done)),
-                uniforms[i, _U_EXPERIENCE + j - 3],
-                uniforms[i, _U_EXPERIENCE_V],
-            )
-            if line not in lines:
-                lines.append(line)
-        text = ""
-        if uniforms[i, _U_INTERESTS] < INTERESTS_RATE or not (wishes or lines):
-            text = interests(centres[i], skills[0][0][i], form, uniforms[i, _U_CENTRE])
-        youth_id = f"SYN-{seed}-Y{i + 1:06d}"
-        wished_codes[youth_id] = codes
-        youths.append(
-            {
-                "id": youth_id,
-                "external_id": f"DOSSIER-{reference.year}-{i + 1:05d}",
-                "mission_locale": str(territory_codes[i]),
-                "commune_insee": str(commune_codes[i]),
-                "postcode": postcodes[i] if uniforms[i, _U_POSTCODE] < 0.85 else None,
-                "mobility_km": int(mobility[i]),
-                "age": int(ages[i]) if uniforms[i, _U_AGE_NULL] >= 0.01 else None,
-                "gender": gender,
-                "qpv": None if qpv[i] is None else bool(qpv[i]),
-                "diploma_level": diplomas[i],
-                "experiences": lines,
-                "interests": text,
-                "wished_trades": wishes,
-                "contracts": [
-                    c for c, ticked in zip(CONTRACTS, contract_ticks[i], strict=True) if ticked
-                ],
-                "driving_licence": None if licence[i] is None else bool(licence[i]),
-                "available_from": (reference + timedelta(days=int(available[i]))).isoformat()
-                if uniforms[i, _U_AVAILABLE] < 0.8
-                else None,
-                "consent_share": bool(uniforms[i, _U_CONSENT] < CONSENT_RATE),
-            }
+
+def _wishes(
+    tables: CardTables, draws: _Draws, i: int, form: str | None
+) -> tuple[list[str], list[str]]:
+    """Return youth ``i``'s wished trades (a ROME code or a job title) and the code behind each."""
+    wishes: list[str] = []
+    codes: list[str] = []
+    for j in range(draws.n_wishes[i]):
+        u = draws.uniforms[i, _U_WISH + j]
+        if u < ROME_CODE_WISH_RATE:
+            wish = str(tables.codes[draws.cards[i, j]])
+        else:
+            label = draws.appellations[j][i]
+            wish = gendered(label, form) if form else label
+            wish = lower_first(wish) if u < 0.6 else wish
+        if wish not in wishes:
+            wishes.append(wish)
+            codes.append(str(tables.codes[draws.cards[i, j]]))
+    return wishes, codes
+
+
+def _experience_lines(draws: _Draws, i: int, form: str | None) -> list[str]:
+    """Return youth ``i``'s distinct experience lines (cards 3 to 5)."""
+    lines: list[str] = []
+    for j in range(3, 3 + draws.n_experiences[i]):
+        label = draws.appellations[j][i]
+        done = [skill for skill in (s[i] for s in draws.skills[j]) if skill]
+        line = experience(
+            gendered(label, form or "M"),
+            list(dict.fromkeys(done)),
+            draws.uniforms[i, _U_EXPERIENCE + j - 3],
+            draws.uniforms[i, _U_EXPERIENCE_V],
         )
-    return youths, wished_codes
+        if line not in lines:
+            lines.append(line)
+    return lines
