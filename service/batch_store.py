@@ -46,7 +46,7 @@ def write_back(results: Path, *, what: str, summary: dict[str, Any]) -> int:
         vacancies = {vacancy.id: (vacancy, employer) for vacancy, employer in session.execute(
             select(Vacancy, Employer).join(Employer, Vacancy.employer_siret == Employer.siret)
             .where(Vacancy.id.in_(vacancy_ids)))} if vacancy_ids else {}
-        by_youth: dict[str, list[dict[str, Any]]] = {}
+        by_youth: dict[str, list[dict[str, Any] | None]] = {}
         for row in sorted(rows, key=lambda r: (r["query_id"], r["item_kind"] != "trade", r["rank"])):
             youth = youths.get(row["query_id"])
             if youth is None:

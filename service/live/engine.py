@@ -78,18 +78,20 @@ class LiveEngine:
             snapshot = read_snapshot(snapshot_dir)
             metadata = {"store_instance": state.instance, "model": workspace.settings.model,
                         "trades_data_hash": searcher.data_hash_}
-            usable = (snapshot is not None and snapshot.generation <= state.generation
-                      and {k: snapshot.metadata.get(k) for k in metadata} == metadata)
+            if snapshot is not None and not (snapshot.generation <= state.generation and {
+                    k: snapshot.metadata.get(k) for k in metadata} == metadata):
+                snapshot = None  # another store, a newer one, or other model settings
+            usable = snapshot is not None
             changed: set[str] = set()
-            if usable:
+            if snapshot is not None:
                 changed = {c.object_id for c in changes_since(session, snapshot.generation)
                            if c.op == "upsert" and c.object_id}
             vacancies = load_vacancies(session, referential)
             youths = load_youths(session, referential)
         live = cls(recommender, sessions, read_sessions, snapshot_dir, generation=state.generation,
                    instance=state.instance, metadata=metadata)
-        encoded = live._fill(vacancies, youths, snapshot if usable else None, changed, progress)
-        live.snapshot_generation = snapshot.generation if usable else -1
+        encoded = live._fill(vacancies, youths, snapshot, changed, progress)
+        live.snapshot_generation = snapshot.generation if snapshot is not None else -1
         if encoded or not usable:
             live.snapshot()
         live.expire_vacancies()
@@ -204,6 +206,8 @@ class LiveEngine:
             engine = self.recommender
             v_keys = engine.vacancies.keys.copy()
             y_keys = engine.youths.keys.copy()
+            if engine.vacancy_index is None or engine.youth_index is None:
+                raise RuntimeError("the live engine has no index yet: nothing to snapshot")
             v_vectors = engine.vacancy_index.vectors(v_keys)
             y_vectors = engine.youth_index.vectors(y_keys)
             y_scores = engine.youth_trade_scores.copy()

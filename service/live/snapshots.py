@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -57,8 +58,8 @@ def read_snapshot(directory: Path) -> Snapshot | None:
     try:
         vacancies = VectorIndex.load(directory / "vacancies")
         youths = VectorIndex.load(directory / "youths")
-        meta_v = vacancies.manifest.get("metadata", {})
-        meta_y = youths.manifest.get("metadata", {})
+        meta_v = cast(dict, vacancies.manifest.get("metadata", {}))
+        meta_y = cast(dict, youths.manifest.get("metadata", {}))
         scores_meta = meta_y["trade_scores"]
         path = directory / "youths" / scores_meta["file"]
         if sha256_file(path) != scores_meta["sha256"]:

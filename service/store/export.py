@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.store.errors import not_found
 from service.store.models import AuditLine, Outcome, Share, Suggestion, Youth
 
 
@@ -17,6 +18,8 @@ def _iso(value) -> str | None:
 def youth_export(session: Session, youth_id: str) -> dict[str, Any]:
     """Return the youth's row, suggestions with their outcomes, shares and audit trail."""
     youth = session.get(Youth, youth_id)
+    if youth is None:
+        raise not_found("youth", youth_id)
     suggestions = list(session.scalars(
         select(Suggestion).where(Suggestion.youth_id == youth_id).order_by(Suggestion.id)))
     outcomes: dict[int, list[dict[str, Any]]] = {}

@@ -33,6 +33,8 @@ def _location(referential, commune: str | None, postcode: str | None, lat, lon) 
 def employer_data(referential, row: Employer) -> EmployerData:
     """Return the engine's view of an ``employers`` row."""
     place = _location(referential, row.commune_insee, row.postcode, row.lat, row.lon)
+    if place is None:  # NOT NULL columns: only a corrupted row gets here
+        raise ValueError(f"employer {row.siret} has no commune or coordinates in the store")
     return EmployerData(siret=row.siret, name=row.name, naf=row.naf, sector_family=row.sector_family,
                         location=place, size_band=row.size_band, synthetic=row.synthetic)
 
