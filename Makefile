@@ -10,9 +10,8 @@ demo:  ## Install and run the demo (synthetic data, default model, data home)
 test:  ## Install with dev extras and run the tests (same command as CI)
 	bash scripts/test.sh
 
-check:  ## Lint and type-check
-	$(PY) -m ruff check matching service tests benchmarks
-	$(PY) -m mypy
+check:  ## Layout check (import circles, module sizes), lint and type-check (as CI)
+	bash scripts/check.sh
 
 bench:  ## Run the benchmarks (minutes; figures go to benchmarks/RESULTS.md by hand)
 	$(PY) benchmarks/run_all.py
