@@ -5,9 +5,16 @@ would be): end-to-end wall time from process start to the Parquet file written, 
 memory of the child's whole process tree (sum of VmRSS and of PSS over the tree, sampled
 every 0.2 s, plus ``RUSAGE_CHILDREN`` max RSS of the largest single process).
 
-1. local engine at each ``--sizes`` (default 10k, 50k, 100k youths);
-2. the single-youth path in a loop (``suggest_trades([y])`` + ``suggest_vacancies([y])``) on
-   a ``--loop-sample`` of youths, extrapolated to the batch size (measured on the sample only);
+1. local engine at each ``--sizes`` (default 10k, 50k, 100k youths), for each ``--inputs``:
+   ``synthetic`` (the generated profiles, whose texts repeat a lot) and ``distinct`` (the same
+   profiles with a phrase unique to the youth appended to each experience and to the interests,
+   so that no free text repeats; see :func:`make_distinct`);
+2. two single-youth loops on a ``--loop-sample`` of youths of each input, extrapolated to the
+   batch size (measured on the sample only): the service's path (``service.output.suggestions_for``,
+   used by ``passerelle suggest`` and the API: one encoding and one trade scoring per youth,
+   then the trade and vacancy lists and the JSON document) and the old baseline
+   (``suggest_trades([y])`` + ``suggest_vacancies([y])``, which encodes the youth's texts three
+   times);
 3. the Ray engine (local Ray, 2 CPUs, 2 actors) at ``--ray-size``, against local at that size;
 4. a run killed (SIGKILL) after its first chunk part, resumed, compared with an uninterrupted
    run of the same arguments (``--kill-size`` youths);
@@ -76,8 +83,63 @@ def prepare(home: Path, n_vacancies: int, n_youths: int) -> Path:
     return folder
 
 
-def load_engine(home: Path, folder: Path, n_youths: int):
-    """The engine with the indexed vacancies, and the first ``n_youths`` youths (validated)."""
+_FIRST = ("Camille", "Léa", "Inès", "Manon", "Chloé", "Jade", "Sarah", "Emma", "Lina", "Zoé",
+          "Lucas", "Hugo", "Nathan", "Enzo", "Louis", "Yanis", "Adam", "Mathis", "Rayan", "Tom",
+          "Noah", "Théo", "Sofiane", "Karim", "Julie", "Pauline", "Marine", "Samir", "Kevin", "Anaïs")
+_LAST = ("Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
+         "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
+         "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert", "Bonnet",
+         "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc", "Guerin", "Muller")
+_WHAT = ("ranger le stock", "accueillir les clients", "préparer les commandes", "tenir la caisse",
+         "nettoyer l'atelier", "monter des meubles", "servir en salle", "trier le courrier",
+         "arroser les plantes", "réparer des vélos", "garder des enfants", "peindre une clôture",
+         "livrer des colis", "faire l'inventaire", "cuisiner pour une fête", "installer une expo")
+_WHEN = ("en juin", "en juillet", "en août", "pendant les vacances de Noël", "à la Toussaint",
+         "pendant trois semaines", "le samedi matin", "en 2024", "en 2025", "après le lycée")
+
+
+def distinct_phrase(number: int) -> str:
+    """A plausible French phrase unique to ``number`` (mixed radix over four lists; unique for
+    the first 30 x 36 x 16 x 10 = 172,800 numbers)."""
+    radices = (len(_FIRST), len(_LAST), len(_WHAT), len(_WHEN))
+    digits = []
+    for radix in radices:
+        digits.append(number % radix)
+        number //= radix
+    if number:
+        raise ValueError("distinct_phrase: number too large")
+    first, last, what, when = digits
+    return (f"J'ai aidé {_FIRST[first]} {_LAST[last]} à {_WHAT[what]} {_WHEN[when]}")
+
+
+def make_distinct(profiles: list[dict]) -> list[dict]:
+    """The same profiles with ``distinct_phrase(i)`` appended to every non-empty experience and
+    to non-empty interests of the i-th youth: the number of texts is unchanged, no free text is
+    shared between two youths (wished trades, ROME codes or trade labels, still repeat)."""
+    out = []
+    for number, profile in enumerate(profiles):
+        phrase = distinct_phrase(number)
+        profile = dict(profile)
+        profile["experiences"] = [f"{e.rstrip().rstrip('.')}. {phrase}" if e.strip() else e
+                                  for e in profile.get("experiences") or []]
+        interests = profile.get("interests") or ""
+        if interests.strip():
+            profile["interests"] = f"{interests.rstrip().rstrip('.')}. {phrase}"
+        out.append(profile)
+    return out
+
+
+def text_share(recommender, youths) -> dict:
+    """Distinct query texts / all query texts of ``youths`` (what the text phase encodes)."""
+    texts, _, _ = recommender._query_texts(youths)
+    distinct = len(set(texts))
+    return {"texts_all": len(texts), "texts_distinct": distinct,
+            "distinct_share": distinct / len(texts) if texts else 0.0}
+
+
+def load_engine(home: Path, folder: Path, n_youths: int, distinct: bool = False):
+    """The engine with the indexed vacancies, and the first ``n_youths`` youths (validated);
+    ``distinct``: their profiles through :func:`make_distinct`."""
     from matching.profiles import parse_youth
     from matching.recommend.recommender import Recommender
     from matching.search.embeddings import make_embedder
@@ -93,7 +155,10 @@ def load_engine(home: Path, folder: Path, n_youths: int):
     vectors = index.vectors(np.array([v.key for v in data.vacancies], dtype=np.int64))
     recommender.load_vacancies(data.vacancies, vectors=vectors)
     recommender.vacancy_index.generation = index.generation
-    youths = [parse_youth(p, referential, synthetic=True)[0] for p in data.youths[:n_youths]]
+    profiles = list(data.youths[:n_youths])
+    if distinct:
+        profiles = make_distinct(profiles)
+    youths = [parse_youth(p, referential, synthetic=True)[0] for p in profiles]
     return recommender, youths
 
 
@@ -103,7 +168,7 @@ def child_run(args) -> None:
     started = time.perf_counter()
     from matching.batch.run import BatchRequest, BatchSource, run_batch
 
-    recommender, youths = load_engine(args.home, Path(args.data), args.n)
+    recommender, youths = load_engine(args.home, Path(args.data), args.n, args.input == "distinct")
     loaded = time.perf_counter()
     if args.engine == "ray":
         import ray
@@ -121,20 +186,37 @@ def child_run(args) -> None:
         ray.shutdown()
         shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps({"load_s": loaded - started, "end_to_end_in_child_s": time.perf_counter() - started,
-                      "summary": summary.to_dict()}), flush=True)
+                      "summary": summary.to_dict(), **text_share(recommender, youths)}), flush=True)
 
 
 def child_loop(args) -> None:
-    """Child: the single-youth path in a loop over a sample; print one JSON line."""
-    recommender, youths = load_engine(args.home, Path(args.data), args.n)
-    recommender.suggest_trades(youths[:2], TOP_K)
-    recommender.suggest_vacancies(youths[:2], TOP_K)
+    """Child: a single-youth path in a loop over a sample; print one JSON line.
+
+    ``--child service``: what the service does for one youth (``passerelle suggest``, the API's
+    suggestions for a profile): ``service.output.suggestions_for`` with the default ``TradeMix``
+    and the youth's own radius (one encoding and one trade scoring, both lists, the JSON
+    document). ``--child loop``: the old baseline, ``suggest_trades([y])`` then
+    ``suggest_vacancies([y])`` (the youth's texts encoded three times)."""
+    from matching.fairness.policies import TradeMix
+
+    recommender, youths = load_engine(args.home, Path(args.data), args.n, args.input == "distinct")
+    if args.child == "service":
+        from service.output import suggestions_for
+
+        def one(youth):
+            suggestions_for(recommender, youth, TOP_K, TradeMix())
+    else:
+        def one(youth):
+            recommender.suggest_trades([youth], TOP_K)
+            recommender.suggest_vacancies([youth], TOP_K)
+    for youth in youths[:2]:  # warm-up
+        one(youth)
     started = time.perf_counter()
     for youth in youths:
-        recommender.suggest_trades([youth], TOP_K)
-        recommender.suggest_vacancies([youth], TOP_K)
+        one(youth)
     seconds = time.perf_counter() - started
-    print(json.dumps({"youths": len(youths), "seconds": seconds, "youths_per_s": len(youths) / seconds}), flush=True)
+    print(json.dumps({"path": args.child, "youths": len(youths), "seconds": seconds,
+                      "youths_per_s": len(youths) / seconds, **text_share(recommender, youths)}), flush=True)
 
 
 # ----------------------------------------------------------------------------- measuring
@@ -197,9 +279,10 @@ def measure(command: list[str], *, kill_when=None) -> dict:
 
 
 def _child_command(args, kind: str, n: int, result: Path | None = None, engine: str = "local",
-                   chunk_size: int | None = None) -> list[str]:
+                   chunk_size: int | None = None, youth_input: str = "synthetic") -> list[str]:
     command = [sys.executable, "-m", "benchmarks.batch.batch_bench", "--child", kind, "--home", str(args.home),
-               "--data", str(args.data), "--n", str(n), "--engine", engine, "--workers", str(args.workers)]
+               "--data", str(args.data), "--n", str(n), "--engine", engine, "--workers", str(args.workers),
+               "--input", youth_input]
     if result is not None:
         command += ["--result", str(result)]
     if chunk_size is not None:
@@ -215,13 +298,14 @@ def _clean(path: Path) -> None:
     shutil.rmtree(str(path) + ".parts", ignore_errors=True)
 
 
-def bench_run(args, n: int, engine: str = "local") -> dict:
-    result = args.work / f"{engine}-{n}.parquet"
+def bench_run(args, n: int, engine: str = "local", youth_input: str = "synthetic") -> dict:
+    result = args.work / f"{engine}-{youth_input}-{n}.parquet"
     _clean(result)
-    log(f"{engine} engine, {n} youths ...")
-    run = measure(_child_command(args, "run", n, result, engine))
+    log(f"{engine} engine, {n} youths ({youth_input}) ...")
+    run = measure(_child_command(args, "run", n, result, engine, youth_input=youth_input))
+    _clean(result)
     log(f"  {run['wall_s']:.1f} s end to end, peak tree RSS {run['peak_tree_rss_mb']:.0f} MB")
-    return {"youths": n, "engine": engine, **run}
+    return {"youths": n, "engine": engine, "input": youth_input, **run}
 
 
 def bench_kill(args, n: int) -> dict:
@@ -256,31 +340,42 @@ def fit(points: list[tuple[int, float]], at: int) -> dict:
 
 def markdown(report: dict) -> str:
     """The figures of a report as markdown tables (for RESULTS files)."""
-    loop = report["loop"]["child"]
-    lines = ["| youths | end to end | scoring | youths/s (scoring) | loop, extrapolated | batch / loop | "
-             "peak tree RSS (PSS) | largest process | chunks | distinct texts encoded (of all texts) | "
-             "text phase |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    loops = report["loops"]
+    lines = ["| youths | input | distinct texts (of all; share) | end to end | scoring | youths/s (scoring) | "
+             "service path, extrapolated | batch / service path | old loop, extrapolated | batch / old loop | "
+             "peak tree RSS (PSS) | chunks | text phase | load avg (1 min) at end |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for run in report["local"]:
-        summary = run["child"]["summary"]
+        summary, child = run["child"]["summary"], run["child"]
+        service, old = loops[run["input"]]["service"]["child"], loops[run["input"]]["loop"]["child"]
         lines.append(
-            f"| {run['youths']:,} | {run['wall_s']:.0f} s | {summary['seconds']:.0f} s | "
-            f"{summary['queries_per_second']:.1f} | {run['youths'] / loop['youths_per_s']:,.0f} s | "
-            f"{summary['queries_per_second'] / loop['youths_per_s']:.0f}x | {run['peak_tree_rss_mb']:,.0f} MB "
-            f"({run['peak_tree_pss_mb']:,.0f} MB) | {run['children_max_rss_mb']:,.0f} MB | "
-            f"{summary['chunks']} x {summary['chunk_size']} | {summary['encoded']['texts_this_run']:,} of "
-            f"{summary['totals']['texts']:,} | {summary['encoded'].get('text_phase', {}).get('seconds', 0):.0f} s |")
-    lines.append(f"\nLoop baseline: {loop['youths']} youths in {loop['seconds']:.1f} s = "
-                 f"{loop['youths_per_s']:.2f} youths/s.")
+            f"| {run['youths']:,} | {run['input']} | {child['texts_distinct']:,} of {child['texts_all']:,} "
+            f"({child['distinct_share']:.2f}) | {run['wall_s']:.0f} s | {summary['seconds']:.0f} s | "
+            f"{summary['queries_per_second']:.1f} | {run['youths'] / service['youths_per_s']:,.0f} s | "
+            f"{summary['queries_per_second'] / service['youths_per_s']:.1f}x | "
+            f"{run['youths'] / old['youths_per_s']:,.0f} s | {summary['queries_per_second'] / old['youths_per_s']:.1f}x | "
+            f"{run['peak_tree_rss_mb']:,.0f} MB ({run['peak_tree_pss_mb']:,.0f} MB) | "
+            f"{summary['chunks']} x {summary['chunk_size']} | "
+            f"{summary['encoded'].get('text_phase', {}).get('seconds', 0):.0f} s | {run['loadavg_end'][0]:.2f} |")
+    lines += ["", "| input | path | youths | seconds | youths/s | distinct texts (of all) | load avg (1 min) at end |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+    for youth_input, paths in loops.items():
+        for name, label in (("service", "service path (`suggestions_for`)"),
+                            ("loop", "old loop (`suggest_trades` + `suggest_vacancies`)")):
+            run = paths[name]
+            child = run["child"]
+            lines.append(f"| {youth_input} | {label} | {child['youths']} | {child['seconds']:.1f} | "
+                         f"{child['youths_per_s']:.2f} | {child['texts_distinct']:,} of {child['texts_all']:,} | "
+                         f"{run['loadavg_end'][0]:.2f} |")
     if "ratio_to_local_wall" in report.get("ray", {}):
         ray = report["ray"]
-        lines.append(f"Ray ({ray['youths']:,} youths): {ray['wall_s']:.0f} s end to end "
+        lines.append(f"\nRay ({ray['youths']:,} youths): {ray['wall_s']:.0f} s end to end "
                      f"({ray['ratio_to_local_wall']:.2f}x local), scoring {ray['child']['summary']['seconds']:.0f} s "
                      f"({ray['ratio_to_local_scoring']:.2f}x), peak tree RSS {ray['peak_tree_rss_mb']:,.0f} MB "
                      f"(PSS {ray['peak_tree_pss_mb']:,.0f} MB).")
     if "kill_resume" in report:
         kill = report["kill_resume"]
-        lines.append(f"Kill and resume ({kill['youths']:,} youths, chunks of {kill['chunk_size']}): killed with "
+        lines.append(f"\nKill and resume ({kill['youths']:,} youths, chunks of {kill['chunk_size']}): killed with "
                      f"{kill['parts_when_killed']} part(s) written, resumed computing {kill['resumed_chunks_computed']} "
                      f"and skipping {kill['resumed_chunks_skipped']}; identical table {kill['identical_table']}, "
                      f"column order {kill['same_column_order']}, metadata {kill['same_metadata']}.")
@@ -295,11 +390,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,50000,100000")
     parser.add_argument("--ray-size", type=int, default=10_000, help="0: skip the Ray run")
     parser.add_argument("--kill-size", type=int, default=2_000, help="0: skip the kill-and-resume run")
+    parser.add_argument("--inputs", default="synthetic,distinct",
+                        help="youth inputs: synthetic (generated profiles), distinct (make_distinct)")
     parser.add_argument("--loop-sample", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/passerelle-batch-work"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "batch_bench.json")
-    parser.add_argument("--child", choices=("run", "loop"))
+    parser.add_argument("--child", choices=("run", "loop", "service"))
+    parser.add_argument("--input", choices=("synthetic", "distinct"), default="synthetic")
     parser.add_argument("--data")
     parser.add_argument("--n", type=int)
     parser.add_argument("--engine", default="local")
@@ -311,45 +409,64 @@ def main() -> None:
         return print(markdown(json.loads(args.markdown.read_text())))
     if args.child == "run":
         return child_run(args)
-    if args.child == "loop":
+    if args.child in ("loop", "service"):
         return child_loop(args)
 
     from benchmarks.engine_perf import machine
 
     args.data = prepare(args.home, args.vacancies, args.youths)
     args.work.mkdir(parents=True, exist_ok=True)
-    report: dict = {"machine": machine("benchmarks.batch.batch_bench"), "vacancies": args.vacancies, "top_k": TOP_K, "workers": args.workers}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    report: dict = {"machine": machine("benchmarks.batch.batch_bench"), "commit": commit,
+                    "loadavg_start": os.getloadavg(), "vacancies": args.vacancies, "top_k": TOP_K,
+                    "workers": args.workers, "inputs": args.inputs, "loop_sample": args.loop_sample}
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
 
-    log(f"loop baseline on {args.loop_sample} youths ...")
-    report["loop"] = measure(_child_command(args, "loop", args.loop_sample))
-    save()
+    inputs = [i for i in args.inputs.split(",") if i]
+    loops = report.setdefault("loops", {})
+    for youth_input in inputs:
+        for path in ("service", "loop"):
+            log(f"{path} single-youth loop on {args.loop_sample} youths ({youth_input}) ...")
+            loops.setdefault(youth_input, {})[path] = measure(
+                _child_command(args, path, args.loop_sample, youth_input=youth_input))
+            log(f"  {loops[youth_input][path]['child']['youths_per_s']:.2f} youths/s")
+            save()
     if args.kill_size:
         report["kill_resume"] = bench_kill(args, args.kill_size)
         save()
     runs = report.setdefault("local", [])
     for n in [int(s) for s in args.sizes.split(",") if s]:
-        runs.append(bench_run(args, n))
-        save()
+        for youth_input in inputs:
+            runs.append(bench_run(args, n, youth_input=youth_input))
+            save()
         if args.ray_size == n:
             report["ray"] = bench_run(args, n, "ray")
             save()
-    loop_rate = report["loop"]["child"]["youths_per_s"]
     for run in runs:
         summary = run["child"]["summary"]
+        service_rate = loops[run["input"]]["service"]["child"]["youths_per_s"]
+        loop_rate = loops[run["input"]]["loop"]["child"]["youths_per_s"]
         run["youths_per_s_scoring"] = summary["queries_per_second"]
-        run["loop_extrapolated_s"] = run["youths"] / loop_rate
-        run["speedup_vs_loop"] = summary["queries_per_second"] / loop_rate
-    report["fit_time_s"] = fit([(r["youths"], r["wall_s"]) for r in runs], 1_100_000)
-    report["fit_peak_rss_mb"] = fit([(r["youths"], r["peak_tree_rss_mb"]) for r in runs], 1_100_000)
+        run["service_path_extrapolated_s"] = run["youths"] / service_rate
+        run["speedup_vs_service_path"] = summary["queries_per_second"] / service_rate
+        run["old_loop_extrapolated_s"] = run["youths"] / loop_rate
+        run["speedup_vs_old_loop"] = summary["queries_per_second"] / loop_rate
+    for youth_input in inputs:
+        mine = [r for r in runs if r["input"] == youth_input]
+        if mine:
+            report.setdefault("fit_time_s", {})[youth_input] = fit([(r["youths"], r["wall_s"]) for r in mine], 1_100_000)
+            report.setdefault("fit_peak_rss_mb", {})[youth_input] = fit(
+                [(r["youths"], r["peak_tree_rss_mb"]) for r in mine], 1_100_000)
     if "ray" in report:
-        local = next(r for r in runs if r["youths"] == report["ray"]["youths"])
+        local = next(r for r in runs if r["youths"] == report["ray"]["youths"] and r["input"] == "synthetic")
         report["ray"]["ratio_to_local_wall"] = report["ray"]["wall_s"] / local["wall_s"]
         report["ray"]["ratio_to_local_scoring"] = (report["ray"]["child"]["summary"]["seconds"]
                                                    / local["child"]["summary"]["seconds"])
+    report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report["loadavg_end"] = os.getloadavg()
     save()
     print(json.dumps(report, indent=2))
 
