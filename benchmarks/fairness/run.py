@@ -3,16 +3,18 @@
 Usage (from the repository root; a few minutes with the default "use" model once the trade
 model is fitted in the data home)::
 
-    python benchmarks/fairness/run.py [--home /tmp/passerelle-bench-home] [--model use]
+    python -m benchmarks.fairness.run [--home /tmp/passerelle-bench-home] [--model use]
 
 1. Trades: 1,000 synthetic youths, k = 10. Share of lists meeting the band floors (floor(0.2 k)
    cards of each of the bands male/mixed/female) relevance-only vs ``balanced``; mean NDCG@10
    cost (gains: relevance-only scores of the 50-card pool); MinSkew@10 and NDKL against a
    uniform target over the three bands; for ``counter_stereotype``, share of F/M youths' lists
    with at least 2 non-traditional trades.
-2. Shortlists: 500 vacancies, k = 10, target ``pool``: InfeasibleIndex, NDKL, NDCG@10 cost.
-3. Re-ranking cost: 100 candidates into 10, p50/p99 of the time added to the relevance-only
-   top-k selection.
+2. Shortlists: 500 vacancies, k = 10, target ``pool``, each algorithm named by its key
+   (``det_greedy`` = ``Balance(algorithm="det_greedy")``, ``det_cons``, ``det_relaxed``; the
+   service default is DetRelaxed): InfeasibleIndex, NDKL, NDCG@10 cost.
+3. Re-ranking cost: 100 candidates into 10 with DetRelaxed (the default), p50/p99 of the time
+   added to the relevance-only top-k selection.
 4. MMR lambda: intra-list diversity vs NDCG cost for lambda in {0, 0.1, 0.2, 0.3, 0.5}.
 
 All data are synthetic and seeded: the same seed and model give the same figures (timings
@@ -40,13 +42,23 @@ from service.config import Settings  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LAMBDAS = (0.0, 0.1, 0.2, 0.3, 0.5)
+BALANCES = {
+    "relevance_only": Balance(policy="off"),
+    "det_greedy": Balance(algorithm="det_greedy"),
+    "det_cons": Balance(algorithm="det_cons"),
+    "det_relaxed": Balance(algorithm="det_relaxed"),
+}
+"""Shortlist policies compared, each key naming the algorithm it runs (target ``pool``)."""
+DEFAULT_ALGORITHM = "det_relaxed"
+"""The shortlist algorithm the service uses by default (``Balance().algorithm``): the targets
+about shortlists and the re-ranking time are checked on it."""
 TARGETS = {
-    "trades_feasible_meeting_floors": 1.0,
-    "trades_ndcg_cost_max": 0.05,
-    "shortlists_feasible_infeasible_index_0": 1.0,
-    "shortlists_ndkl_ratio_max": 0.5,
-    "shortlists_ndcg_cost_max": 0.03,
-    "rerank_added_p99_ms_max": 2.0,
+    "trades_balanced_feasible_meeting_floors": 1.0,
+    "trades_balanced_ndcg_cost_max": 0.05,
+    "shortlists_det_relaxed_feasible_infeasible_index_0": 1.0,
+    "shortlists_det_relaxed_ndkl_ratio_max": 0.5,
+    "shortlists_det_relaxed_ndcg_cost_max": 0.03,
+    "rerank_det_relaxed_added_p99_ms_max": 2.0,
 }
 
 
@@ -97,40 +109,44 @@ def run_shortlists(bench, n_vacancies: int, top_k: int, seed: int, repeats: int,
     reach = shortlists.within_reach(engine, [v.id for v in bench.vacancies])
     chosen, selection = shortlists.choose_vacancies(reach, n_vacancies, top_k, seed)
     log(f"shortlists/reach: {time.perf_counter() - started:.0f} s")
-    balances = {
-        "relevance_only": Balance(policy="off"),
-        "det_greedy": Balance(),
-        "det_cons": Balance(algorithm="det_cons"),
-        "det_relaxed": Balance(algorithm="det_relaxed"),
-    }
     figures = {
         "selection": selection,
-        **shortlists.evaluate(engine, reach, chosen, top_k, balances),
+        "balances": {name: balance.describe() for name, balance in BALANCES.items()},
+        "service_default_algorithm": Balance().algorithm,
+        **shortlists.evaluate(engine, reach, chosen, top_k, BALANCES),
     }
     log(f"shortlists/evaluate: {time.perf_counter() - started:.0f} s")
     sizes = np.array([r.size for r in reach.rows])
     big = np.flatnonzero(sizes >= 100)[:500].tolist()
     figures["timing"] = timing.time_rerank(
-        shortlists.candidate_lists(engine, reach, big, 100), top_k, repeats=repeats
+        shortlists.candidate_lists(engine, reach, big, 100),
+        top_k,
+        repeats=repeats,
+        balance=BALANCES[DEFAULT_ALGORITHM],
     )
     log(f"shortlists/timing: {time.perf_counter() - started:.0f} s")
     return figures
 
 
 def verdicts(results: dict) -> dict[str, dict]:
+    """Check each target on the policy its name says: ``balanced`` trades, DetRelaxed shortlists."""
     t, s = results["trades"], results["shortlists"]
+    relaxed = s[DEFAULT_ALGORITHM]
     added_ms = s["timing"]["thread_cpu"]["added"]["p99_us"] / 1e3
-    ndkl_ratio = s["det_greedy"]["mean_ndkl"] / s["relevance_only"]["mean_ndkl"]
+    ndkl_ratio = relaxed["mean_ndkl"] / s["relevance_only"]["mean_ndkl"]
     checks = {
-        "trades_feasible_meeting_floors": (t["balanced"]["share_feasible_meeting_floors"], ">="),
-        "trades_ndcg_cost_max": (t["balanced"]["mean_ndcg_cost"], "<="),
-        "shortlists_feasible_infeasible_index_0": (
-            s["det_greedy"]["share_feasible_with_infeasible_index_0"],
+        "trades_balanced_feasible_meeting_floors": (
+            t["balanced"]["share_feasible_meeting_floors"],
             ">=",
         ),
-        "shortlists_ndkl_ratio_max": (ndkl_ratio, "<="),
-        "shortlists_ndcg_cost_max": (s["det_greedy"]["mean_ndcg_cost"], "<="),
-        "rerank_added_p99_ms_max": (added_ms, "<="),
+        "trades_balanced_ndcg_cost_max": (t["balanced"]["mean_ndcg_cost"], "<="),
+        "shortlists_det_relaxed_feasible_infeasible_index_0": (
+            relaxed["share_feasible_with_infeasible_index_0"],
+            ">=",
+        ),
+        "shortlists_det_relaxed_ndkl_ratio_max": (ndkl_ratio, "<="),
+        "shortlists_det_relaxed_ndcg_cost_max": (relaxed["mean_ndcg_cost"], "<="),
+        "rerank_det_relaxed_added_p99_ms_max": (added_ms, "<="),
     }
     return {
         name: {
@@ -165,9 +181,9 @@ def table(results: dict) -> str:
         f"{_pct(bal['share_meeting_floors'])} | {_pct(cs['share_meeting_floors'])} | |",
         f"| ... feasible lists ({bal['feasible_lists']}/{bal['lists']}) | "
         f"{_pct(rel['share_feasible_meeting_floors'])} | {_pct(bal['share_feasible_meeting_floors'])} | "
-        f"{_pct(cs['share_feasible_meeting_floors'])} | 100 % ({met['trades_feasible_meeting_floors']}) |",
+        f"{_pct(cs['share_feasible_meeting_floors'])} | 100 % ({met['trades_balanced_feasible_meeting_floors']}) |",
         f"| Mean NDCG@10 cost (p90) | 0 | {_pct(bal['mean_ndcg_cost'])} ({_pct(bal['p90_ndcg_cost'])}) | "
-        f"{_pct(cs['mean_ndcg_cost'])} ({_pct(cs['p90_ndcg_cost'])}) | <= 5 % ({met['trades_ndcg_cost_max']}) |",
+        f"{_pct(cs['mean_ndcg_cost'])} ({_pct(cs['p90_ndcg_cost'])}) | <= 5 % ({met['trades_balanced_ndcg_cost_max']}) |",
         f"| MinSkew@10 mean (median) | {rel['mean_min_skew']:.2f} ({rel['median_min_skew']:.2f}) | "
         f"{bal['mean_min_skew']:.2f} ({bal['median_min_skew']:.2f}) | "
         f"{cs['mean_min_skew']:.2f} ({cs['median_min_skew']:.2f}) | higher is better, 0 = uniform |",
@@ -189,7 +205,7 @@ def table(results: dict) -> str:
         f"qualified incl. not_stated; feasible: {s['feasible_shortlists']}; mean target "
         f"{s['mean_pool_target']})",
         "",
-        "| Figure | Relevance-only | DetGreedy | DetCons | DetRelaxed (default) | Target |",
+        "| Figure | Relevance-only | DetGreedy | DetCons | DetRelaxed (default) | Target (DetRelaxed) |",
         "|---|---|---|---|---|---|",
     ]
     algos = ("relevance_only", "det_greedy", "det_cons", "det_relaxed")
@@ -197,21 +213,22 @@ def table(results: dict) -> str:
     lines += [
         "| Feasible shortlists with InfeasibleIndex = 0 | "
         + " | ".join(f"{s[a]['feasible_with_infeasible_index_0']}/{feasible}" for a in algos)
-        + f" | all ({met['shortlists_feasible_infeasible_index_0']}) |",
+        + f" | all ({met['shortlists_det_relaxed_feasible_infeasible_index_0']}) |",
         "| Mean InfeasibleIndex | "
         + " | ".join(f"{s[a]['mean_infeasible_index']:.2f}" for a in algos)
         + " | 0 |",
         "| Mean NDKL | "
         + " | ".join(f"{s[a]['mean_ndkl']:.4f}" for a in algos)
-        + f" | <= half ({met['shortlists_ndkl_ratio_max']}: ratio {v['shortlists_ndkl_ratio_max']['value']:.2f}) |",
+        + f" | <= half ({met['shortlists_det_relaxed_ndkl_ratio_max']}: ratio {v['shortlists_det_relaxed_ndkl_ratio_max']['value']:.2f}) |",
         "| Mean NDCG@10 cost (p90) | "
         + " | ".join(
             f"{_pct(s[a]['mean_ndcg_cost'])} ({_pct(s[a]['p90_ndcg_cost'])})" for a in algos
         )
-        + f" | <= 3 % ({met['shortlists_ndcg_cost_max']}) |",
+        + f" | <= 3 % ({met['shortlists_det_relaxed_ndcg_cost_max']}) |",
         "",
         f"**Re-ranking 100 candidates into 10** ({tim['lists']} real lists x {tim['repeats']} repeats; "
-        "relevance-only = `ranking.top_k_order`, balanced = `mix.rerank_candidate_list` with `Balance()`)",
+        "relevance-only = `ranking.top_k_order`, balanced = `rerank_candidate_list` with "
+        "`Balance(algorithm=\"det_relaxed\")`, the default)",
         "",
         "| Clock | Relevance-only p50 / p99 | Balanced p50 / p99 | Added p50 / p99 | Ratio p50 / p99 | Target |",
         "|---|---|---|---|---|---|",
@@ -224,7 +241,7 @@ def table(results: dict) -> str:
             f"{c['added']['p50_us']:.0f} / {c['added']['p99_us']:.0f} µs | "
             f"{c['ratio_p50']:.0f}x / {c['ratio_p99']:.0f}x | "
             + (
-                f"added p99 <= 2 ms ({met['rerank_added_p99_ms_max']})"
+                f"added p99 <= 2 ms ({met['rerank_det_relaxed_added_p99_ms_max']})"
                 if clock == "thread_cpu"
                 else ""
             )
@@ -279,7 +296,7 @@ def main(argv: list[str] | None = None) -> dict:
         "date": now_iso(),
         "machine": machine(),
         "command": " ".join(
-            ["python", "benchmarks/fairness/run.py", *(argv if argv is not None else sys.argv[1:])]
+            ["python", "-m", "benchmarks.fairness.run", *(argv if argv is not None else sys.argv[1:])]
         ),
         "model": args.model,
         "seed": args.seed,

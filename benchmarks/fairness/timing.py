@@ -28,7 +28,7 @@ def time_rerank(lists, top_k: int = 10, repeats: int = 5, balance: Balance | Non
         lists: ``(rows int64 (n,), scores float32 (n,), genders (n,), qpv (n,))`` per vacancy.
         top_k: shortlist length.
         repeats: passes over the lists per clock.
-        balance: the balance policy (default ``Balance()``: pool, DetGreedy).
+        balance: the balance policy (default ``Balance()``: pool, DetRelaxed, the service default).
     """
     balance = balance or Balance()
     figures = {
