@@ -321,6 +321,10 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, help="a single seed (same as --seeds N)")
     parser.add_argument("--no-timing", action="store_true", help="skip the fit/load timing")
+    parser.add_argument("--model", choices=("use", "hashing"), default="use",
+                        help="embedder of the searchers fitted per seed (hashing: quick runs)")
+    parser.add_argument("--out", type=Path, default=HERE,
+                        help="folder of results.json and per_query.csv (default: next to this script)")
     parser.add_argument(
         "--keep-default-weights",
         action="store_true",
@@ -339,7 +343,7 @@ def main() -> None:
         ref.card(code)  # raises UnknownRomeCode on a typo
     ev_gold = [{position[c] for c in cs.split(";")} for cs in everyday["codes"]]
     tune = (everyday["split"] == "tune").to_numpy()
-    use = CachedEmbedder(UseEmbedder(threads=2))
+    use = CachedEmbedder(UseEmbedder(threads=2) if args.model == "use" else HashingEmbedder())
 
     per_seed, per_query = [], []
     for seed in seeds:
@@ -350,7 +354,8 @@ def main() -> None:
         per_seed.append(entry)
         per_query += rows
         print(f"seed {seed} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
-    pd.DataFrame(per_query).to_csv(HERE / "per_query.csv", index=False)
+    args.out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(per_query).to_csv(args.out / "per_query.csv", index=False)
     summary = summarise(per_seed)
     timing = {} if args.no_timing else timing_figures(ref, codes)
 
@@ -416,7 +421,7 @@ def main() -> None:
         "timing": timing,
         "wall_s": round(time.perf_counter() - started, 1),
     }
-    (HERE / "results.json").write_text(
+    (args.out / "results.json").write_text(
         json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
     )
 
