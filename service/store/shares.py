@@ -67,9 +67,3 @@ def shared_youth_ids(
     statement = select(Share.youth_id).where(Share.youth_id.in_(ids), or_(*targets))
     return set(session.scalars(statement))
 
-
-def shares_of(session: Session, youth_id: str) -> list[Share]:
-    """Return the shares of one youth, oldest first (for the right of access)."""
-    return list(
-        session.scalars(select(Share).where(Share.youth_id == youth_id).order_by(Share.id))
-    )
