@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from matching.fairness.policies import Balance
 from matching.referential.geo import resolve_location
@@ -25,6 +25,7 @@ from service.api.security import Principal, in_territory, require
 from service.store import crud
 from service.store.models import Employer, Vacancy
 from service.store.shares import shared_youth_ids
+from service.store.territory import territory_clause
 
 router = APIRouter(tags=["employers and vacancies"], responses=COMMON)
 
@@ -158,10 +159,7 @@ def _naf_fields(request: Request, naf: str) -> dict[str, str]:
 def _territory_filter(principal: Principal):
     if principal.role != "employer_relations":
         return None
-    territory = principal.territory or {}
-    communes, deps = list(territory.get("communes", ())), list(territory.get("departements", ()))
-    return or_(Employer.commune_insee.in_(communes), func.substr(Employer.commune_insee, 1, 2).in_(deps),
-               func.substr(Employer.commune_insee, 1, 3).in_(deps))
+    return territory_clause(Employer.commune_insee, principal.territory or {})
 
 
 def _own_employer(session, principal: Principal, siret: str) -> Employer:

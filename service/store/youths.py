@@ -21,6 +21,7 @@ from service.store.columns import utcnow
 from service.store.errors import duplicate, not_found
 from service.store.models import ApiKey, AuditLine, MissionLocale, Outcome, Suggestion, Youth
 from service.store.rows import check_version, flush, table_of
+from service.store.territory import territory_contains
 
 
 def create_mission_locale(
@@ -51,21 +52,8 @@ def get_mission_locale(session: Session, code: str) -> MissionLocale:
 
 
 def in_territory(mission: MissionLocale, commune_insee: str | None) -> bool:
-    """Tell whether a commune lies in a Mission Locale's territory (its communes or départements)."""
+    """Tell whether a commune lies in a Mission Locale's territory (see :mod:`service.store.territory`)."""
     return territory_contains(mission.territory, commune_insee)
-
-
-def territory_contains(territory: Mapping[str, Any], commune_insee: str | None) -> bool:
-    """Tell whether a commune lies in a territory ``{"departements": [...], "communes": [...]}``.
-
-    The département of a commune is its first 2 characters, 3 overseas (``97x``).
-    """
-    if not commune_insee:
-        return False
-    departement = commune_insee[:3] if commune_insee.startswith("97") else commune_insee[:2]
-    return commune_insee in territory.get("communes", ()) or departement in territory.get(
-        "departements", ()
-    )
 
 
 def new_youth_id() -> str:
