@@ -20,6 +20,7 @@ from matching.batch.inputs import read_youths
 from matching.errors import PasserelleError
 from matching.profiles import youth_to_dict
 from service import cli
+from service.cli import common as cli_common
 from service.cli.batch import batch_app
 from service.config import Settings
 from service.pseudonym import pseudonym_key
@@ -32,8 +33,8 @@ app.add_typer(batch_app, name="batch")
 
 @pytest.fixture()
 def invoke(engine_home, monkeypatch):
-    monkeypatch.setattr(cli, "_WORKSPACE", engine_home)
-    monkeypatch.setattr(cli, "get_settings", lambda: engine_home.settings)
+    monkeypatch.setattr(cli_common, "_WORKSPACE", engine_home)
+    monkeypatch.setattr(cli_common, "get_settings", lambda: engine_home.settings)
 
     def run(*args, code=0):
         result = CliRunner().invoke(app, ["batch", "score", *map(str, args)])

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from service import cli
+from service.cli import common as cli_common
 from service.config import get_settings
 
 pytestmark = pytest.mark.model
@@ -23,7 +24,7 @@ def run(engine_home, monkeypatch):
     monkeypatch.setenv("PASSERELLE_HOME", str(engine_home.home))
     monkeypatch.setenv("PASSERELLE_MODEL", "use")
     get_settings.cache_clear()
-    monkeypatch.setattr(cli, "_WORKSPACE", engine_home)
+    monkeypatch.setattr(cli_common, "_WORKSPACE", engine_home)
     runner = CliRunner()
 
     def invoke(*args):
@@ -72,7 +73,7 @@ def test_candidates_json_pseudonymises_without_consent(run, engine_home):
 
 
 def test_unknown_vacancy_is_exit_2(engine_home, monkeypatch):
-    monkeypatch.setattr(cli, "_WORKSPACE", engine_home)
-    monkeypatch.setattr(cli, "get_settings", lambda: engine_home.settings)
+    monkeypatch.setattr(cli_common, "_WORKSPACE", engine_home)
+    monkeypatch.setattr(cli_common, "get_settings", lambda: engine_home.settings)
     result = CliRunner().invoke(cli.app, ["candidates", "--vacancy", "NOPE", "--json"])
     assert result.exit_code == 2 and "NOPE" in result.stderr and result.stdout == ""
