@@ -260,9 +260,11 @@ def test_big_event_keeps_every_hard_limit(big_event):
 
 
 def test_big_event_keeps_every_floor_the_pool_allows(big_event, referential):
+    """Each floor is recomputed here from the parsed rows (reach, bands, groups): the fixture
+    must give every floor subjects it applies to, the plan must meet it for each of them, and
+    its report must count the same subjects and name the others as left out."""
     firms, youths, _, plan = big_event
     youth = {y.youth_id: y for y in youths}
-    location = {f.firm_id: f.location for f in firms}
 
     def reach(y, f):
         return haversine_km(y.location.lat, y.location.lon, f.location.lat, f.location.lon) <= y.mobility_km
@@ -272,19 +274,31 @@ def test_big_event_keeps_every_floor_the_pool_allows(big_event, referential):
 
     met = {y.youth_id: [m.firm_id for m in plan.meetings if m.youth_id == y.youth_id] for y in youths}
     code = {f.firm_id: f.code_rome for f in firms}
+    applies: dict[str, set[str]] = {"coverage": set(), "non_traditional": set(), "firm_mix": set()}
     for y in youths:
         if any(reach(y, f) for f in firms):
+            applies["coverage"].add(y.youth_id)
             assert met[y.youth_id], y.youth_id
         wish_bands = {band(c) for c in y.wished_codes} - {"unknown"}
         outside = [f for f in firms if reach(y, f) and band(f.code_rome) not in wish_bands | {"unknown"}]
         if y.open_to_non_traditional and wish_bands and outside:
+            applies["non_traditional"].add(y.youth_id)
             assert any(band(code[f]) not in wish_bands | {"unknown"} for f in met[y.youth_id]), y.youth_id
     for f in firms:
         pool = {youth[y.youth_id].gender_group for y in youths if reach(y, f)}
         if len(pool) >= 2 and f.slots * f.seats >= 2:
+            applies["firm_mix"].add(f.firm_id)
             groups = {youth[m.youth_id].gender_group for m in plan.meetings if m.firm_id == f.firm_id}
             assert len(groups) >= 2, f.firm_id
-    assert location  # every firm parsed
+    checks = {c.name: c for c in plan.constraints}
+    notes = {n.code: set(n.subjects) for n in plan.notes}
+    everyone = {"coverage": set(youth), "firm_mix": set(code),
+                "non_traditional": {y.youth_id for y in youths if y.open_to_non_traditional}}
+    for name, subjects in applies.items():
+        assert subjects, f"the fixture gives the {name} floor nothing to apply to"
+        assert (checks[name].applicable, checks[name].satisfied, checks[name].failing) == (
+            len(subjects), len(subjects), ()), name
+        assert notes.get(f"{name}_not_applicable", set()) == everyone[name] - subjects, name
     assert not [n for n in plan.notes if n.code.endswith("_relaxed")]
 
 
