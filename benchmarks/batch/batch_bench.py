@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 SEED = 7
+MODEL = os.environ.get("PASSERELLE_MODEL", "use")  # run_all --quick: hashing
 TOP_K = 20
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +58,7 @@ def workspace(home: Path):
     from service.config import Settings
     from service.workspace import Workspace
 
-    return Workspace(Settings(home=home, model="use"))
+    return Workspace(Settings(home=home, model=MODEL))
 
 
 def prepare(home: Path, n_vacancies: int, n_youths: int) -> Path:
@@ -74,7 +75,7 @@ def prepare(home: Path, n_vacancies: int, n_youths: int) -> Path:
     if not (folder / "manifest.json").exists():
         log(f"generating {n_vacancies} vacancies and {n_youths} youths -> {folder}")
         synthetic.save(synthetic.generate(referential, n_youths=n_youths, n_vacancies=n_vacancies, seed=SEED), folder)
-    embedder = make_embedder("use")
+    embedder = make_embedder(MODEL)
     recommender = Recommender(referential, embedder, ws.trade_searcher(referential, embedder))
     vacancies = synthetic.load(folder).vacancies
     log(f"encoding {len(vacancies)} vacancies (title + description), once")
@@ -148,7 +149,7 @@ def load_engine(home: Path, folder: Path, n_youths: int, distinct: bool = False)
 
     ws = workspace(home)
     referential = ws.referential()
-    embedder = make_embedder("use")
+    embedder = make_embedder(MODEL)
     recommender = Recommender(referential, embedder, ws.trade_searcher(referential, embedder))
     data = synthetic.load(folder)
     index = VectorIndex.load(folder / "vacancy-index")
