@@ -6,6 +6,8 @@ flattens it (``format=csv``). Every figure sums the live rows (``suggestions``, 
 rules of :mod:`service.store.erasure`: a youth counts once, in the month of its first
 suggestion; a suggestion in the month it was made; an outcome in the month it was recorded, in
 the group of its suggestion. Months are UTC calendar months, as in ``indicator_counts.period``.
+The queries that read these rows are in :mod:`service.store.indicator_queries`; this module
+turns their counts into indicators, suppresses small counts and renders the document.
 
 Groups: the youth's gender group ``F``, ``M``, ``X`` or ``not_stated`` (``youths.gender`` NULL),
 and ``total``.
@@ -59,43 +61,30 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    String,
-    case,
-    distinct,
-    exists,
-    func,
-    literal,
-    or_,
-    select,
-    union,
-)
 from sqlalchemy.orm import Session
 
-from matching.types import GENDERS, NOT_STATED, SECTOR_FAMILIES
+from matching.types import SECTOR_FAMILIES
 from service.store.columns import utcnow
-from service.store.models import IndicatorCount, MissionLocale, Outcome, Suggestion, Youth
+from service.store.indicator_queries import (
+    COLUMNS,
+    GROUPS,
+    OUTCOME_MEASURES,
+    TOTAL,
+    Key,
+    Scope,
+    any_synthetic,
+    firm_counts,
+    measures,
+)
 from service.store.youths import get_mission_locale
 
 SUPPRESSION_THRESHOLD = 5
 """Counts from 1 to ``SUPPRESSION_THRESHOLD - 1`` are suppressed."""
-GROUPS: tuple[str, ...] = (*GENDERS, NOT_STATED)
-TOTAL = "total"
-COLUMNS: tuple[str, ...] = (*GROUPS, TOTAL)
-OUTCOME_MEASURES: tuple[str, ...] = (
-    "contacted",
-    "immersion",
-    "hired",
-    "in_post_6_months",
-    "declined",
-)
 TAKE_UP: tuple[str, ...] = ("contacted", "immersion", "hired", "in_post_6_months")
 CSV_COLUMNS: tuple[str, ...] = (
     "mission_locale",
@@ -142,201 +131,9 @@ SHARES: dict[str, tuple[str, str]] = {
 NOT_ADDITIVE: frozenset[str] = frozenset({"firms"})
 """Count rows whose total is not the sum of their groups (no secondary suppression)."""
 
-_Key = tuple[str, str, str, bool]
-"""(gender group, item kind, sector family or '', non-traditional)."""
-
-
-@dataclass(frozen=True)
-class _Scope:
-    mission_locale: str | None
-    start: date | None
-    end: date | None
-
-    @property
-    def first(self) -> str | None:
-        return f"{self.start.year:04d}-{self.start.month:02d}" if self.start else None
-
-    @property
-    def last(self) -> str | None:
-        return f"{self.end.year:04d}-{self.end.month:02d}" if self.end else None
-
-    def moments(self, column: Any) -> list[ColumnElement[bool]]:
-        """Conditions keeping timestamps of ``column`` in the period's months."""
-        conditions = []
-        if self.start is not None:
-            conditions.append(column >= datetime(self.start.year, self.start.month, 1, tzinfo=UTC))
-        if self.end is not None:
-            year, month = divmod(self.end.year * 12 + self.end.month, 12)  # the next month
-            conditions.append(column < datetime(year, month + 1, 1, tzinfo=UTC))
-        return conditions
-
-    def periods(self) -> list[ColumnElement[bool]]:
-        """Conditions keeping ``indicator_counts`` rows of the period (``YYYY-MM`` sorts)."""
-        conditions = []
-        if self.first is not None:
-            conditions.append(IndicatorCount.period >= self.first)
-        if self.last is not None:
-            conditions.append(IndicatorCount.period <= self.last)
-        if self.mission_locale is not None:
-            conditions.append(IndicatorCount.mission_locale == self.mission_locale)
-        return conditions
-
-    def suggestions(self) -> list[ColumnElement[bool]]:
-        """Conditions keeping suggestions of the Mission Locale (any period)."""
-        if self.mission_locale is None:
-            return []
-        return [Suggestion.mission_locale == self.mission_locale]
-
-
-def _group(gender: str | None) -> str:
-    return gender or NOT_STATED
-
-
-def _gender_group_sql() -> ColumnElement[str]:
-    """``youths.gender`` with NULL as ``not_stated`` (only inside subqueries: see _firms)."""
-    return case((Youth.gender.is_(None), literal(NOT_STATED, String(10))), else_=Youth.gender)
-
-
-def _measures(session: Session, scope: _Scope) -> tuple[dict[_Key, Counter[str]], Counter[str]]:
-    """Return suggestion and outcome counts by group key, and youth counts by gender group."""
-    by_key: dict[_Key, Counter[str]] = defaultdict(Counter)
-    youths: Counter[str] = Counter()
-    # Group by raw columns and normalise here: an expression with a bound parameter would not
-    # match itself in GROUP BY on PostgreSQL (two parameters).
-    kind_columns = (Suggestion.item_kind, Suggestion.sector_family, Suggestion.non_traditional)
-    live_suggestions = (
-        select(Youth.gender, *kind_columns, func.count())
-        .select_from(Suggestion)
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(*scope.suggestions(), *scope.moments(Suggestion.created_at))
-        .group_by(Youth.gender, *kind_columns)
-    )
-    for gender, item_kind, family, non_traditional, count in session.execute(live_suggestions):
-        key = (_group(gender), item_kind, family or "", bool(non_traditional))
-        by_key[key]["suggestions"] += count
-    live_outcomes = (
-        select(Youth.gender, *kind_columns, Outcome.status, func.count())
-        .select_from(Outcome)
-        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(
-            Outcome.status.in_(OUTCOME_MEASURES),
-            *scope.suggestions(),
-            *scope.moments(Outcome.created_at),
-        )
-        .group_by(Youth.gender, *kind_columns, Outcome.status)
-    )
-    for gender, item_kind, family, non_traditional, status, count in session.execute(live_outcomes):
-        by_key[(_group(gender), item_kind, family or "", bool(non_traditional))][status] += count
-    first = (
-        select(Suggestion.youth_id, func.min(Suggestion.created_at).label("first_at"))
-        .where(*scope.suggestions())
-        .group_by(Suggestion.youth_id)
-        .subquery()
-    )
-    live_youths = (
-        select(Youth.gender, func.count())
-        .select_from(first)
-        .join(Youth, Youth.id == first.c.youth_id)
-        .where(*scope.moments(first.c.first_at))
-        .group_by(Youth.gender)
-    )
-    for gender, count in session.execute(live_youths):
-        youths[_group(gender)] += count
-    sums = [
-        func.coalesce(func.sum(getattr(IndicatorCount, name)), 0)
-        for name in ("youths", "suggestions", *OUTCOME_MEASURES)
-    ]
-    anonymous = (
-        select(
-            IndicatorCount.gender_group,
-            IndicatorCount.item_kind,
-            IndicatorCount.sector_family,
-            IndicatorCount.non_traditional,
-            *sums,
-        )
-        .where(*scope.periods())
-        .group_by(
-            IndicatorCount.gender_group,
-            IndicatorCount.item_kind,
-            IndicatorCount.sector_family,
-            IndicatorCount.non_traditional,
-        )
-    )
-    for gender_group, item_kind, family, non_traditional, n_youths, *counts in session.execute(
-        anonymous
-    ):
-        youths[gender_group] += int(n_youths)
-        key = (gender_group, item_kind, family or "", bool(non_traditional))
-        for name, count in zip(("suggestions", *OUTCOME_MEASURES), counts, strict=True):
-            by_key[key][name] += int(count)
-    return by_key, youths
-
-
-def _firms(session: Session, scope: _Scope) -> dict[str, int]:
-    """Distinct SIRETs of vacancy suggestions by gender group and in total (live ∪ anonymous)."""
-    live = (
-        select(
-            _gender_group_sql().label("gender_group"),
-            Suggestion.employer_siret.label("siret"),
-        )
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(
-            Suggestion.item_kind == "vacancy",
-            Suggestion.employer_siret.is_not(None),
-            Suggestion.employer_siret != "",
-            *scope.suggestions(),
-            *scope.moments(Suggestion.created_at),
-        )
-    )
-    anonymous = select(
-        IndicatorCount.gender_group.label("gender_group"),
-        IndicatorCount.employer_siret.label("siret"),
-    ).where(
-        IndicatorCount.item_kind == "vacancy",
-        IndicatorCount.employer_siret != "",
-        IndicatorCount.suggestions > 0,
-        *scope.periods(),
-    )
-    pairs = union(live, anonymous).subquery()
-    firms: dict[str, int] = {group: 0 for group in COLUMNS}
-    by_group = select(pairs.c.gender_group, func.count(distinct(pairs.c.siret))).group_by(
-        pairs.c.gender_group
-    )
-    for gender_group, count in session.execute(by_group):
-        firms[gender_group] = int(count)
-    firms[TOTAL] = int(session.scalar(select(func.count(distinct(pairs.c.siret)))) or 0)
-    return firms
-
-
-def _synthetic(session: Session, scope: _Scope) -> bool:
-    """Tell whether a counted row comes from a synthetic youth or a synthetic Mission Locale.
-
-    Erased youths leave no synthetic flag: their counts are synthetic only through their
-    Mission Locale.
-    """
-    live_suggestion = (
-        select(Suggestion.id)
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(Youth.synthetic, *scope.suggestions(), *scope.moments(Suggestion.created_at))
-    )
-    live_outcome = (
-        select(Outcome.id)
-        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(Youth.synthetic, *scope.suggestions(), *scope.moments(Outcome.created_at))
-    )
-    anonymous = (
-        select(IndicatorCount.id)
-        .join(MissionLocale, MissionLocale.code == IndicatorCount.mission_locale)
-        .where(MissionLocale.synthetic, *scope.periods())
-    )
-    statement = select(or_(exists(live_suggestion), exists(live_outcome), exists(anonymous)))
-    return bool(session.scalar(statement))
-
 
 def _sum(
-    by_key: Mapping[_Key, Counter[str]], measures: Iterable[str], **match: Any
+    by_key: Mapping[Key, Counter[str]], measures: Iterable[str], **match: Any
 ) -> dict[str, int]:
     """Sum ``measures`` over the keys matching ``match`` (item_kind, family, non_traditional)."""
     names = tuple(measures)
@@ -351,7 +148,7 @@ def _sum(
 
 
 def _counts(
-    by_key: Mapping[_Key, Counter[str]], youths: Counter[str], firms: dict[str, int]
+    by_key: Mapping[Key, Counter[str]], youths: Counter[str], firms: dict[str, int]
 ) -> dict[str, dict[str, int]]:
     """Return the raw (unsuppressed) count rows, by indicator name."""
     rows: dict[str, dict[str, int]] = {}
@@ -421,13 +218,13 @@ def indicators(
     Raises:
         UnknownId: unknown Mission Locale. ValueError: ``start`` after ``end``'s month.
     """
-    scope = _Scope(mission_locale, start, end)
+    scope = Scope(mission_locale, start, end)
     if scope.first is not None and scope.last is not None and scope.first > scope.last:
         raise ValueError(f"period: from {scope.first} is after to {scope.last}")
     if mission_locale is not None:
         get_mission_locale(session, mission_locale)
-    by_key, youths = _measures(session, scope)
-    counts = _counts(by_key, youths, _firms(session, scope))
+    by_key, youths = measures(session, scope)
+    counts = _counts(by_key, youths, firm_counts(session, scope))
     rows: dict[str, dict[str, Any]] = {}
     for name, row in counts.items():
         counted, suppressed = _suppress(name, row)
@@ -448,7 +245,7 @@ def indicators(
         "mission_locale": mission_locale,
         "generated_at": utcnow().isoformat(timespec="seconds"),
         "suppression_threshold": SUPPRESSION_THRESHOLD,
-        "synthetic": _synthetic(session, scope),
+        "synthetic": any_synthetic(session, scope),
         "groups": list(COLUMNS),
         "indicators": document_rows,
     }

@@ -1,0 +1,253 @@
+"""What the indicators read from the store: live rows and anonymous counts of a period.
+
+Each function sums the live rows (``suggestions``, ``outcomes``, ``youths``) and the anonymous
+counts of erased youths (``indicator_counts``) of a :class:`Scope` (a Mission Locale or all of
+them, a range of UTC calendar months). The definitions of the indicators, and what is done with
+these counts, are in :mod:`service.store.indicators`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union,
+)
+from sqlalchemy.orm import Session
+
+from matching.types import GENDERS, NOT_STATED
+from service.store.models import IndicatorCount, MissionLocale, Outcome, Suggestion, Youth
+
+GROUPS: tuple[str, ...] = (*GENDERS, NOT_STATED)
+TOTAL = "total"
+COLUMNS: tuple[str, ...] = (*GROUPS, TOTAL)
+OUTCOME_MEASURES: tuple[str, ...] = (
+    "contacted",
+    "immersion",
+    "hired",
+    "in_post_6_months",
+    "declined",
+)
+
+Key = tuple[str, str, str, bool]
+"""(gender group, item kind, sector family or '', non-traditional)."""
+
+# Group by raw columns and normalise in Python: an expression with a bound parameter would not
+# match itself in GROUP BY on PostgreSQL (two parameters).
+_KIND_COLUMNS = (Suggestion.item_kind, Suggestion.sector_family, Suggestion.non_traditional)
+_ANONYMOUS_KEY = (
+    IndicatorCount.gender_group,
+    IndicatorCount.item_kind,
+    IndicatorCount.sector_family,
+    IndicatorCount.non_traditional,
+)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A Mission Locale (None: all of them) and the first and last months (None: open)."""
+
+    mission_locale: str | None
+    start: date | None
+    end: date | None
+
+    @property
+    def first(self) -> str | None:
+        return f"{self.start.year:04d}-{self.start.month:02d}" if self.start else None
+
+    @property
+    def last(self) -> str | None:
+        return f"{self.end.year:04d}-{self.end.month:02d}" if self.end else None
+
+    def moments(self, column: Any) -> list[ColumnElement[bool]]:
+        """Conditions keeping timestamps of ``column`` in the period's months."""
+        conditions = []
+        if self.start is not None:
+            conditions.append(column >= datetime(self.start.year, self.start.month, 1, tzinfo=UTC))
+        if self.end is not None:
+            year, month = divmod(self.end.year * 12 + self.end.month, 12)  # the next month
+            conditions.append(column < datetime(year, month + 1, 1, tzinfo=UTC))
+        return conditions
+
+    def periods(self) -> list[ColumnElement[bool]]:
+        """Conditions keeping ``indicator_counts`` rows of the period (``YYYY-MM`` sorts)."""
+        conditions = []
+        if self.first is not None:
+            conditions.append(IndicatorCount.period >= self.first)
+        if self.last is not None:
+            conditions.append(IndicatorCount.period <= self.last)
+        if self.mission_locale is not None:
+            conditions.append(IndicatorCount.mission_locale == self.mission_locale)
+        return conditions
+
+    def suggestions(self) -> list[ColumnElement[bool]]:
+        """Conditions keeping suggestions of the Mission Locale (any period)."""
+        if self.mission_locale is None:
+            return []
+        return [Suggestion.mission_locale == self.mission_locale]
+
+
+def _group(gender: str | None) -> str:
+    return gender or NOT_STATED
+
+
+def _key(gender_group: str, item_kind: str, family: str | None, non_traditional: Any) -> Key:
+    return (gender_group, item_kind, family or "", bool(non_traditional))
+
+
+def _gender_group_sql() -> ColumnElement[str]:
+    """``youths.gender`` with NULL as ``not_stated`` (only inside subqueries: see firm_counts)."""
+    return case((Youth.gender.is_(None), literal(NOT_STATED, String(10))), else_=Youth.gender)
+
+
+def measures(session: Session, scope: Scope) -> tuple[dict[Key, Counter[str]], Counter[str]]:
+    """Return suggestion and outcome counts by group key, and youth counts by gender group."""
+    by_key: dict[Key, Counter[str]] = defaultdict(Counter)
+    youths: Counter[str] = Counter()
+    _add_live_suggestions(session, scope, by_key)
+    _add_live_outcomes(session, scope, by_key)
+    _add_live_youths(session, scope, youths)
+    _add_anonymous(session, scope, by_key, youths)
+    return by_key, youths
+
+
+def _add_live_suggestions(session: Session, scope: Scope, by_key: dict[Key, Counter[str]]) -> None:
+    """Count the live suggestions made in the period."""
+    statement = (
+        select(Youth.gender, *_KIND_COLUMNS, func.count())
+        .select_from(Suggestion)
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(*scope.suggestions(), *scope.moments(Suggestion.created_at))
+        .group_by(Youth.gender, *_KIND_COLUMNS)
+    )
+    for gender, item_kind, family, non_traditional, count in session.execute(statement):
+        by_key[_key(_group(gender), item_kind, family, non_traditional)]["suggestions"] += count
+
+
+def _add_live_outcomes(session: Session, scope: Scope, by_key: dict[Key, Counter[str]]) -> None:
+    """Count the live outcomes recorded in the period, in the group of their suggestion."""
+    statement = (
+        select(Youth.gender, *_KIND_COLUMNS, Outcome.status, func.count())
+        .select_from(Outcome)
+        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(
+            Outcome.status.in_(OUTCOME_MEASURES),
+            *scope.suggestions(),
+            *scope.moments(Outcome.created_at),
+        )
+        .group_by(Youth.gender, *_KIND_COLUMNS, Outcome.status)
+    )
+    for gender, item_kind, family, non_traditional, status, count in session.execute(statement):
+        by_key[_key(_group(gender), item_kind, family, non_traditional)][status] += count
+
+
+def _add_live_youths(session: Session, scope: Scope, youths: Counter[str]) -> None:
+    """Count the live youths whose first suggestion was made in the period."""
+    first = (
+        select(Suggestion.youth_id, func.min(Suggestion.created_at).label("first_at"))
+        .where(*scope.suggestions())
+        .group_by(Suggestion.youth_id)
+        .subquery()
+    )
+    statement = (
+        select(Youth.gender, func.count())
+        .select_from(first)
+        .join(Youth, Youth.id == first.c.youth_id)
+        .where(*scope.moments(first.c.first_at))
+        .group_by(Youth.gender)
+    )
+    for gender, count in session.execute(statement):
+        youths[_group(gender)] += count
+
+
+def _add_anonymous(
+    session: Session, scope: Scope, by_key: dict[Key, Counter[str]], youths: Counter[str]
+) -> None:
+    """Add the anonymous counts that erased youths left in ``indicator_counts``."""
+    names = ("suggestions", *OUTCOME_MEASURES)
+    sums = [
+        func.coalesce(func.sum(getattr(IndicatorCount, name)), 0) for name in ("youths", *names)
+    ]
+    statement = select(*_ANONYMOUS_KEY, *sums).where(*scope.periods()).group_by(*_ANONYMOUS_KEY)
+    for gender_group, item_kind, family, non_traditional, n_youths, *counts in session.execute(
+        statement
+    ):
+        youths[gender_group] += int(n_youths)
+        key = _key(gender_group, item_kind, family, non_traditional)
+        for name, count in zip(names, counts, strict=True):
+            by_key[key][name] += int(count)
+
+
+def firm_counts(session: Session, scope: Scope) -> dict[str, int]:
+    """Distinct SIRETs of vacancy suggestions by gender group and in total (live ∪ anonymous)."""
+    live = (
+        select(
+            _gender_group_sql().label("gender_group"),
+            Suggestion.employer_siret.label("siret"),
+        )
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(
+            Suggestion.item_kind == "vacancy",
+            Suggestion.employer_siret.is_not(None),
+            Suggestion.employer_siret != "",
+            *scope.suggestions(),
+            *scope.moments(Suggestion.created_at),
+        )
+    )
+    anonymous = select(
+        IndicatorCount.gender_group.label("gender_group"),
+        IndicatorCount.employer_siret.label("siret"),
+    ).where(
+        IndicatorCount.item_kind == "vacancy",
+        IndicatorCount.employer_siret != "",
+        IndicatorCount.suggestions > 0,
+        *scope.periods(),
+    )
+    pairs = union(live, anonymous).subquery()
+    firms: dict[str, int] = {group: 0 for group in COLUMNS}
+    by_group = select(pairs.c.gender_group, func.count(distinct(pairs.c.siret))).group_by(
+        pairs.c.gender_group
+    )
+    for gender_group, count in session.execute(by_group):
+        firms[gender_group] = int(count)
+    firms[TOTAL] = int(session.scalar(select(func.count(distinct(pairs.c.siret)))) or 0)
+    return firms
+
+
+def any_synthetic(session: Session, scope: Scope) -> bool:
+    """Tell whether a counted row comes from a synthetic youth or a synthetic Mission Locale.
+
+    Erased youths leave no synthetic flag: their counts are synthetic only through their
+    Mission Locale.
+    """
+    live_suggestion = (
+        select(Suggestion.id)
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(Youth.synthetic, *scope.suggestions(), *scope.moments(Suggestion.created_at))
+    )
+    live_outcome = (
+        select(Outcome.id)
+        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(Youth.synthetic, *scope.suggestions(), *scope.moments(Outcome.created_at))
+    )
+    anonymous = (
+        select(IndicatorCount.id)
+        .join(MissionLocale, MissionLocale.code == IndicatorCount.mission_locale)
+        .where(MissionLocale.synthetic, *scope.periods())
+    )
+    statement = select(or_(exists(live_suggestion), exists(live_outcome), exists(anonymous)))
+    return bool(session.scalar(statement))
