@@ -59,6 +59,7 @@ from matching.search.trade_search import (  # noqa: E402
 )
 
 HERE = Path(__file__).resolve().parent
+SEARCHER_OPTIONS: dict = {}  # --svm-epochs (quick runs)
 
 
 class CachedEmbedder:
@@ -198,7 +199,7 @@ def run_seed(seed, ref, apps, codes, position, everyday, ev_gold, tune, use, kee
     t0 = time.perf_counter()
     if not keep_default:
         held = apps["code_ogr"].to_numpy()[np.r_[test, val]]
-        searcher = TradeSearcher().fit(ref, use, exclude_appellations=held)
+        searcher = TradeSearcher(**SEARCHER_OPTIONS).fit(ref, use, exclude_appellations=held)
         parts_val = searcher.components(apps["label"].to_numpy()[val].tolist())
         parts_tune = searcher.components(everyday["query"][tune].tolist())
         gold_val = [{position[c]} for c in apps["code_rome"].to_numpy()[val]]
@@ -213,7 +214,7 @@ def run_seed(seed, ref, apps, codes, position, everyday, ev_gold, tune, use, kee
 
     # test: fit without the test appellations, with the chosen weights
     t0 = time.perf_counter()
-    searcher = TradeSearcher(weights=weights).fit(
+    searcher = TradeSearcher(weights=weights, **SEARCHER_OPTIONS).fit(
         ref, use, exclude_appellations=apps["code_ogr"].to_numpy()[test]
     )
     queries = apps["label"].to_numpy()[test].tolist()
@@ -325,12 +326,16 @@ def main() -> None:
                         help="embedder of the searchers fitted per seed (hashing: quick runs)")
     parser.add_argument("--out", type=Path, default=HERE,
                         help="folder of results.json and per_query.csv (default: next to this script)")
+    parser.add_argument("--svm-epochs", type=int,
+                        help="passes of the SVM solver (default: the searcher's own; 1: quick runs)")
     parser.add_argument(
         "--keep-default-weights",
         action="store_true",
         help="evaluate DEFAULT_WEIGHTS instead of re-choosing them on validation",
     )
     args = parser.parse_args()
+    if args.svm_epochs:
+        SEARCHER_OPTIONS["svm_epochs"] = args.svm_epochs
     seeds = [args.seed] if args.seed is not None else [int(s) for s in args.seeds.split(",") if s]
 
     started = time.perf_counter()
