@@ -47,6 +47,17 @@ def single_latencies(index, queries, allowed_list, top_k) -> np.ndarray:
     return np.array(seconds)
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe_run() -> dict:
     """Machine, versions, commit, date, command and load average of this run."""
     commit = subprocess.run(
@@ -60,7 +71,7 @@ def describe_run() -> dict:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": " ".join(["python", "-m", "benchmarks.index_bench", *sys.argv[1:]]),
         "commit": commit,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,

@@ -66,7 +66,8 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark(
         "quality", "benchmarks.quality.run", "benchmarks/quality/results.json",
         keys=("date", "command", "seeds", "summary"),
-        quick=("--seed", "20", "--no-timing", "--model", QUICK_MODEL, "--out", "{work}"),
+        quick=("--seed", "20", "--no-timing", "--model", QUICK_MODEL, "--svm-epochs", "1",
+               "--out", "{work}"),
     ),
     Benchmark(
         "fairness", "benchmarks.fairness.run", "benchmarks/fairness/results.json",
@@ -139,20 +140,25 @@ def seed_home(shared: Path, home: Path) -> None:
 
 
 def prepare_shared_home(shared: Path, log) -> None:
-    """Fit the quick model's trade searcher once into ``shared`` (the other homes link to it)."""
+    """Fit the quick model's trade searcher once into ``shared`` (the other homes link to it).
+
+    One pass of the SGD solver instead of six: a smoke run checks that every script runs and
+    writes its figures, not their values, and the fit is most of a quick run's time otherwise.
+    """
+    from matching.search.embeddings import make_embedder
+    from matching.search.trade_search import TradeSearcher
     from service.config import Settings
     from service.workspace import Workspace
 
     started = time.perf_counter()
     workspace = Workspace(Settings(home=shared, model=QUICK_MODEL))
-    workspace.trade_searcher(workspace.referential(), _embedder(QUICK_MODEL))
+    referential = workspace.referential()
+    if not workspace.trades_dir.exists():  # a --work folder kept from an earlier run has it
+        TradeSearcher(svm_epochs=1).fit(referential, make_embedder(QUICK_MODEL)).save(
+            workspace.trades_dir
+        )
+    workspace.trade_searcher(referential, make_embedder(QUICK_MODEL))  # loads it, or refits
     log(f"shared home ready ({QUICK_MODEL} trade model) in {time.perf_counter() - started:.0f} s")
-
-
-def _embedder(name: str):
-    from matching.search.embeddings import make_embedder
-
-    return make_embedder(name)
 
 
 def command(bench: Benchmark, quick: bool, out: Path, work: Path, home: Path | None) -> list[str]:

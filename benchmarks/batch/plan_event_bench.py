@@ -89,6 +89,17 @@ def print_row(r: dict) -> None:
     print(f"|   | notes: {notes} |")
 
 
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo, else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def describe_run(args) -> dict:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True, check=False).stdout.strip()
@@ -97,7 +108,7 @@ def describe_run(args) -> dict:
         "command": " ".join(["python", "-m", "benchmarks.batch.plan_event_bench", *sys.argv[1:]]),
         "commit": commit,
         "node": platform.node(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "scipy": scipy.__version__,
