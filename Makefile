@@ -13,7 +13,7 @@ test:  ## Install with dev extras and run the tests (same command as CI)
 check:  ## Layout check (import circles, module sizes), lint and type-check (as CI)
 	bash scripts/check.sh
 
-bench:  ## Run every benchmark at full size (about 1.5 h on 2 cores; JSON per benchmarks/README.md)
+bench:  ## Run every benchmark at full size (1-2 h on 2 cores; JSON: benchmarks/README.md)
 	$(PY) -m benchmarks.run_all
 
 bench-quick:  ## Run every benchmark on small inputs and check each wrote its JSON (minutes)
