@@ -283,7 +283,7 @@ def _child_command(args, kind: str, n: int, result: Path | None = None, engine: 
                    chunk_size: int | None = None, youth_input: str = "synthetic") -> list[str]:
     command = [sys.executable, "-m", "benchmarks.batch.batch_bench", "--child", kind, "--home", str(args.home),
                "--data", str(args.data), "--n", str(n), "--engine", engine, "--workers", str(args.workers),
-               "--input", youth_input]
+               "--input", youth_input, "--seed", str(args.seed)]
     if result is not None:
         command += ["--result", str(result)]
     if chunk_size is not None:
@@ -384,6 +384,7 @@ def markdown(report: dict) -> str:
 
 
 def main() -> None:
+    global SEED
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path("/tmp/passerelle-batch-home"))
     parser.add_argument("--vacancies", type=int, default=50_000)
@@ -395,6 +396,7 @@ def main() -> None:
                         help="youth inputs: synthetic (generated profiles), distinct (make_distinct)")
     parser.add_argument("--loop-sample", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=SEED, help="seed of the synthetic data set")
     parser.add_argument("--work", type=Path, default=Path("/tmp/passerelle-batch-work"))
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "batch_bench.json")
     parser.add_argument("--child", choices=("run", "loop", "service"))
@@ -406,6 +408,7 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int)
     parser.add_argument("--markdown", type=Path, help="print the tables of a saved report and exit")
     args = parser.parse_args()
+    SEED = args.seed
     if args.markdown:
         return print(markdown(json.loads(args.markdown.read_text())))
     if args.child == "run":
@@ -420,7 +423,8 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     report: dict = {"machine": machine("benchmarks.batch.batch_bench"), "commit": commit,
                     "loadavg_start": os.getloadavg(), "vacancies": args.vacancies, "top_k": TOP_K,
-                    "workers": args.workers, "inputs": args.inputs, "loop_sample": args.loop_sample}
+                    "workers": args.workers, "inputs": args.inputs, "loop_sample": args.loop_sample,
+                    "seed": args.seed}
 
     def save() -> None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
