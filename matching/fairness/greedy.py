@@ -139,79 +139,115 @@ def greedy_fill(
     of items), where numpy's per-call overhead cost more than the work; the array version
     stays in ``tests/test_diversity.py`` as an oracle.
     """
-    by_pref = np.argsort(preference, kind="stable").tolist()
-    by_rel = by_pref if rel_rank is preference else np.argsort(rel_rank, kind="stable").tolist()
-    rel = np.asarray(rel_rank).tolist()
-    floor_labels = np.asarray(floor_labels)
-    floor_of = floor_labels.tolist()
-    if floor_labels.dtype.kind != "U":
-        floor_of = [str(g) for g in floor_of]
-    cap_of = np.asarray(cap_labels).tolist()
-    live = list(by_pref)  # the items not taken yet, in preference order
-    remaining = [True] * len(by_pref)
-    deficit = {g: f for g, f in floors.items() if f > 0}  # items each floor still needs
-    missing = sum(deficit.values())
-    capped: set = set()
-    cap_count: dict = {}
+    fill = _Fill(preference, rel_rank, floor_labels, cap_labels, floors)
+    values = None if mmr is None else _MmrValues(*mmr)
     picks: list[int] = []
     reasons: list[str] = []
     notes: list[str] = []
-    values = None if mmr is None else _MmrValues(*mmr)
-    rel_start = 0  # by_rel[:rel_start] are all taken
     for slot in range(size):
-        while not remaining[by_rel[rel_start]]:
-            rel_start += 1
-        reserved = missing > 0 and missing >= size - slot
-        pool = [i for i in live if floor_of[i] in deficit] if reserved else live
+        pool, reserved = fill.pool(size - slot)
         if not pool:
             raise ValueError("nothing left to pick: size exceeds the items")
-        if values is None:  # the first allowed item, else (cap relaxed) the first of the pool
+        choice = fill.choose(pool, values, notes, tokens)
+        picks.append(choice)
+        reasons.append(fill.reason(choice, reserved, values is not None, tokens))
+        fill.take(choice, cap)
+        if values is not None:
+            values.take(choice)
+    return np.asarray(picks, dtype=np.int64), np.asarray(reasons, dtype=object), tuple(notes)
+
+
+class _Fill:
+    """The state of one :func:`greedy_fill`: the items not taken yet (in preference order and
+    in relevance order), the floors still unmet and the cap groups full."""
+
+    def __init__(self, preference, rel_rank, floor_labels, cap_labels, floors) -> None:
+        by_pref = np.argsort(preference, kind="stable").tolist()
+        self.by_rel = (
+            by_pref if rel_rank is preference else np.argsort(rel_rank, kind="stable").tolist()
+        )
+        self.rel = np.asarray(rel_rank).tolist()
+        floor_labels = np.asarray(floor_labels)
+        self.floor_of = floor_labels.tolist()
+        if floor_labels.dtype.kind != "U":
+            self.floor_of = [str(g) for g in self.floor_of]
+        self.cap_of = np.asarray(cap_labels).tolist()
+        self.live = list(by_pref)  # the items not taken yet, in preference order
+        self.remaining = [True] * len(by_pref)
+        self.deficit = {g: f for g, f in floors.items() if f > 0}  # items each floor still needs
+        self.missing = sum(self.deficit.values())
+        self.capped: set = set()
+        self.cap_count: dict = {}
+        self.rel_start = 0  # by_rel[:rel_start] are all taken
+
+    def pool(self, slots_left: int) -> tuple[list[int], bool]:
+        """The items the next slot may take, and whether it is reserved for unmet floors (once
+        the unmet floors equal the slots left, only items of those groups may be taken)."""
+        remaining, by_rel, start = self.remaining, self.by_rel, self.rel_start
+        while not remaining[by_rel[start]]:
+            start += 1
+        self.rel_start = start
+        if self.missing > 0 and self.missing >= slots_left:
+            floor_of, deficit = self.floor_of, self.deficit
+            return [i for i in self.live if floor_of[i] in deficit], True
+        return self.live, False
+
+    def choose(self, pool: list[int], values: _MmrValues | None, notes: list, tokens) -> int:
+        """The first item of ``pool`` whose cap group is not full or, with MMR, the allowed item
+        of highest value; when every group of the pool is full, the cap is relaxed (noted)."""
+        capped, cap_of = self.capped, self.cap_of
+        if values is None:
             choice = next((i for i in pool if cap_of[i] not in capped), None) if capped else pool[0]
             if choice is None:
                 choice = pool[0]
                 notes.append(f"{tokens.cap}_relaxed")
-        else:
-            allowed = [i for i in pool if cap_of[i] not in capped] if capped else pool
-            if not allowed:
-                allowed = pool
-                notes.append(f"{tokens.cap}_relaxed")
-            choice = values.best(allowed)
-        if reserved or mmr is not None:  # the first free item, ignoring the floors
+            return choice
+        allowed = [i for i in pool if cap_of[i] not in capped] if capped else pool
+        if not allowed:
+            allowed = pool
+            notes.append(f"{tokens.cap}_relaxed")
+        return values.best(allowed)
+
+    def reason(self, choice: int, reserved: bool, diverse: bool, tokens: Tokens) -> str:
+        """Why ``choice`` was taken before a better-ranked item: a floor, MMR, a full cap group
+        or the preference order; :data:`NOT_MOVED` when no better-ranked item is left."""
+        capped, cap_of = self.capped, self.cap_of
+        if reserved or diverse:  # the first free item, ignoring the floors
+            live = self.live
             base = next((i for i in live if cap_of[i] not in capped), choice) if capped else live[0]
         else:
             base = choice  # the allowed items are the free ones (or none is free)
         if reserved and choice != base:
-            reason = tokens.floor
-        elif mmr is not None and choice != base:
-            reason = tokens.diversity
-        else:  # a better-ranked item left: capped, or passed over by preference
-            reason, bound = NOT_MOVED, rel[choice]
-            for k in range(rel_start, len(by_rel)):
-                i = by_rel[k]
-                if rel[i] >= bound:
-                    break
-                if remaining[i]:
-                    if cap_of[i] in capped:
-                        reason = tokens.cap
-                        break
-                    reason = tokens.preference
-        picks.append(choice)
-        reasons.append(reason)
-        remaining[choice] = False
-        live.remove(choice)
-        group = floor_of[choice]
-        if group in deficit:
-            missing -= 1
-            deficit[group] -= 1
-            if not deficit[group]:
-                del deficit[group]
-        if values is not None:
-            values.take(choice)
-        label = cap_of[choice]
-        cap_count[label] = cap_count.get(label, 0) + 1
-        if cap > 0 and cap_count[label] >= cap:
-            capped.add(label)
-    return np.asarray(picks, dtype=np.int64), np.asarray(reasons, dtype=object), tuple(notes)
+            return tokens.floor
+        if diverse and choice != base:
+            return tokens.diversity
+        # a better-ranked item left: capped, or passed over by preference
+        reason, bound = NOT_MOVED, self.rel[choice]
+        rel, by_rel, remaining = self.rel, self.by_rel, self.remaining
+        for k in range(self.rel_start, len(by_rel)):
+            i = by_rel[k]
+            if rel[i] >= bound:
+                break
+            if remaining[i]:
+                if cap_of[i] in capped:
+                    return tokens.cap
+                reason = tokens.preference
+        return reason
+
+    def take(self, choice: int, cap: int) -> None:
+        """Mark ``choice`` taken: one less item for its floor, one more in its cap group."""
+        self.remaining[choice] = False
+        self.live.remove(choice)
+        group = self.floor_of[choice]
+        if group in self.deficit:
+            self.missing -= 1
+            self.deficit[group] -= 1
+            if not self.deficit[group]:
+                del self.deficit[group]
+        label = self.cap_of[choice]
+        self.cap_count[label] = self.cap_count.get(label, 0) + 1
+        if cap > 0 and self.cap_count[label] >= cap:
+            self.capped.add(label)
 
 
 class _MmrValues:

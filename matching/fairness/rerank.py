@@ -206,30 +206,52 @@ def rerank_trades(
     mmr = None
     if diversity > 0:
         vectors = np.asarray(embeddings, dtype=np.float32)[pool]
-        pool_scores = scores[pool].astype(np.float64)
-        spread = float(np.ptp(pool_scores))
-        relevance = (pool_scores - pool_scores.min()) / spread if spread > 0 else np.ones(pool.size)
-        mmr = (relevance, vectors @ vectors.T, diversity)
-    picks, reasons, fill_notes = greedy_fill(
-        rel_rank[pool],
+        mmr = _mmr_inputs(scores[pool], vectors, diversity)
+    cap_labels = np.asarray(domains).astype(str)[pool]
+    picks, reasons, fill_notes = _pick_trades(
+        rel_rank[pool], size, labels[pool], need, cap_labels, max_per_domain, mmr
+    )
+    notes = notes + short + fill_notes
+    return finalize(ids, scores, pool[picks], reasons, rel_rank, feasible=not short, notes=notes)
+
+
+def _mmr_inputs(
+    pool_scores: np.ndarray, vectors: np.ndarray, diversity: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The MMR inputs of :func:`greedy_fill` over the pool: relevance rescaled to [0, 1] (all
+    ones when the scores are flat), cosine similarities ``(n, n)`` and lambda."""
+    pool_scores = pool_scores.astype(np.float64)
+    spread = float(np.ptp(pool_scores))
+    if spread > 0:
+        relevance = (pool_scores - pool_scores.min()) / spread
+    else:
+        relevance = np.ones(pool_scores.size)
+    return relevance, vectors @ vectors.T, diversity
+
+
+def _pick_trades(
+    pool_rank: np.ndarray,
+    size: int,
+    floor_labels: np.ndarray,
+    floors: dict[str, int],
+    domains: np.ndarray,
+    max_per_domain: int,
+    mmr: tuple[np.ndarray, np.ndarray, float] | None,
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Fill the top-k from the pool (relevance rank ``pool_rank``) with the band floors, the
+    domain cap and MMR; without MMR the picks are then put back in relevance order."""
+    picks, reasons, notes = greedy_fill(
+        pool_rank,
         size,
-        floor_labels=labels[pool],
-        floors=need,
-        cap_labels=np.asarray(domains).astype(str)[pool],
+        floor_labels=floor_labels,
+        floors=floors,
+        cap_labels=domains,
         cap=max_per_domain,
-        rel_rank=rel_rank[pool],
+        rel_rank=pool_rank,
         tokens=_TRADE_TOKENS,
         mmr=mmr,
     )
     if mmr is None:
-        order = np.argsort(rel_rank[pool][picks], kind="stable")
+        order = np.argsort(pool_rank[picks], kind="stable")
         picks, reasons = picks[order], reasons[order]
-    return finalize(
-        ids,
-        scores,
-        pool[picks],
-        reasons,
-        rel_rank,
-        feasible=not short,
-        notes=notes + short + fill_notes,
-    )
+    return picks, reasons, notes

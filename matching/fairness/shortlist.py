@@ -186,6 +186,23 @@ def shortlist(
             f"unknown algorithm {algorithm!r}: use one of {ALGORITHMS}", field="algorithm"
         )
     labels = np.asarray(groups).astype(str)
+    shares = _checked_shares(target, labels, qualified_mask)
+    joint = joint_groups(*labels.T) if labels.ndim == 2 else labels
+    rel_rank = relevance_rank(scores)
+    picks = fair_order(joint, rel_rank, shares, top_k, algorithm=algorithm)
+    feasible = infeasible_index(joint[picks], shares, top_k) == 0
+    present = set(joint.tolist())
+    empty = tuple(f"empty_group:{g}" for g, p in shares.items() if p > 0 and g not in present)
+    notes = (() if feasible else ("infeasible",)) + empty
+    reasons = np.full(picks.size, reason, dtype=object)
+    return finalize(ids, scores, picks, reasons, rel_rank, feasible=feasible, notes=notes)
+
+
+def _checked_shares(
+    target: Target, labels: np.ndarray, qualified_mask: npt.ArrayLike | None
+) -> dict[str, float]:
+    """The target share of each (joint) group, from the qualified candidates (all when
+    ``qualified_mask`` is None); raise OutOfRange unless they are >= 0 and sum to at most 1."""
     qualified = (
         np.ones(labels.shape[0], dtype=bool)
         if qualified_mask is None
@@ -194,19 +211,4 @@ def shortlist(
     shares = _resolve_target(target, labels, qualified)
     if any(p < 0 for p in shares.values()) or sum(shares.values()) > 1 + 1e-6:
         raise OutOfRange("target shares must be >= 0 and sum to at most 1", field="target")
-    joint = joint_groups(*labels.T) if labels.ndim == 2 else labels
-    rel_rank = relevance_rank(scores)
-    picks = fair_order(joint, rel_rank, shares, top_k, algorithm=algorithm)
-    feasible = infeasible_index(joint[picks], shares, top_k) == 0
-    present = set(joint.tolist())
-    notes = tuple(f"empty_group:{g}" for g, p in shares.items() if p > 0 and g not in present)
-    reasons = np.full(picks.size, reason, dtype=object)
-    return finalize(
-        ids,
-        scores,
-        picks,
-        reasons,
-        rel_rank,
-        feasible=feasible,
-        notes=(() if feasible else ("infeasible",)) + notes,
-    )
+    return shares
