@@ -127,42 +127,52 @@ def resolve_location(
             message_fr=f"code commune inconnu {commune_insee!r} : indiquez le code INSEE à "
             "5 caractères (par exemple 57463 pour Metz) ou le code postal",
         )
-    if postcode is None:
-        if commune_insee is None:
-            raise InvalidProfile(
-                "no location: give a commune INSEE code (e.g. 57463 for Metz) or a postcode",
-                field="commune_insee",
-                message_fr="lieu manquant : indiquez le code INSEE de la commune (par exemple "
-                "57463 pour Metz) ou le code postal",
-            )
-        code = commune_insee
+    if postcode is not None:
+        code = _served_commune(ref, postcode, commune_insee)
+    elif commune_insee is None:
+        raise InvalidProfile(
+            "no location: give a commune INSEE code (e.g. 57463 for Metz) or a postcode",
+            field="commune_insee",
+            message_fr="lieu manquant : indiquez le code INSEE de la commune (par exemple "
+            "57463 pour Metz) ou le code postal",
+        )
     else:
-        served = ref.postcode_communes.get(postcode, [])
-        if not served:
-            raise UnknownCommune(
-                f"unknown postcode {postcode!r}: give a 5-digit French postcode (e.g. 57000 "
-                "for Metz) or the commune INSEE code",
-                field="postcode",
-                message_fr=f"code postal inconnu {postcode!r} : indiquez un code postal "
-                "français à 5 chiffres (par exemple 57000 pour Metz) ou le code INSEE de la "
-                "commune",
-            )
-        if commune_insee is None:
-            code = served[0]
-        elif commune_insee in served:
-            code = commune_insee
-        else:
-            name = places[commune_insee][0]
-            raise LocationMismatch(
-                f"postcode {postcode!r} does not serve commune {commune_insee!r} ({name}): "
-                "correct one of them, or give only the commune code",
-                field="postcode",
-                message_fr=f"le code postal {postcode!r} ne correspond pas à la commune "
-                f"{commune_insee!r} ({name}) : corrigez l'un des deux, ou indiquez seulement "
-                "le code commune",
-            )
+        code = commune_insee
     name, lat, lon = places[code]
     return Location(commune_insee=code, postcode=postcode, name=name, lat=lat, lon=lon)
+
+
+def _served_commune(ref: Referential, postcode: str, commune_insee: str | None) -> str:
+    """The INSEE code of the commune that ``postcode`` locates: ``commune_insee`` when the
+    postcode serves it, its first commune by code when no commune is given.
+
+    Raises:
+        UnknownCommune: the postcode is not known (``field="postcode"``).
+        LocationMismatch: the postcode does not serve the commune (``field="postcode"``).
+    """
+    served = ref.postcode_communes.get(postcode, [])
+    if not served:
+        raise UnknownCommune(
+            f"unknown postcode {postcode!r}: give a 5-digit French postcode (e.g. 57000 "
+            "for Metz) or the commune INSEE code",
+            field="postcode",
+            message_fr=f"code postal inconnu {postcode!r} : indiquez un code postal "
+            "français à 5 chiffres (par exemple 57000 pour Metz) ou le code INSEE de la "
+            "commune",
+        )
+    if commune_insee is None:
+        return served[0]
+    if commune_insee in served:
+        return commune_insee
+    name = ref.commune_places[commune_insee][0]
+    raise LocationMismatch(
+        f"postcode {postcode!r} does not serve commune {commune_insee!r} ({name}): "
+        "correct one of them, or give only the commune code",
+        field="postcode",
+        message_fr=f"le code postal {postcode!r} ne correspond pas à la commune "
+        f"{commune_insee!r} ({name}) : corrigez l'un des deux, ou indiquez seulement "
+        "le code commune",
+    )
 
 
 def _clean(code: str | int | None) -> str | None:
