@@ -130,6 +130,39 @@ def _swap_path(at_youth, at_table, table: int, busy: int, free: int) -> None:
         at_youth[youth, swapped], at_table[tab, swapped] = tab, youth
 
 
+class _Program:
+    """The integer program under construction: constraint rows added block by block (sparse
+    triplets and row bounds) and columns added group by group (integrality, slack mask)."""
+
+    def __init__(self, n_pairs: int):
+        self.blocks: list[tuple[Rows, Rows, npt.NDArray[np.float64]]] = []
+        self.lower: list[npt.NDArray[np.float64]] = []
+        self.upper: list[npt.NDArray[np.float64]] = []
+        self.n_rows, self.n_vars = 0, n_pairs
+        self.integer, self.slack = [np.ones(n_pairs)], [np.zeros(n_pairs, bool)]
+
+    def add(self, rows, cols, values, lo, hi) -> None:
+        """Add ``len(lo)`` rows: entries ``values`` at (``rows`` counted from 0, ``cols``)."""
+        self.blocks.append((rows + self.n_rows, cols, np.broadcast_to(values, rows.shape).astype(float)))
+        self.lower.append(np.asarray(lo, dtype=float))
+        self.upper.append(np.asarray(hi, dtype=float))
+        self.n_rows += len(lo)
+
+    def new_vars(self, count: int, is_integer: bool, is_slack: bool) -> Rows:
+        """Add ``count`` columns and return their indexes."""
+        start, self.n_vars = self.n_vars, self.n_vars + count
+        self.integer.append(np.full(count, float(is_integer)))
+        self.slack.append(np.full(count, is_slack))
+        return np.arange(start, self.n_vars)
+
+    def build(self):
+        """Constraint matrix (CSR), row lower and upper bounds, integrality, slack mask."""
+        rows, cols, values = (np.concatenate(part) for part in zip(*self.blocks, strict=True))
+        matrix = sparse.csr_array((values, (rows, cols)), shape=(self.n_rows, self.n_vars))
+        return (matrix, np.concatenate(self.lower), np.concatenate(self.upper),
+                np.concatenate(self.integer), np.concatenate(self.slack))
+
+
 def _model(instance: EventInstance, youth_rows: Rows, firm_rows: Rows, max_meetings: int, floors: bool):
     """Constraint matrix, row bounds, integrality and the slack mask of the program.
 
@@ -138,62 +171,58 @@ def _model(instance: EventInstance, youth_rows: Rows, firm_rows: Rows, max_meeti
     group``, ``sum h >= 2``: at least two groups met), then one binary slack per floor subject.
     """
     n_youths, n_firms = instance.fit.shape
-    n_pairs = len(youth_rows)
-    pairs = np.arange(n_pairs)
-    blocks: list[tuple[Rows, Rows, npt.NDArray[np.float64]]] = []
-    lower: list[npt.NDArray[np.float64]] = []
-    upper: list[npt.NDArray[np.float64]] = []
-    n_rows, n_vars = 0, n_pairs
-    integer, slack = [np.ones(n_pairs)], [np.zeros(n_pairs, bool)]
-
-    def add(rows, cols, values, lo, hi):
-        nonlocal n_rows
-        blocks.append((rows + n_rows, cols, np.broadcast_to(values, rows.shape).astype(float)))
-        lower.append(np.asarray(lo, dtype=float))
-        upper.append(np.asarray(hi, dtype=float))
-        n_rows += len(lo)
-
-    def new_vars(count, is_integer, is_slack):
-        nonlocal n_vars
-        start, n_vars = n_vars, n_vars + count
-        integer.append(np.full(count, float(is_integer)))
-        slack.append(np.full(count, is_slack))
-        return np.arange(start, n_vars)
-
-    add(firm_rows, pairs, 1.0, np.full(n_firms, -np.inf), instance.capacity)
-    add(youth_rows, pairs, 1.0, np.full(n_youths, -np.inf), np.full(n_youths, max_meetings))
+    program = _Program(len(youth_rows))
+    pairs = np.arange(len(youth_rows))
+    program.add(firm_rows, pairs, 1.0, np.full(n_firms, -np.inf), instance.capacity)
+    program.add(youth_rows, pairs, 1.0, np.full(n_youths, -np.inf), np.full(n_youths, max_meetings))
     if floors:
         applies = applicable_floors(instance)
-        for name, target in (("coverage", None), ("non_traditional", instance.outside_band)):
-            subjects = np.flatnonzero(applies[name])
-            local = np.full(n_youths, -1)
-            local[subjects] = np.arange(len(subjects))
-            chosen = local[youth_rows] >= 0
-            if target is not None:
-                chosen &= target[youth_rows, firm_rows]
-            slacks = new_vars(len(subjects), True, True)
-            add(np.concatenate([local[youth_rows[chosen]], np.arange(len(subjects))]),
-                np.concatenate([pairs[chosen], slacks]), 1.0, np.ones(len(subjects)),
-                np.full(len(subjects), np.inf))
-        codes = np.array([GROUP_CODES[g] for g in instance.groups], dtype=np.int64)
-        under = applies["firm_mix"][firm_rows]
-        keys, key_of_pair = np.unique(firm_rows[under] * 4 + codes[youth_rows[under]], return_inverse=True)
-        h_vars = new_vars(len(keys), False, False)
-        add(np.concatenate([np.arange(len(keys)), key_of_pair]),
-            np.concatenate([h_vars, pairs[under]]),
-            np.concatenate([np.ones(len(keys)), -np.ones(int(under.sum()))]),
-            np.full(len(keys), -np.inf), np.zeros(len(keys)))
-        mix_firms = np.flatnonzero(applies["firm_mix"])
-        local = np.full(n_firms, -1)
-        local[mix_firms] = np.arange(len(mix_firms))
-        slacks = new_vars(len(mix_firms), True, True)
-        add(np.concatenate([local[keys // 4], np.arange(len(mix_firms))]),
-            np.concatenate([h_vars, slacks]),
-            np.concatenate([np.ones(len(keys)), np.full(len(mix_firms), 2.0)]),
-            np.full(len(mix_firms), 2.0), np.full(len(mix_firms), np.inf))
-    rows, cols, values = (np.concatenate(part) for part in zip(*blocks, strict=True))
-    matrix = sparse.csr_array((values, (rows, cols)), shape=(n_rows, n_vars))
-    return matrix, np.concatenate(lower), np.concatenate(upper), np.concatenate(integer), np.concatenate(slack)
+        _youth_floors(program, instance, applies, youth_rows, firm_rows)
+        _firm_mix_floors(program, instance, applies, youth_rows, firm_rows)
+    return program.build()
+
+
+def _youth_floors(program: _Program, instance: EventInstance, applies, youth_rows: Rows,
+                  firm_rows: Rows) -> None:
+    """Coverage and non-traditional floors: each subject youth meets at least one firm (of a
+    trade outside their band), or its slack is 1."""
+    n_youths = instance.fit.shape[0]
+    pairs = np.arange(len(youth_rows))
+    for name, target in (("coverage", None), ("non_traditional", instance.outside_band)):
+        subjects = np.flatnonzero(applies[name])
+        local = np.full(n_youths, -1)
+        local[subjects] = np.arange(len(subjects))
+        chosen = local[youth_rows] >= 0
+        if target is not None:
+            chosen &= target[youth_rows, firm_rows]
+        slacks = program.new_vars(len(subjects), True, True)
+        program.add(np.concatenate([local[youth_rows[chosen]], np.arange(len(subjects))]),
+                    np.concatenate([pairs[chosen], slacks]), 1.0, np.ones(len(subjects)),
+                    np.full(len(subjects), np.inf))
+
+
+def _firm_mix_floors(program: _Program, instance: EventInstance, applies, youth_rows: Rows,
+                     firm_rows: Rows) -> None:
+    """Mix floor: each subject firm meets at least two groups (``h[firm, group] <= meetings with
+    that group``, ``sum h + 2 slack >= 2``)."""
+    n_firms = instance.fit.shape[1]
+    pairs = np.arange(len(youth_rows))
+    codes = np.array([GROUP_CODES[g] for g in instance.groups], dtype=np.int64)
+    under = applies["firm_mix"][firm_rows]
+    keys, key_of_pair = np.unique(firm_rows[under] * 4 + codes[youth_rows[under]], return_inverse=True)
+    h_vars = program.new_vars(len(keys), False, False)
+    program.add(np.concatenate([np.arange(len(keys)), key_of_pair]),
+                np.concatenate([h_vars, pairs[under]]),
+                np.concatenate([np.ones(len(keys)), -np.ones(int(under.sum()))]),
+                np.full(len(keys), -np.inf), np.zeros(len(keys)))
+    mix_firms = np.flatnonzero(applies["firm_mix"])
+    local = np.full(n_firms, -1)
+    local[mix_firms] = np.arange(len(mix_firms))
+    slacks = program.new_vars(len(mix_firms), True, True)
+    program.add(np.concatenate([local[keys // 4], np.arange(len(mix_firms))]),
+                np.concatenate([h_vars, slacks]),
+                np.concatenate([np.ones(len(keys)), np.full(len(mix_firms), 2.0)]),
+                np.full(len(mix_firms), 2.0), np.full(len(mix_firms), np.inf))
 
 
 def _solve(cost, matrix, lower, upper, integrality, seconds, gap):
@@ -226,14 +255,7 @@ def plan_meetings(
     """
     start = time.perf_counter()
     n_slots = instance.n_slots
-    if not 1 <= max_meetings <= max(n_slots, 1):
-        raise OutOfRange(
-            f"max_meetings {max_meetings} out of range: give 1 to {n_slots}, the event's slots",
-            field="max_meetings", message_fr=f"max_meetings {max_meetings} hors limites : "
-            f"indiquez 1 à {n_slots}, le nombre de créneaux de l'événement")
-    if not time_limit_s > 0:
-        raise OutOfRange("time_limit_s must be positive", field="time_limit_s",
-                         message_fr="time_limit_s doit être positif")
+    _check_plan_args(max_meetings, time_limit_s, n_slots)
     youth_rows, firm_rows = np.nonzero(instance.reachable)
     fit = instance.fit[youth_rows, firm_rows]
     greedy = greedy_meetings(instance, max_meetings, floors=floors)
@@ -242,33 +264,12 @@ def plan_meetings(
     greedy_total = float(instance.fit[greedy].sum())
     chosen, status, notes, bound = None, "optimal", [], np.inf
     if len(youth_rows):
-        matrix, lower, upper, integrality, slack = _model(instance, youth_rows, firm_rows, max_meetings, floors)
-        deadline = start + time_limit_s
-        if slack.any():
-            values, optimal = _solve(slack.astype(float), matrix, lower, upper, integrality,
-                                     (deadline - time.perf_counter()) / 2, 0.0)
-            status = status if optimal else "time_limit"
-            if values is not None:
-                bound = round(float(values[slack].sum()))
-            matrix = sparse.vstack([matrix, sparse.csr_array(slack.astype(float)[None, :])], format="csr")
-            lower, upper = np.append(lower, -np.inf), np.append(upper, bound)
-        cost = np.zeros(matrix.shape[1])
-        cost[: len(fit)] = -fit
-        values, optimal = _solve(cost, matrix, lower, upper, integrality,
-                                 deadline - time.perf_counter(), mip_rel_gap)
-        status = status if optimal else "time_limit"
-        if values is not None:
-            chosen = np.flatnonzero(values[: len(fit)] > 0.5)
-    greedy_unmet = sum(c.applicable - c.satisfied for c in greedy_checks if c.name in FLOORS)
-    if chosen is None and len(youth_rows):
-        status = "greedy"
-        notes.append(Note("solver_failed", (), "the solver found no schedule in time: greedy baseline kept",
-                          "le solveur n'a trouvé aucun planning à temps : planning glouton conservé"))
-    elif chosen is not None and greedy_total > float(fit[chosen].sum()) + 1e-9 and greedy_unmet <= bound:
-        chosen, status = None, "greedy"  # after a time limit (or within the gap)
-        notes.append(Note("greedy_kept", (), "the greedy baseline keeps as many floors with a higher fit "
-                          "than the solver's best: kept", "le planning glouton tient autant de planchers "
-                          "avec une meilleure adéquation que le solveur : conservé"))
+        chosen, status, bound = _optimise(instance, youth_rows, firm_rows, fit, max_meetings, floors,
+                                          mip_rel_gap, start + time_limit_s)
+    kept = _greedy_kept(chosen, bool(len(youth_rows)), fit, greedy_total, greedy_checks, bound)
+    if kept is not None:
+        chosen, status = None, "greedy"
+        notes.append(kept)
     if chosen is None:
         meeting_rows, slots, checks = greedy, greedy_slots, greedy_checks
     else:
@@ -280,13 +281,71 @@ def plan_meetings(
                           "found so far, maybe not optimal", f"limite de {time_limit_s:g} s atteinte : "
                           "meilleur planning trouvé, peut-être pas optimal"))
     notes.extend(floor_notes(instance, checks, floors))
-    meetings = sorted(
-        (Meeting(str(instance.firm_ids[f]), int(s), str(instance.youth_ids[y]),
-                 float(instance.fit[y, f]), float(instance.distances_km[y, f]))
-         for y, f, s in zip(*meeting_rows, slots, strict=True)),
-        key=lambda m: (m.firm_id, m.slot, m.youth_id))
+    meetings = _meetings(instance, meeting_rows, slots)
     return EventPlan(
         meetings=tuple(meetings), total_fit=float(sum(m.fit for m in meetings)),
         greedy_total_fit=greedy_total, constraints=checks, greedy_constraints=greedy_checks,
         notes=tuple(notes), status=status, n_slots=n_slots, max_meetings=max_meetings,
         seconds=time.perf_counter() - start)
+
+
+def _check_plan_args(max_meetings: int, time_limit_s: float, n_slots: int) -> None:
+    if not 1 <= max_meetings <= max(n_slots, 1):
+        raise OutOfRange(
+            f"max_meetings {max_meetings} out of range: give 1 to {n_slots}, the event's slots",
+            field="max_meetings", message_fr=f"max_meetings {max_meetings} hors limites : "
+            f"indiquez 1 à {n_slots}, le nombre de créneaux de l'événement")
+    if not time_limit_s > 0:
+        raise OutOfRange("time_limit_s must be positive", field="time_limit_s",
+                         message_fr="time_limit_s doit être positif")
+
+
+def _optimise(instance: EventInstance, youth_rows: Rows, firm_rows: Rows, fit, max_meetings: int,
+              floors: bool, mip_rel_gap: float, deadline: float):
+    """Solve the program before ``deadline`` (a ``time.perf_counter()`` value): first the fewest
+    relaxed floors (when a floor applies), then the best fit with no more relaxations.
+
+    Returns:
+        ``(chosen pair indexes or None, status, bound on relaxed floors (inf: not solved))``.
+    """
+    status, bound = "optimal", np.inf
+    matrix, lower, upper, integrality, slack = _model(instance, youth_rows, firm_rows, max_meetings, floors)
+    if slack.any():
+        values, optimal = _solve(slack.astype(float), matrix, lower, upper, integrality,
+                                 (deadline - time.perf_counter()) / 2, 0.0)
+        status = status if optimal else "time_limit"
+        if values is not None:
+            bound = round(float(values[slack].sum()))
+        matrix = sparse.vstack([matrix, sparse.csr_array(slack.astype(float)[None, :])], format="csr")
+        lower, upper = np.append(lower, -np.inf), np.append(upper, bound)
+    cost = np.zeros(matrix.shape[1])
+    cost[: len(fit)] = -fit
+    values, optimal = _solve(cost, matrix, lower, upper, integrality,
+                             deadline - time.perf_counter(), mip_rel_gap)
+    status = status if optimal else "time_limit"
+    chosen = None if values is None else np.flatnonzero(values[: len(fit)] > 0.5)
+    return chosen, status, bound
+
+
+def _greedy_kept(chosen, has_pairs: bool, fit, greedy_total: float, greedy_checks, bound) -> Note | None:
+    """The note saying why the greedy baseline is the schedule, or None when the solver's is:
+    the solver found nothing, or the baseline keeps as many floors with a higher fit."""
+    greedy_unmet = sum(c.applicable - c.satisfied for c in greedy_checks if c.name in FLOORS)
+    if chosen is None and has_pairs:
+        return Note("solver_failed", (), "the solver found no schedule in time: greedy baseline kept",
+                    "le solveur n'a trouvé aucun planning à temps : planning glouton conservé")
+    if chosen is not None and greedy_total > float(fit[chosen].sum()) + 1e-9 and greedy_unmet <= bound:
+        # after a time limit (or within the gap)
+        return Note("greedy_kept", (), "the greedy baseline keeps as many floors with a higher fit "
+                    "than the solver's best: kept", "le planning glouton tient autant de planchers "
+                    "avec une meilleure adéquation que le solveur : conservé")
+    return None
+
+
+def _meetings(instance: EventInstance, meeting_rows: tuple[Rows, Rows], slots: Rows) -> list[Meeting]:
+    """The meetings of the schedule, sorted by firm, slot and youth."""
+    return sorted(
+        (Meeting(str(instance.firm_ids[f]), int(s), str(instance.youth_ids[y]),
+                 float(instance.fit[y, f]), float(instance.distances_km[y, f]))
+         for y, f, s in zip(*meeting_rows, slots, strict=True)),
+        key=lambda m: (m.firm_id, m.slot, m.youth_id))
