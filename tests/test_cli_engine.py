@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -63,13 +64,22 @@ def test_suggest_counter_stereotype_names_its_policy(run):
 
 
 def test_candidates_json_pseudonymises_without_consent(run, engine_home):
-    vacancy_id = engine_home.loaded_engine.vacancies.vacancies[0].id
+    """A vacancy whose shortlist holds youths who did not consent to sharing: their cards carry
+    a pseudonym (two letters from the id), no free text and no external id."""
+    engine = engine_home.loaded_engine
+    consent = {y.id: y.consent_share for y in engine.youths.youths}
+    vacancy_ids = [v.id for v in engine.vacancies.vacancies[:60]]
+    results = engine.find_candidates(vacancy_ids, 10)
+    vacancy_id = next(v for v, r in zip(vacancy_ids, results, strict=True)
+                      if any(not consent[item.youth_id] for item in r.items))
     document = json.loads(run("candidates", "--vacancy", vacancy_id, "--json").stdout)
     assert document["policy"]["balance"] == "pool" and document["vacancy"]["vacancy_id"] == vacancy_id
-    for item in document["candidates"]:
-        card = item["card"]
-        if not card["consent_share"]:
-            assert card["experiences"] is None and "initials" in card and "external_id" not in card
+    hidden = [item["card"] for item in document["candidates"] if not consent[item["youth_id"]]]
+    assert hidden, "the shortlist holds youths who did not consent"
+    for card in hidden:
+        assert card["consent_share"] is False and card["shared"] is False
+        assert re.fullmatch(r"[A-Z]\. [A-Z]\.", card["initials"]) and card["experiences"] is None
+        assert not {"external_id", "interests", "wished_trades"} & set(card)
 
 
 def test_unknown_vacancy_is_exit_2(engine_home, monkeypatch):

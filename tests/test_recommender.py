@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -54,17 +55,30 @@ def test_wished_rome_code_comes_first_with_reason(engine, referential):
     assert any("% de femmes" in r for r in result.items[0].reasons)
 
 
+def _unmet_bands(result, floor: float) -> set[str]:
+    """Bands of a ``balanced`` trade list under floor(floor * k), counted in the list itself."""
+    need = math.floor(floor * len(result.items) + 1e-9)
+    bands = [t.band for t in result.items]
+    return {band for band in ("male", "mixed", "female") if bands.count(band) < need}
+
+
 def test_balanced_policy_meets_floors_and_says_so(engine):
-    for youth in _youths(engine, 5):
-        result = engine.suggest_trades([youth], 10)[0]
-        bands = [t.band for t in result.items]
-        if "floor_unmet" not in " ".join(result.notes):
-            for band in ("male", "mixed", "female"):
-                assert bands.count(band) >= 2, (bands, result.notes)
-        for item in result.items:
-            if item.moved_by:
-                assert item.reasons[0].startswith("proposé pour") or item.reasons[0].startswith("pour ")
-        assert result.policy["mix"] == "balanced"
+    """Each list has k cards; a band under its floor is one the engine names (``floor_unmet``),
+    and only then. The default pool (50 cards) meets every floor; a pool of the 10 most relevant
+    cards with a floor of 1/3 (3 of each band in 10) cannot, for some youths, and says so."""
+    seen = {"met": 0, "unmet": 0}
+    for mix in (TradeMix(), TradeMix(floor=1 / 3, pool_size=10)):
+        for youth in _youths(engine, 5):
+            result = engine.suggest_trades([youth], 10, mix=mix)[0]
+            assert len(result.items) == 10 and result.policy["mix"] == "balanced"
+            unmet = _unmet_bands(result, mix.floor)
+            named = {note.split(":", 1)[1] for note in result.notes if note.startswith("floor_unmet:")}
+            assert unmet == named, ([t.band for t in result.items], result.notes)
+            seen["unmet" if unmet else "met"] += 1
+            for item in result.items:
+                if item.moved_by:
+                    assert item.reasons[0].startswith("proposé pour") or item.reasons[0].startswith("pour ")
+    assert seen["met"] >= 5 and seen["unmet"] >= 1, seen
 
 
 def test_vacancies_are_eligible_and_within_radius(engine):
@@ -106,15 +120,50 @@ def test_vector_search_with_filter_equals_exact_subset(engine):
         np.testing.assert_allclose(got_scores[qi], exp_scores[0], atol=1e-5)
 
 
+def _prefix_shortfalls(groups: list[str], target: dict[str, float]) -> list[tuple[int, str]]:
+    """(prefix length k, group g) pairs where g holds fewer than floor(p_g k) of the top k.
+
+    ``target`` comes rounded to 4 decimals from the policy; its shares are counts over at most
+    100 candidates (``pool``) or 1/n over n groups (``parity``), so p k is an integer or at
+    least 0.01 away from one, and 1e-3 absorbs the rounding.
+    """
+    return [(k, g) for k in range(1, len(groups) + 1) for g, p in target.items()
+            if groups[:k].count(g) < math.floor(p * k + 1e-3)]
+
+
 def test_candidates_within_reach_balanced_and_named(engine):
-    vacancy = engine.vacancies.vacancies[0]
-    result = engine.find_candidates([vacancy.id], 10, balance=Balance(policy="pool"))[0]
-    assert result.policy["balance"] == "pool"
-    place = vacancy.place
-    for item in result.items:
-        youth = engine.youths.youths[engine.youths.rows[item.youth_id]]
-        distance = haversine_km(place.lat, place.lon, youth.location.lat, youth.location.lon)
-        assert distance <= youth.mobility_km + 1e-6
+    """Shortlists hold youths within reach, each with the reasons it is there; every prefix
+    holds each group's floor (``pool``: its share among the qualified; ``parity``: equal
+    shares), or the engine says the list is ``infeasible``. The first vacancies give full
+    lists that meet the floors and, under parity, lists whose pool lacks a group."""
+    table, youths = engine.vacancies, engine.youths
+    vacancy_ids = [v.id for v in table.vacancies[:60]]
+    seen = {"full": 0, "balanced": 0, "unmet": 0}
+    for balance in (Balance(policy="pool"), Balance(policy="parity")):
+        results = engine.find_candidates(vacancy_ids, 10, balance=balance)
+        for vacancy_id, result in zip(vacancy_ids, results, strict=True):
+            assert result.policy["balance"] == balance.policy
+            place = table.vacancies[table.rows[vacancy_id]].place
+            groups = []
+            for item in result.items:
+                row = youths.rows[item.youth_id]
+                youth = youths.youths[row]
+                distance = haversine_km(place.lat, place.lon, youth.location.lat, youth.location.lon)
+                assert distance <= youth.mobility_km + 1e-6 and abs(distance - item.distance_km) < 0.06
+                assert item.reasons and item.reasons[-1].startswith("à ")  # the distance, in French
+                if item.moved_by:
+                    assert item.reasons[0].startswith("proposé pour")
+                groups.append(str(youths.gender_group[row]))
+            if not result.items:
+                continue
+            shortfalls = _prefix_shortfalls(groups, result.policy["target"])
+            assert bool(shortfalls) == ("infeasible" in result.notes), (groups, result.policy, result.notes)
+            seen["full"] += len(result.items) == 10
+            seen["balanced"] += len(set(groups)) >= 2 and not shortfalls
+            seen["unmet"] += bool(shortfalls)
+            if balance.policy == "pool":
+                assert not shortfalls  # the pool's own shares can always be met (Geyik et al.)
+    assert seen["full"] >= 10 and seen["balanced"] >= 10 and seen["unmet"] >= 1, seen
 
 
 def test_unknown_vacancy_is_a_lookup_error(engine):
