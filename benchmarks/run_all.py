@@ -181,7 +181,7 @@ def check_json(path: Path, keys: tuple[str, ...]) -> str | None:
 
 def run_one(bench: Benchmark, quick: bool, folder: Path, shared: Path | None, log) -> dict:
     """Run one benchmark in a child process; its exit code, time, load and JSON check."""
-    out = folder / Path(bench.full_out).name if quick else ROOT / bench.full_out
+    out = folder / f"{bench.name}.json" if quick else ROOT / bench.full_out
     work = folder / f"{bench.name}-work"
     work.mkdir(parents=True, exist_ok=True)
     home = None
