@@ -18,7 +18,13 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service import __version__ as service_version
 from service.api import admin, employers, ops, problems, trades, youths
-from service.api.middleware import BodyLimit, Metrics
+from service.api.middleware import (
+    REQUEST_ID_HEADER,
+    BodyLimit,
+    Metrics,
+    RequestContext,
+    watch_commits,
+)
 from service.api.security import RateLimiter
 from service.config import Settings, get_settings
 
@@ -27,7 +33,9 @@ log = logging.getLogger("passerelle.api")
 DESCRIPTION = """Passerelle: trades (ROME 4.0) and vacancies for the young people of the Missions
 Locales, shortlists for employer-relations staff, with gender-mix (mixité) policies.
 Authenticate with `Authorization: Bearer <key>` (`passerelle users create`). Errors are
-`application/problem+json` with `detail` (English) and `detail_fr` (French)."""
+`application/problem+json` with `detail` (English) and `detail_fr` (French). Every answer
+carries an `X-Request-ID` header (yours when you send a sane one, `[A-Za-z0-9._-]{1,64}`),
+also given as `request_id` in problems: quote it when reporting an error."""
 
 
 def create_app(settings: Settings | None = None, *, snapshot_interval_s: float | None = None) -> FastAPI:
@@ -42,6 +50,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
         _, sessions, read_sessions = workspace.store()
         app.state.workspace = workspace
         app.state.sessions, app.state.read_sessions = sessions, read_sessions
+        watch_commits(sessions)  # a 500 says "not applied" only when no commit started
         live = workspace.live()
         app.state.live = live
         live.start_background(snapshot_interval_s or settings.snapshot_interval_s)
@@ -64,7 +73,9 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
     if settings.cors_origins:  # closed by default
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type"])
+                           allow_headers=["Authorization", "Content-Type", REQUEST_ID_HEADER],
+                           expose_headers=[REQUEST_ID_HEADER])
+    app.add_middleware(RequestContext)  # outermost: every answer, even a 413, gets the id
     return app
 
 

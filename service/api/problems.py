@@ -1,12 +1,17 @@
 """Errors as ``application/problem+json`` (RFC 9457) with an English and a French message.
 
 Domain errors (:class:`~matching.errors.PasserelleError`) are translated here, at the edge:
-``UnknownId`` -> 404, ``Conflict`` -> 409, every other input error -> 422.
+``UnknownId`` -> 404, ``Conflict`` -> 409, every other input error -> 422. Every problem
+carries the request id (also in the ``X-Request-ID`` header). An unexpected error answers 500
+and logs its traceback with the request id, frames and exception types only: messages may
+quote request data (database errors quote SQL parameters), so none is logged. The 500 says the
+request was not applied only when it started no commit; otherwise the outcome is unknown.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -39,6 +44,8 @@ class Problem(BaseModel):
     detail_fr: str
     field: str | None = None
     errors: list[dict[str, Any]] | None = None
+    request_id: str | None = None
+    """The request's id (as in the ``X-Request-ID`` header): quote it when reporting an error."""
 
 
 class ApiError(Exception):
@@ -52,11 +59,70 @@ class ApiError(Exception):
 
 
 def problem(status: int, detail: str, detail_fr: str, *, field: str | None = None,
-            errors: list | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+            errors: list | None = None, headers: dict[str, str] | None = None,
+            request_id: str | None = None) -> JSONResponse:
     body = Problem(title=TITLES.get(status, "Error"), status=status, detail=detail,
-                   detail_fr=detail_fr, field=field, errors=errors)
+                   detail_fr=detail_fr, field=field, errors=errors, request_id=request_id)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=MEDIA_TYPE, headers=headers)
+
+
+def _trace(scope) -> Any:
+    """The request's trace (set by :class:`~service.api.middleware.RequestContext`), or None."""
+    return (scope.get("state") or {}).get("trace")
+
+
+def request_id_of(scope) -> str | None:
+    """The id of the request of ``scope`` (None outside :class:`RequestContext`)."""
+    trace = _trace(scope)
+    return trace.request_id if trace is not None else None
+
+
+def _type_name(error: BaseException) -> str:
+    kind = type(error)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
+def redacted_traceback(error: BaseException, _seen: set[int] | None = None) -> str:
+    """The traceback of ``error`` and of its causes, like Python prints it, without messages.
+
+    Frames (file, line, function, source line) and exception types only: an exception's
+    message may quote request data (a profile value, SQL parameters), so it is withheld.
+    """
+    seen = _seen if _seen is not None else set()
+    seen.add(id(error))
+    text = ""
+    cause, context = error.__cause__, error.__context__
+    if cause is not None and id(cause) not in seen:
+        text = redacted_traceback(cause, seen) + \
+            "\nThe above exception was the direct cause of the following exception:\n\n"
+    elif context is not None and not error.__suppress_context__ and id(context) not in seen:
+        text = redacted_traceback(context, seen) + \
+            "\nDuring handling of the above exception, another exception occurred:\n\n"
+    frames = "".join(traceback.format_tb(error.__traceback__))
+    return (f"{text}Traceback (most recent call last):\n{frames}"
+            f"{_type_name(error)}: (message withheld: it may quote request data)\n")
+
+
+def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    """Log the traceback with the request id; answer 500, "not applied" only when known."""
+    trace = _trace(request.scope)
+    request_id = trace.request_id if trace is not None else None
+    applied_unknown = trace is None or trace.commit_started
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    log.error("internal error on %s %s, request_id=%s, %s\n%s", request.method, route, request_id,
+              "commit started: outcome unknown" if applied_unknown else "no commit: not applied",
+              redacted_traceback(error))  # never the request: no body, no path ids, no message
+    if applied_unknown:
+        detail = ("internal error: the outcome is unknown (changes may have been saved); "
+                  "read the resource again before retrying")
+        detail_fr = ("erreur interne : résultat incertain (des modifications ont pu être "
+                     "enregistrées) ; relisez la ressource avant de réessayer")
+    else:
+        detail = "internal error: the request was not applied; you may retry it"
+        detail_fr = "erreur interne : la demande n'a pas été appliquée ; vous pouvez la renvoyer"
+    headers = {"X-Request-ID": request_id} if request_id else None  # sent outside the middleware
+    return problem(500, detail, detail_fr, headers=headers, request_id=request_id)
 
 
 def _status_of(error: PasserelleError) -> int:
@@ -76,43 +142,45 @@ def install(app: FastAPI) -> None:
     """Register the exception handlers on ``app``."""
 
     @app.exception_handler(PasserelleError)
-    async def _domain(_request: Request, error: PasserelleError) -> JSONResponse:
-        return problem(_status_of(error), error.message, error.message_fr, field=error.field)
+    async def _domain(request: Request, error: PasserelleError) -> JSONResponse:
+        return problem(_status_of(error), error.message, error.message_fr, field=error.field,
+                       request_id=request_id_of(request.scope))
 
     @app.exception_handler(ApiError)
-    async def _api(_request: Request, error: ApiError) -> JSONResponse:
+    async def _api(request: Request, error: ApiError) -> JSONResponse:
         return problem(error.status, error.detail, error.detail_fr, field=error.field,
-                       headers=error.headers)
+                       headers=error.headers, request_id=request_id_of(request.scope))
 
     @app.exception_handler(ValueError)
-    async def _value(_request: Request, error: ValueError) -> JSONResponse:
+    async def _value(request: Request, error: ValueError) -> JSONResponse:
         text = str(error)
-        return problem(422, text, f"valeur refusée : {text}")
+        return problem(422, text, f"valeur refusée : {text}", request_id=request_id_of(request.scope))
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        request_id = request_id_of(request.scope)
         errors = [{"field": _field_of(tuple(e.get("loc", ()))), "message": e.get("msg", "")}
                   for e in error.errors()]
         first = errors[0] if errors else {"field": "", "message": "invalid request"}
         if any(e.get("type") == "json_invalid" for e in error.errors()):
             return problem(400, "malformed JSON body: send a valid JSON document",
-                           "corps JSON mal formé : envoyez un document JSON valide", field="body")
+                           "corps JSON mal formé : envoyez un document JSON valide", field="body",
+                           request_id=request_id)
         return problem(422, f"{first['field']}: {first['message']}",
                        f"champ « {first['field']} » invalide : {first['message']}",
-                       field=first["field"] or None, errors=errors)
+                       field=first["field"] or None, errors=errors, request_id=request_id)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         detail = str(error.detail)
         french = {404: "ressource introuvable : vérifiez l'adresse",
                   405: "méthode non autorisée sur cette adresse"}.get(error.status_code, detail)
-        return problem(error.status_code, detail, french, headers=getattr(error, "headers", None))
+        return problem(error.status_code, detail, french, headers=getattr(error, "headers", None),
+                       request_id=request_id_of(request.scope))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
-        log.error("unexpected error: %s", type(error).__name__)  # never the payload
-        return problem(500, "internal error: the request was not applied", "erreur interne : "
-                       "la demande n'a pas été appliquée")
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        return _internal_error(request, error)
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

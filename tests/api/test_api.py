@@ -136,25 +136,77 @@ def test_stale_version_answers_409_and_nothing_changes(api):
 
 
 # ------------------------------------------------------------------ suggestions
-def test_suggestions_are_the_cli_document_and_are_recorded(api):
+def cli_suggest(api, profile: dict, folder: Path, monkeypatch, *options: str) -> dict:
+    """``passerelle suggest --json`` for ``profile`` on the API's data home, model and store."""
+    from typer.testing import CliRunner
+
+    from service import cli
+    from service.cli import common
+    from service.config import get_settings
+
+    path = folder / "profile.json"
+    path.write_text(json.dumps(profile, ensure_ascii=False), encoding="utf-8")
+    for name, value in (("PASSERELLE_HOME", str(api.settings.home)), ("PASSERELLE_MODEL", "use"),
+                        ("PASSERELLE_DATABASE_URL", api.settings.database_url)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(common, "_WORKSPACE", None)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli.app, ["suggest", "--profile", str(path), *options, "--json"])
+    finally:
+        if common._WORKSPACE is not None:
+            common._WORKSPACE.store()[0].dispose()
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def without_ids(document: dict) -> dict:
+    """The document less what the API adds: ``youth_id`` and each item's ``suggestion_id``."""
+    lists = {key: [{k: v for k, v in item.items() if k != "suggestion_id"} for item in document[key]]
+             for key in ("trades", "vacancies")}
+    return {**{k: v for k, v in document.items() if k != "youth_id"}, **lists}
+
+
+def approx_numbers(value):
+    """``value`` with each float replaced by ``pytest.approx(float, abs=1e-3)``."""
+    if isinstance(value, dict):
+        return {k: approx_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [approx_numbers(v) for v in value]
+    return pytest.approx(value, abs=1e-3) if isinstance(value, float) else value
+
+
+def test_suggestions_are_the_cli_document_and_are_recorded(api, tmp_path, monkeypatch):
     youth = create(api)
     response = api.client.get(f"/v1/youths/{youth['id']}/suggestions", params={"top_k": 5},
                               headers=api.as_("adviser"))
     assert response.status_code == 200, response.text
     document = response.json()
-    assert {"trades", "vacancies", "policy", "notes", "synthetic"} <= set(document)
-    assert [t["code_rome"] for t in document["trades"]][:3].count("D1102") + \
-        [t["code_rome"] for t in document["trades"]][:3].count("D1106") >= 1
+    assert document["youth_id"] == youth["id"]
+    codes = [t["code_rome"] for t in document["trades"]]
+    assert len(codes) == 5 and {"D1102", "D1106"} & set(codes[:3])
     assert document["vacancies"], "Metz has synthetic vacancies within reach"
-    ids = [item["suggestion_id"] for item in [*document["trades"], *document["vacancies"]]]
+    # same lists, order, reasons and policy; numbers to 1e-3: the API reuses the youth's indexed
+    # trade scores, kept as float16 (3 significant digits), the CLI encodes the profile afresh
+    cli_document = cli_suggest(api, youth["profile"], tmp_path, monkeypatch, "--top-k", "5")
+    assert without_ids(document) == approx_numbers(cli_document)
+    items = [("trade", t["code_rome"], t) for t in document["trades"]]
+    items += [("vacancy", v["vacancy_id"], v) for v in document["vacancies"]]
     exported = api.client.get(f"/v1/youths/{youth['id']}/export", headers=api.as_("adviser")).json()
-    assert [s["id"] for s in exported["suggestions"]] == ids
-    assert exported["suggestions"][0]["policy"]["trades"]["mix"] == "balanced"
+    records = exported["suggestions"]  # one per item, in list order, with the item's id and score
+    assert [(s["id"], s["rank"], s["item_kind"], s["item_id"], s["score"]) for s in records] == [
+        (item["suggestion_id"], rank, kind, item_id, pytest.approx(item["score"]))
+        for rank, (kind, item_id, item) in enumerate(items, start=1)]
+    assert all(s["policy"] == document["policy"] and "model use" in s["engine_version"] for s in records)
     assert {"suggest", "create", "export"} <= {line["action"] for line in exported["audit"]}
-    outcome = api.client.post("/v1/outcomes", json={"suggestion_id": ids[-1], "status": "contacted"},
+    last = items[-1][2]["suggestion_id"]
+    outcome = api.client.post("/v1/outcomes", json={"suggestion_id": last, "status": "contacted"},
                               headers=api.as_("adviser"))
     assert outcome.status_code == 201
-    assert_problem(api.client.post("/v1/outcomes", json={"suggestion_id": ids[-1], "status": "hired"},
+    again = api.client.get(f"/v1/youths/{youth['id']}/export", headers=api.as_("adviser")).json()
+    assert [o["status"] for o in again["suggestions"][-1]["outcomes"]] == ["contacted"]
+    assert_problem(api.client.post("/v1/outcomes", json={"suggestion_id": last, "status": "hired"},
                                    headers=api.as_("adviser_other")), 404)
 
 

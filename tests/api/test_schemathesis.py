@@ -95,6 +95,13 @@ KNOWN: dict[str, dict[str, list]] = {}
 PROTECTED_KEY_IDS: set[int] = set()
 
 
+@pytest.fixture(scope="module")
+def api(shared_api):
+    """The module's app without the per-test undo: the exploration erases rows it did not
+    create (the "doomed" ids), which no undo could restore; no test here needs a fresh store."""
+    return shared_api
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _target(api):
     """Point the schema at the running app; note the ids that exist and the keys not to revoke."""
