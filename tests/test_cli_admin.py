@@ -136,6 +136,7 @@ def test_ml_create_list_and_duplicate(backend):
         (["ML-X", "--name", "X"], "territoire vide"),
         (["ML-X", "--name", "X", "--departements", " , "], "territoire vide"),
         (["ML-X", "--name", "X", "--departements", "5"], "département mal formé"),
+        (["ML-X", "--name", "X", "--departements", "97"], "département mal formé"),
         (["ML-X", "--name", "X", "--departements", "20"], "département inconnu"),
         (["ML-X", "--name", "X", "--communes", "5746"], "commune INSEE mal formé"),
         (["ML-X", "--name", "X", "--communes", "57000"], "commune inconnue"),

@@ -45,7 +45,7 @@ ml_app = typer.Typer(help="Missions Locales et leur territoire.", no_args_is_hel
 users_app = typer.Typer(help="Clés d'API des utilisateurs du service.", no_args_is_help=True)
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
-DEPARTEMENT_PATTERN = re.compile(r"\d{2}|2[AB]|97\d")
+DEPARTEMENT_PATTERN = re.compile(r"(?!97)\d{2}|2[AB]|97\d")  # "97" alone is no département
 COMMUNE_PATTERN = re.compile(r"\d{5}|2[AB]\d{3}")
 NAME_MAX = LABEL_MAX = 200
 PURGE_BATCH = 500
