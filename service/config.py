@@ -7,6 +7,11 @@
 ``PASSERELLE_DATABASE_URL``  SQLAlchemy URL of the store (default: SQLite file in the data home).
 ``PASSERELLE_RATE_LIMIT``      API requests a second per key (default 20; 0: no limit).
 ``PASSERELLE_RATE_BURST``      API burst per key (default 40).
+``PASSERELLE_AUTH_FAILURES_PER_MIN``  wrong API keys a minute per client address before 429
+                               (default 10; 0: no limit).
+``PASSERELLE_WORKERS``         server worker processes; each gets 1/N of the limits above
+                               (set by ``passerelle serve --workers N``; default 1).
+``PASSERELLE_LOG_LEVEL``       level of the service's log on standard error (default INFO).
 ``PASSERELLE_MAX_BODY_BYTES``  largest API request body (default 1 MiB).
 ``PASSERELLE_CORS_ORIGINS``    comma-separated origins allowed by CORS (default: none, closed).
 ``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
@@ -33,6 +38,9 @@ class Settings:
     database_url: str | None = None
     rate_limit_per_s: float = 20.0
     rate_limit_burst: int = 40
+    auth_failures_per_min: int = 10
+    workers: int = 1
+    log_level: str | None = None
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ()
     snapshot_interval_s: float = 30.0
@@ -53,6 +61,9 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         database_url=env.get("PASSERELLE_DATABASE_URL") or None,
         rate_limit_per_s=float(env.get("PASSERELLE_RATE_LIMIT") or 20.0),
         rate_limit_burst=int(env.get("PASSERELLE_RATE_BURST") or 40),
+        auth_failures_per_min=int(env.get("PASSERELLE_AUTH_FAILURES_PER_MIN") or 10),
+        workers=max(1, int(env.get("PASSERELLE_WORKERS") or 1)),
+        log_level=(env.get("PASSERELLE_LOG_LEVEL") or "").upper() or None,
         max_body_bytes=int(env.get("PASSERELLE_MAX_BODY_BYTES") or (1 << 20)),
         cors_origins=tuple(o.strip() for o in (env.get("PASSERELLE_CORS_ORIGINS") or "").split(",") if o.strip()),
         snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 30.0),

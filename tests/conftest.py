@@ -42,3 +42,20 @@ def engine_home(tmp_path_factory: pytest.TempPathFactory):
 def engine(engine_home):
     """The recommender of :func:`engine_home` (USE model, synthetic youths and vacancies)."""
     return engine_home.loaded_engine
+
+
+@pytest.fixture(scope="session")
+def hashing_trades(referential, tmp_path_factory) -> Path:
+    """The hashing model's trade searcher fitted with one SVM epoch (seconds, not minutes), once.
+
+    Copy it into a data home's ``models/hashing/trades`` to start a server quickly (see
+    ``tests/security/served.py``); kept under ``PASSERELLE_TEST_HOME`` when set.
+    """
+    from matching.search.embeddings import make_embedder
+    from matching.search.trade_search import TradeSearcher
+
+    kept = os.environ.get("PASSERELLE_TEST_HOME")
+    directory = (Path(kept) / "security" if kept else tmp_path_factory.mktemp("security")) / "hashing-trades"
+    if not (directory / "manifest.json").exists():
+        TradeSearcher(svm_epochs=1).fit(referential, make_embedder("hashing")).save(directory)
+    return directory

@@ -279,7 +279,9 @@ def purge(
 
     Each youth goes with its suggestions and outcomes; the indicators keep anonymous counts and
     the audit log keeps its lines under a pseudonym. Batches are committed one by one: an
-    interrupted purge can simply be run again. The vector indexes catch up by themselves.
+    interrupted purge can simply be run again. Then the rows are made physically gone: SQLite's
+    write-ahead log is checkpointed, PostgreSQL's tables are vacuumed, and the index snapshots
+    of the data home are rewritten without the erased youths.
 
     Example: passerelle purge --inactive-months 24 --dry-run
     """
@@ -301,7 +303,7 @@ def purge(
             notice_prefixed("simulation : rien n'a été effacé")
             typer.echo(f"{total} jeune(s) sans activité depuis le {since} seraient effacé(s).")
             return
-        erased = 0
+        erased: list[str] = []
         with progress_bars() if total > batch_size else nullcontext(None) as progress:
             while True:
                 with sessions.begin() as session:
@@ -311,12 +313,27 @@ def purge(
                             erase_youth(session, youth_id, action="purge")
                         except UnknownId:  # erased meanwhile by someone else
                             continue
-                        erased += 1
+                        erased.append(youth_id)
                 if progress:
-                    progress("Effacement des jeunes inactifs", erased, max(total, erased))
+                    progress("Effacement des jeunes inactifs", len(erased), max(total, len(erased)))
                 if len(ids) < batch_size:
                     break
-    typer.echo(f"{erased} jeune(s) sans activité depuis le {since} effacé(s).")
+        if erased:
+            _scrub_files(sessions, erased)
+    typer.echo(f"{len(erased)} jeune(s) sans activité depuis le {since} effacé(s).")
+
+
+def _scrub_files(sessions, youth_ids: list[str]) -> None:
+    """Reclaim the erased rows' space (WAL checkpoint, VACUUM) and drop them from the snapshots."""
+    from service.live.snapshots import drop_youths
+    from service.store.changes import log_state
+    from service.store.erasure import reclaim
+
+    reclaim(sessions.kw["bind"], vacuum=True)
+    with sessions() as session:
+        instance = log_state(session).instance
+    for directory in sorted(workspace().home.glob(f"indexes/*/store-{instance}")):
+        drop_youths(directory, youth_ids)
 
 
 # ----------------------------------------------------------------------------- serve
@@ -327,10 +344,19 @@ def serve(
 ):
     """Run the HTTP API (uvicorn) after migrating the store once.
 
-    Put a TLS reverse proxy in front of it before exposing it beyond this machine.
+    Put a TLS reverse proxy in front of it before exposing it beyond this machine. The log goes
+    to standard error: one line per request with the route template (never the path, which
+    may hold an id) and the request id; no SQL parameters, no request content. Each of the N
+    workers applies 1/N of the rate limits (PASSERELLE_RATE_LIMIT, PASSERELLE_RATE_BURST,
+    PASSERELLE_AUTH_FAILURES_PER_MIN), so that together they hold the configured limits.
 
     Example: passerelle serve --host 0.0.0.0 --port 8000 --workers 4
     """
+    import os
+
+    from service.config import get_settings
+    from service.logs import server_log_config
+
     try:
         import uvicorn
     except ImportError:
@@ -338,5 +364,7 @@ def serve(
     with open_store():
         pass  # migrations run once here, not in every worker
     notice_prefixed(f"API sur http://{host}:{port} ({workers} processus, base {store_label()})")
+    os.environ["PASSERELLE_WORKERS"] = str(workers)  # read by every worker's settings
+    get_settings.cache_clear()
     uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info")
+                access_log=False, log_config=server_log_config(get_settings().log_level or "INFO"))

@@ -10,6 +10,9 @@ from __future__ import annotations
 import typer
 
 from service.cli import admin, batch, db, engine, event
+from service.logs import install_log_filter
+
+install_log_filter()  # no SQL parameters nor exception messages in any log line of a command
 
 app = typer.Typer(
     name="passerelle",

@@ -6,7 +6,9 @@ reuses the vectors of the last snapshot for rows unchanged since it and encodes 
 generation the engine has applied: the API calls it right after each committed write (so the
 write is visible at once) and before each read (so writes made by other server workers or by
 the command line are seen too). A background thread snapshots the indexes (never on the
-request path) and prunes the tombstones the snapshot covers.
+request path) and prunes the tombstones the snapshot covers. When youths leave the engine
+(an erasure), the thread is woken to write a snapshot without them at once: the older
+snapshot files, which still hold their vectors, are deleted with it.
 
 Example:
     >>> live = LiveEngine.open(workspace, sessions)
@@ -60,6 +62,7 @@ class LiveEngine:
         self.lock = threading.RLock()  # guards the recommender: readers and the swap-in
         self._apply_lock = threading.Lock()  # one applier of the change log at a time
         self._stop = threading.Event()
+        self._wake = threading.Event()  # youths left: snapshot now, not at the next interval
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ opening
@@ -92,8 +95,8 @@ class LiveEngine:
                    instance=state.instance, metadata=metadata)
         encoded = live._fill(vacancies, youths, snapshot, changed, progress)
         live.snapshot_generation = snapshot.generation if snapshot is not None else -1
-        if encoded or not usable:
-            live.snapshot()
+        if encoded or not usable or (snapshot is not None and _holds_others(snapshot.youths, youths)):
+            live.snapshot()  # also when the snapshot still holds youths erased since
         live.expire_vacancies()
         live.catch_up()
         return live
@@ -194,6 +197,8 @@ class LiveEngine:
             updates.upsert_vacancies(engine, vacancies, v_vectors)
             updates.upsert_youths(engine, youths, y_vectors, y_scores)
             self.generation = max(change.generation for change in changes)
+        if gone_y:
+            self._wake.set()  # the last snapshot still holds them: replace it now
         return len(changes)
 
     # ------------------------------------------------------------------ snapshots
@@ -227,9 +232,14 @@ class LiveEngine:
             return expire_vacancies(session, today or date.today())
 
     def start_background(self, interval_s: float = 30.0) -> None:
-        """Catch up and snapshot every ``interval_s`` seconds in a daemon thread."""
+        """Catch up and snapshot every ``interval_s`` seconds in a daemon thread, and at once
+        when youths were removed (erased: their vectors must leave the data home)."""
         def loop() -> None:
-            while not self._stop.wait(interval_s):
+            while not self._stop.is_set():
+                self._wake.wait(interval_s)
+                self._wake.clear()
+                if self._stop.is_set():
+                    break
                 try:
                     self.expire_vacancies()
                     self.catch_up()
@@ -243,6 +253,7 @@ class LiveEngine:
     def close(self) -> None:
         """Stop the background thread (the last snapshot stays on disk)."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -269,6 +280,11 @@ def _reuse(items, index, changed: set[str], out: np.ndarray) -> np.ndarray:
     if rows.size:
         out[rows] = index.vectors(keys[rows])
     return np.flatnonzero(~present)
+
+
+def _holds_others(index, youths) -> bool:
+    """Whether the snapshot ``index`` holds youths that the store no longer has (erased)."""
+    return bool(np.isin(index.keys(), stable_keys([y.id for y in youths]), invert=True).any())
 
 
 def _ids_of(table, keys: list[int]) -> list[str]:

@@ -18,6 +18,7 @@ import numpy as np
 
 from matching.files import atomic_write, sha256_file
 from matching.search.index import VectorIndex
+from matching.types import stable_keys
 
 SCORES_PREFIX = "trade_scores-"
 
@@ -79,3 +80,23 @@ def _index(keys, vectors) -> VectorIndex:
     if len(keys):
         index.add(keys, vectors)
     return index
+
+
+def drop_youths(directory: Path, youth_ids) -> int:
+    """Rewrite the snapshot of ``directory`` without the youths ``youth_ids``; return how many left.
+
+    For erasures made without a live engine (``passerelle purge``): the snapshot keeps its
+    generation (it is a vector cache: rows it lacks are encoded again at the next start) and
+    the files that held the erased youths' vectors are deleted.
+    """
+    snapshot = read_snapshot(directory)
+    if snapshot is None:
+        return 0
+    keys = snapshot.youths.keys()
+    keep = ~np.isin(keys, stable_keys(list(youth_ids)))
+    if keep.all():
+        return 0
+    v_keys = snapshot.vacancies.keys()
+    write_snapshot(directory, v_keys, snapshot.vacancies.vectors(v_keys), keys[keep],
+                   snapshot.youths.vectors(keys[keep]), snapshot.youth_scores[keep], snapshot.metadata)
+    return int((~keep).sum())

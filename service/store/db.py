@@ -37,8 +37,11 @@ def make_engine(
 ) -> Engine:
     """Create an engine for the store.
 
-    SQLite files get WAL journaling, ``synchronous=FULL`` (a committed write survives a power
-    cut), a 5 s busy timeout and foreign keys ON. Transactions are begun by SQLAlchemy, not by
+    Every engine hides SQL parameters (``hide_parameters``): neither its log lines nor its
+    error messages quote them, since they hold profile content. SQLite files get WAL
+    journaling, ``synchronous=FULL`` (a committed write survives a power cut),
+    ``secure_delete=ON`` (deleted rows are overwritten with zeros in the file, not just
+    unlinked: see :func:`service.store.erasure.reclaim`), a 5 s busy timeout and foreign keys ON. Transactions are begun by SQLAlchemy, not by
     the sqlite3 module, so that SAVEPOINTs and transactional DDL work; a connection with the
     execution option ``sqlite_begin="IMMEDIATE"`` takes the write lock at BEGIN (see
     :func:`session_factory`).
@@ -49,6 +52,7 @@ def make_engine(
         kwargs: passed to :func:`sqlalchemy.create_engine`.
     """
     url = database_url(settings_or_url)
+    kwargs.setdefault("hide_parameters", True)
     if url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
@@ -62,6 +66,7 @@ def make_engine(
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.close()

@@ -9,6 +9,13 @@ In one transaction, :func:`erase_youth`:
 4. deletes the youth; its suggestions and outcomes go with it (``ON DELETE CASCADE``);
 5. writes one audit line naming the pseudonym only.
 
+Once that transaction commits, :func:`reclaim` makes the rows physically gone from the store's
+files: on SQLite, deleted rows are overwritten with zeros (``secure_delete``, set on every
+connection) and the write-ahead log, which still holds the pages as they were, is checkpointed
+and truncated; on PostgreSQL, dead rows stay in the table files until ``VACUUM``
+(autovacuum, or :func:`reclaim` with ``vacuum=True`` after a purge), and in the WAL archive and
+backups until they expire (see docs/API.md, "Consistency, restarts and erasure").
+
 Counting rules that the indicators must apply to live rows too: a youth counts once, in the
 month of its first suggestion; a suggestion in the month it was made; an outcome in the month it
 was recorded, in the group of its suggestion.
@@ -20,7 +27,7 @@ import secrets
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Engine, and_, event, select, update
 from sqlalchemy.orm import Session
 
 from matching.types import NOT_STATED
@@ -155,4 +162,43 @@ def erase_youth(
     session.flush()
     session.expire_all()  # suggestions and outcomes loaded above are gone with the youth
     audit(session, actor, action, "youth", pseudonym, mission_locale=owner)
+    if not session.info.get(_RECLAIM):  # once the erasure is committed, not before
+        session.info[_RECLAIM] = True
+        event.listen(session, "after_commit", _reclaim_after_commit, once=True)
     return pseudonym
+
+
+_RECLAIM = "passerelle_reclaim_after_commit"
+ERASED_TABLES = ("youths", "suggestions", "outcomes", "shares", "audit_log", "index_changes")
+"""Tables whose rows an erasure deletes or rewrites: the ones ``VACUUM`` cleans after a purge."""
+
+
+def _reclaim_after_commit(session: Session) -> None:
+    session.info.pop(_RECLAIM, None)
+    reclaim(session.get_bind().engine)
+
+
+def reclaim(engine: Engine, *, vacuum: bool = False) -> None:
+    """Remove committed erasures from the store's files, as far as the database allows.
+
+    SQLite: checkpoint the write-ahead log and truncate it (``wal_checkpoint(TRUNCATE)``), so
+    that the pages written before the erasure are gone from ``-wal``; the main file already
+    holds zeros where the rows were (``secure_delete``). A checkpoint that readers keep from
+    finishing (it waits up to the busy timeout) is finished by the next one.
+    PostgreSQL: nothing unless ``vacuum`` (``passerelle purge``): ``VACUUM`` of
+    :data:`ERASED_TABLES` (autocommit: VACUUM cannot run in a transaction).
+    """
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.fetchall()
+            cursor.close()
+        finally:
+            raw.close()
+    elif vacuum and engine.dialect.name == "postgresql":
+        quote = engine.dialect.identifier_preparer.quote
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            for table in ERASED_TABLES:
+                connection.exec_driver_sql(f"VACUUM {quote(table)}")
