@@ -76,6 +76,8 @@ class PersonalDataFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == "uvicorn.access":
             return False  # raw paths carry ids; RequestContext logs the route template instead
+        if record.name.startswith("uvicorn") and record.levelno < logging.DEBUG:
+            return False  # uvicorn's TRACE lines print each request's scope, path included
         if record.name.startswith("sqlalchemy.engine") and record.args:
             return False  # "[generated in ...] (parameters)", "Row (...)"
         try:

@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 import pytest
 
 from matching.referential.loader import Referential, load_referential
+
+LOG_MARKER = "PASSERELLE-MARKER-"
+"""Prefix of the marker strings that tests plant in profiles: no log line may ever hold one."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_log(tmp_path_factory: pytest.TempPathFactory):
+    """The log of the whole run in one file (the service's records from INFO, others from
+    WARNING); at the end no line may hold a planted marker or SQL parameters.
+
+    The apps the tests create put their filter (:mod:`service.logs`) on this handler as they
+    would on uvicorn's: what it lets through is what a server's log would hold.
+    """
+    path = tmp_path_factory.mktemp("log") / "session.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    service_log = logging.getLogger("passerelle")
+    level = service_log.level
+    logging.getLogger().addHandler(handler)
+    service_log.setLevel(logging.INFO)
+    yield path
+    service_log.setLevel(level)
+    logging.getLogger().removeHandler(handler)
+    handler.close()
+    leaks = [line for line in path.read_text(errors="replace").splitlines()
+             if LOG_MARKER in line or ("[parameters:" in line and "withheld" not in line)]
+    assert not leaks, f"{len(leaks)} log line(s) with personal data, e.g. {leaks[:3]}"
 
 
 @pytest.fixture(scope="session")

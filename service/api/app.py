@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
@@ -25,8 +24,9 @@ from service.api.middleware import (
     RequestContext,
     watch_commits,
 )
-from service.api.security import RateLimiter
+from service.api.security import RateLimiter, failure_limiter
 from service.config import Settings, get_settings
+from service.logs import install_log_filter
 
 log = logging.getLogger("passerelle.api")
 
@@ -41,6 +41,10 @@ also given as `request_id` in problems: quote it when reporting an error."""
 def create_app(settings: Settings | None = None, *, snapshot_interval_s: float | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
+    if settings.log_level:
+        logging.basicConfig(level=settings.log_level)
+        logging.getLogger("passerelle").setLevel(settings.log_level)
+    install_log_filter()  # on the handlers uvicorn (or the caller) set up: no personal data
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,7 +68,9 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
     app = FastAPI(title="Passerelle API", version=service_version, description=DESCRIPTION,
                   lifespan=lifespan, responses=problems.responses(500))
     app.state.settings = settings
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_s, settings.rate_limit_burst,
+                                         workers=settings.workers)
+    app.state.failure_limiter = failure_limiter(settings.auth_failures_per_min, workers=settings.workers)
     problems.install(app)
     for module in (youths, employers, trades, admin, ops):
         app.include_router(module.router)
@@ -78,6 +84,3 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
     app.add_middleware(RequestContext)  # outermost: every answer, even a 413, gets the id
     return app
 
-
-if os.environ.get("PASSERELLE_LOG_LEVEL"):  # pragma: no cover
-    logging.basicConfig(level=os.environ["PASSERELLE_LOG_LEVEL"])

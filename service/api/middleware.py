@@ -1,15 +1,17 @@
-"""ASGI middleware: request ids, request body size limit (413) and Prometheus metrics.
+"""ASGI middleware: request ids and access log, request body size limit (413), Prometheus metrics.
 
 Every request gets an id (a sane incoming ``X-Request-ID``, else a fresh one), sent back in the
 ``X-Request-ID`` header and carried by :class:`RequestTrace`, which also records whether the
 request started a commit on the store (:func:`watch_commits`): the 500 handler says "not
-applied" only when it did not. Metrics are labelled by route template
-(``/v1/youths/{youth_id}``), never by the raw path, so no id lands in them; the application log
-gets no request content at all.
+applied" only when it did not. The access log (logger ``passerelle.access``, one line per
+request: method, route template, status, milliseconds, request id) and the metrics name the
+route template (``/v1/youths/{youth_id}``), never the raw path, so no id lands in them; the
+application log gets no request content at all (see :mod:`service.logs`).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -22,6 +24,9 @@ from sqlalchemy import event
 from starlette.datastructures import MutableHeaders
 
 from service.api.problems import problem, request_id_of
+from service.logs import ACCESS_LOGGER
+
+access_log = logging.getLogger(ACCESS_LOGGER)
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("passerelle_requests_total", "HTTP requests", ["method", "route", "status"],
@@ -67,8 +72,14 @@ def watch_commits(sessions: Any) -> None:
         event.listen(sessions, "before_commit", _mark_commit)
 
 
+def route_template(scope) -> str:
+    """The template of the route that served ``scope`` (set by the router), else ``unmatched``."""
+    return getattr(scope.get("route"), "path", "unmatched")
+
+
 class RequestContext:
-    """Give each request an id and a :class:`RequestTrace`; return the id in every answer.
+    """Give each request an id and a :class:`RequestTrace`; return the id in every answer; log
+    one access line per request (route template, never the path).
 
     The trace lives in ``request.state.trace`` (the scope's state) and in a context variable,
     which the route's worker thread inherits, so a commit made there marks it.
@@ -85,9 +96,12 @@ class RequestContext:
         scope.setdefault("state", {})
         scope["state"]["trace"] = trace
         token = _CURRENT.set(trace)
+        start, status = time.perf_counter(), 500
 
         async def sending(message):
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 MutableHeaders(scope=message)[REQUEST_ID_HEADER] = trace.request_id
             await send(message)
 
@@ -95,6 +109,9 @@ class RequestContext:
             await self.app(scope, receive, sending)
         finally:
             _CURRENT.reset(token)
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info("%s %s %d %.1fms request_id=%s", scope["method"], route_template(scope),
+                                status, 1000 * (time.perf_counter() - start), trace.request_id)
 
 
 class BodyLimit:
@@ -157,7 +174,6 @@ class Metrics:
         try:
             await self.app(scope, receive, sending)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            template = route_template(scope)
             REQUESTS.labels(scope["method"], template, str(status)).inc()
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - start)

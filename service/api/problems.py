@@ -11,7 +11,6 @@ request was not applied only when it started no commit; otherwise the outcome is
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from matching.errors import PasserelleError, UnknownId
+from service.logs import redacted_traceback
 from service.store.errors import Conflict
 
 log = logging.getLogger("passerelle.api")
@@ -76,32 +76,6 @@ def request_id_of(scope) -> str | None:
     """The id of the request of ``scope`` (None outside :class:`RequestContext`)."""
     trace = _trace(scope)
     return trace.request_id if trace is not None else None
-
-
-def _type_name(error: BaseException) -> str:
-    kind = type(error)
-    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
-
-
-def redacted_traceback(error: BaseException, _seen: set[int] | None = None) -> str:
-    """The traceback of ``error`` and of its causes, like Python prints it, without messages.
-
-    Frames (file, line, function, source line) and exception types only: an exception's
-    message may quote request data (a profile value, SQL parameters), so it is withheld.
-    """
-    seen = _seen if _seen is not None else set()
-    seen.add(id(error))
-    text = ""
-    cause, context = error.__cause__, error.__context__
-    if cause is not None and id(cause) not in seen:
-        text = redacted_traceback(cause, seen) + \
-            "\nThe above exception was the direct cause of the following exception:\n\n"
-    elif context is not None and not error.__suppress_context__ and id(context) not in seen:
-        text = redacted_traceback(context, seen) + \
-            "\nDuring handling of the above exception, another exception occurred:\n\n"
-    frames = "".join(traceback.format_tb(error.__traceback__))
-    return (f"{text}Traceback (most recent call last):\n{frames}"
-            f"{_type_name(error)}: (message withheld: it may quote request data)\n")
 
 
 def _internal_error(request: Request, error: Exception) -> JSONResponse:

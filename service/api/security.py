@@ -7,6 +7,7 @@ profiles and vacancies, writes suggestion records), ``admin`` (Missions Locales 
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -45,38 +46,93 @@ class _Actor:
 
 
 class RateLimiter:
-    """A token bucket per key: ``rate`` requests a second, bursts up to ``burst``."""
+    """A token bucket per caller: ``rate`` tokens a second, bursts up to ``burst``.
 
-    def __init__(self, rate: float, burst: int):
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[int, tuple[float, float]] = {}
+    Buckets live in one server process. Served by ``workers`` processes (``passerelle serve
+    --workers N``), each process gets ``rate / N`` and ``max(1, burst // N)``: whichever worker
+    a request lands on, all of them together let through at most ``max(burst, N)`` at once and
+    ``rate`` a second after that. A client whose connections all land on one worker gets 1/N
+    of it: the price of no shared state (no write to the store per request).
+    """
+
+    def __init__(self, rate: float, burst: int, *, workers: int = 1):
+        workers = max(1, workers)
+        self.rate, self.burst = rate / workers, float(max(1, burst // workers))
+        self._buckets: dict[object, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def take(self, key_id: int) -> float:
+    def _tokens(self, caller: object, now: float) -> float:
+        tokens, since = self._buckets.get(caller, (self.burst, now))
+        return min(self.burst, tokens + (now - since) * self.rate)
+
+    def take(self, caller: object) -> float:
         """Take a token; return 0, or the seconds to wait before retrying."""
         if self.rate <= 0:
             return 0.0
         now = time.monotonic()
         with self._lock:
-            tokens, since = self._buckets.get(key_id, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - since) * self.rate)
+            tokens = self._tokens(caller, now)
             if tokens < 1.0:
-                self._buckets[key_id] = (tokens, now)
+                self._buckets[caller] = (tokens, now)
                 return (1.0 - tokens) / self.rate
-            self._buckets[key_id] = (tokens - 1.0, now)
+            self._buckets[caller] = (tokens - 1.0, now)
+            if len(self._buckets) > MAX_BUCKETS:
+                self._forget_full(now)
             return 0.0
+
+    def wait(self, caller: object) -> float:
+        """The seconds before ``caller`` has a token again (0: it has one); takes nothing."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            tokens = self._tokens(caller, time.monotonic())
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        """Drop the buckets that are full again (as good as new): memory stays bounded."""
+        for caller in [c for c in self._buckets if self._tokens(c, now) >= self.burst]:
+            del self._buckets[caller]
+        if len(self._buckets) > MAX_BUCKETS:  # that many callers at once: start over
+            self._buckets.clear()
+
+
+MAX_BUCKETS = 10_000
+
+
+def failure_limiter(failures_per_min: int, *, workers: int = 1) -> RateLimiter:
+    """Failed authentications per client address: ``failures_per_min`` a minute, as a burst."""
+    return RateLimiter(failures_per_min / 60.0, failures_per_min, workers=workers)
+
+
+def too_many(wait: float, detail: str, detail_fr: str) -> ApiError:
+    """A 429 that says when to come back (``Retry-After``, whole seconds, at least 1)."""
+    return ApiError(429, detail, detail_fr, headers={"Retry-After": str(max(1, math.ceil(wait)))})
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (uvicorn puts the proxy's client there when it trusts the proxy)."""
+    return request.client.host if request.client else "unknown"
 
 
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
-    """Return the caller of ``request`` or raise 401; apply the key's rate limit (429)."""
+    """Return the caller of ``request`` or raise 401; apply the rate limits (429).
+
+    An address that sent too many wrong keys gets 429 before its key is even looked up, so a
+    key cannot be guessed at speed; then each key has its own request rate.
+    """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "missing API key: send 'Authorization: Bearer <key>'",
                        "clé d'API manquante : envoyez « Authorization: Bearer <clé> »",
                        headers={"WWW-Authenticate": "Bearer"})
     state = request.app.state
+    address = client_address(request)
+    if (wait := state.failure_limiter.wait(address)) > 0:
+        raise too_many(wait, "too many wrong API keys from this address: wait before retrying",
+                       "trop de clés d'API erronées depuis cette adresse : patientez avant de réessayer")
     with state.read_sessions() as session:
         key = crud.authenticate(session, credentials.credentials)
         if key is None:
+            state.failure_limiter.take(address)
             raise ApiError(401, "unknown or revoked API key", "clé d'API inconnue ou révoquée",
                            headers={"WWW-Authenticate": "Bearer"})
         territory = None
@@ -84,11 +140,9 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
             mission = session.get(MissionLocale, key.mission_locale)
             territory = dict(mission.territory) if mission else None
         principal = Principal(key.id, key.role, key.mission_locale, territory)
-    wait = state.rate_limiter.take(principal.key_id)
-    if wait > 0:
-        raise ApiError(429, "too many requests for this key: slow down",
-                       "trop de requêtes pour cette clé : ralentissez",
-                       headers={"Retry-After": str(max(1, round(wait)))})
+    if (wait := state.rate_limiter.take(principal.key_id)) > 0:
+        raise too_many(wait, "too many requests for this key: slow down",
+                       "trop de requêtes pour cette clé : ralentissez")
     return principal
 
 
