@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import date
 from functools import lru_cache
@@ -23,8 +24,15 @@ from matching.types import AGE_USUAL, DEFAULT_MOBILITY_KM, MOBILITY_KM_RANGE, Yo
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "examples" / "youth.schema.json"
 ROME_CODE = re.compile(r"^[A-Z]\d{4}$")
+SAFE_ID = r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$"
+"""The ids the store accepts (youths, vacancies): 1 to 64 letters, digits, ``-``, ``_``, ``.``,
+not starting with a dot (so never ``.`` or ``..``). Safe in a URL path and a file name."""
 
 _HINTS = {
+    "id": (
+        "use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+        "utilisez 1 à 64 lettres, chiffres, « - », « _ » ou « . », sans « . » au début",
+    ),
     "mobility_km": ("give a distance in km between 1 and 200", "indiquez une distance en km entre 1 et 200"),
     "age": ("give an age between 15 and 30", "indiquez un âge entre 15 et 30 ans"),
     "gender": ('use "F", "M", "X" or null (not stated)', 'utilisez "F", "M", "X" ou null (non renseigné)'),
@@ -64,12 +72,33 @@ def _fast_check():
     return fastjsonschema.compile(schema)
 
 
+def non_finite_field(data: Any, path: str = "") -> str | None:
+    """Return the path (``mobility_km``, ``experiences.0``) of the first NaN or infinite number
+    in ``data``, or None. JSON has no such numbers, but Python's ``json`` reads ``NaN`` and
+    ``Infinity``, and JSON Schema's ``minimum``/``maximum`` let NaN through."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else path or "?"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = non_finite_field(value, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 def schema_error(data: Any) -> InvalidProfile | None:
     """Return the first schema violation of ``data`` as an :class:`InvalidProfile`, or None."""
     if not isinstance(data, dict):
         return InvalidProfile(
             "the profile must be a JSON object", field=None,
             message_fr="le profil doit être un objet JSON",
+        )
+    bad = non_finite_field(data)
+    if bad is not None:
+        return InvalidProfile(
+            f"field '{bad}': NaN and infinite values are not numbers: give a finite number",
+            field=bad.split(".")[0],
+            message_fr=f"champ « {bad} » : NaN et l'infini ne sont pas des nombres : indiquez un nombre fini",
         )
     try:
         _fast_check()(data)

@@ -76,6 +76,12 @@ def test_defaults(referential):
         ({"wished_trades": ["z9999"]}, UnknownRomeCode, "wished_trades"),
         ({"wished_trades": ["A9999"]}, UnknownRomeCode, "wished_trades"),
         ({"available_from": "2026-02-30"}, InvalidProfile, "available_from"),
+        ({"mobility_km": float("nan")}, InvalidProfile, "mobility_km"),  # minimum/maximum let NaN pass
+        ({"mobility_km": float("inf")}, InvalidProfile, "mobility_km"),
+        ({"id": "a/b/c"}, InvalidProfile, "id"),  # no route could reach it
+        ({"id": "../../etc/passwd"}, InvalidProfile, "id"),
+        ({"id": ".."}, InvalidProfile, "id"),
+        ({"id": "x" * 65}, InvalidProfile, "id"),
     ],
 )
 def test_bad_input_names_the_field(referential, profile, change, error, field):
