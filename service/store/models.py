@@ -146,6 +146,7 @@ class Vacancy(Base):
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), comment="the client's own reference")
     employer_siret: Mapped[str] = mapped_column(ForeignKey("employers.siret", ondelete="RESTRICT"))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
@@ -229,6 +230,8 @@ class AuditLine(Base):
     action: Mapped[str] = mapped_column(String(32))
     object_kind: Mapped[str] = mapped_column(String(16))
     object_id: Mapped[str | None] = mapped_column(String(64), comment="pseudonym once erased")
+    detail: Mapped[str | None] = mapped_column(
+        Text, comment="JSON: output files of a batch run, or those an erasure leaves behind")
 
 
 class IndicatorCount(Base):
