@@ -20,8 +20,8 @@ def sample_rows(engine) -> list[int]:
     return chosen or list(range(min(SAMPLE_YOUTHS, len(youths))))
 
 
-def run_demo(engine, top_k: int = 5) -> dict:
-    """Return the demo document (JSON-ready)."""
+def run_demo(engine, *, key: bytes, top_k: int = 5) -> dict:
+    """Return the demo document (JSON-ready); ``key`` signs the shortlist's candidate refs."""
     rows = sample_rows(engine)
     youths = [engine.youths.youths[row] for row in rows]
     trades = engine.suggest_trades(youths, top_k)
@@ -36,4 +36,4 @@ def run_demo(engine, top_k: int = 5) -> dict:
     vacancy_id = vacancies[0].items[0].vacancy_id if vacancies and vacancies[0].items else engine.vacancies.vacancies[0].id
     shortlist = engine.find_candidates([vacancy_id], 10)[0]
     return {"synthetic": True, "youths": samples,
-            "candidates": output.candidates_document(engine, vacancy_id, shortlist)}
+            "candidates": output.candidates_document(engine, vacancy_id, shortlist, key=key)}

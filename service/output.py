@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from service.pseudonym import candidate_ref, pseudonym_initials
+
 TRADE_KEYS = ("code_rome", "label", "score", "reasons", "share_women", "band")
 SYNTHETIC_NOTICE = "Données SYNTHÉTIQUES de démonstration : aucun jeune réel."
 
@@ -51,11 +53,20 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
     return suggest_document(trades, vacancies, synthetic=synthetic)
 
 
-def candidates_document(engine, vacancy_id: str, result, shared: set[str] | frozenset[str] = frozenset()) -> dict:
-    """The ``passerelle candidates --json`` document.
+CARD_FIELDS = ("initials", "age", "commune", "skills", "shared")
+"""A card before any share: nothing else (no gender, diploma level, free text or id)."""
+SHARED_FIELDS = ("gender", "diploma_level", "external_id", "experiences", "interests", "wished_trades")
+"""What a card adds once an adviser shared the youth's profile (``shared`` true)."""
 
-    Youth cards are pseudonymised (initials, age, commune, skills) unless the youth's full
-    profile was shared (``shared``: ids an adviser shared with the caller or for this vacancy).
+
+def candidates_document(engine, vacancy_id: str, result, *, key: bytes,
+                        shared: set[str] | frozenset[str] = frozenset()) -> dict:
+    """The ``passerelle candidates --json`` document (the API's shortlist too).
+
+    Each candidate carries its ``candidate_ref`` (keyed hash of vacancy and youth, ``key``:
+    :func:`service.pseudonym.pseudonym_key`), never the youth's id, and a card: initials, age,
+    commune, skills, ``shared``; plus :data:`SHARED_FIELDS` once the youth's full profile was
+    shared (``shared``: ids an adviser shared with the caller or for this vacancy).
     """
     table = engine.vacancies
     vacancy = table.vacancies[table.rows[vacancy_id]]
@@ -64,7 +75,9 @@ def candidates_document(engine, vacancy_id: str, result, shared: set[str] | froz
     items = []
     for item in result.items:
         youth = youths.youths[youths.rows[item.youth_id]]
-        items.append({**asdict(item), "card": youth_card(youth, full=item.youth_id in shared, skills=skills)})
+        fields = {k: v for k, v in asdict(item).items() if k != "youth_id"}
+        items.append({"candidate_ref": candidate_ref(key, vacancy_id, item.youth_id), **fields,
+                      "card": youth_card(youth, key=key, full=item.youth_id in shared, skills=skills)})
     return {
         "vacancy": {"vacancy_id": vacancy.id, "title": vacancy.title, "code_rome": vacancy.code_rome,
                     "employer": {"name": vacancy.employer.name, "sector_family": vacancy.employer.sector_family},
@@ -76,8 +89,8 @@ def candidates_document(engine, vacancy_id: str, result, shared: set[str] | froz
     }
 
 
-def youth_card(youth, *, full: bool = False, skills: Sequence[str] = ()) -> dict:
-    """A shortlist card: the full profile once shared, pseudonymised otherwise.
+def youth_card(youth, *, key: bytes, full: bool = False, skills: Sequence[str] = ()) -> dict:
+    """A shortlist card: :data:`CARD_FIELDS`, and :data:`SHARED_FIELDS` once shared.
 
     ``skills``: the skills of the vacancy's ROME card; the card lists those the youth's
     experiences and interests mention (no free text of the profile is shown).
@@ -86,21 +99,13 @@ def youth_card(youth, *, full: bool = False, skills: Sequence[str] = ()) -> dict
 
     query = ranking.stems(" ".join([*youth.experiences, youth.interests]))
     matched = [label.lower() for label in ranking.matching_labels(query, list(skills), limit=5)]
-    base = {"age": youth.age, "commune": youth.location.name, "gender": youth.gender,
-            "diploma_level": youth.diploma_level, "consent_share": youth.consent_share,
-            "skills": matched, "shared": full}
+    card = {"initials": pseudonym_initials(key, youth.id), "age": youth.age,
+            "commune": youth.location.name, "skills": matched, "shared": full}
     if full:
-        return {**base, "external_id": youth.external_id, "experiences": list(youth.experiences),
-                "interests": youth.interests, "wished_trades": list(youth.wished_trades)}
-    return {**base, "initials": pseudonym_initials(youth.id), "experiences": None}
-
-
-def pseudonym_initials(youth_id: str) -> str:
-    """Two stable letters derived from the id (never from the name, which we do not hold)."""
-    import hashlib
-
-    digest = hashlib.blake2b(youth_id.encode(), digest_size=2).digest()
-    return f"{chr(65 + digest[0] % 26)}. {chr(65 + digest[1] % 26)}."
+        card.update(gender=youth.gender, diploma_level=youth.diploma_level, external_id=youth.external_id,
+                    experiences=list(youth.experiences), interests=youth.interests,
+                    wished_trades=list(youth.wished_trades))
+    return card
 
 
 def _reasons(reasons) -> str:
@@ -138,9 +143,10 @@ def render_candidates(document) -> str:
              f"— équilibre : {document['policy'].get('balance')}"]
     for rank, c in enumerate(document["candidates"], 1):
         card = c["card"]
-        who = card.get("initials") or card.get("external_id") or c["youth_id"]
-        gender = card["gender"] or "non renseigné"
-        lines.append(f"{rank:2d}. {who}, {card['age']} ans, {card['commune']} (genre : {gender}) ({c['score']:.2f})")
+        who = card.get("external_id") or card["initials"]
+        age = f"{card['age']} ans" if card["age"] is not None else "âge non renseigné"
+        shared = f" (genre : {card['gender'] or 'non renseigné'})" if card["shared"] else ""
+        lines.append(f"{rank:2d}. {who}, {age}, {card['commune']}{shared} ({c['score']:.2f})")
         lines.append(f"      {_reasons(c['reasons'])}")
     if document["synthetic"]:
         lines.append("\n" + SYNTHETIC_NOTICE)

@@ -5,22 +5,22 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from service.api.deps import KEY_ID_MAX, ROW_ID_MAX, Caller, state
+from service.api.deps import KEY_ID_MAX, ROW_ID_MAX, Caller, clean_json, state
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import in_territory, require
 from service.store import crud
 from service.store.indicators import indicators, indicators_csv
-from service.store.models import OUTCOME_STATUSES, AuditLine, MissionLocale, Suggestion
+from service.store.models import OUTCOME_STATUSES, AuditLine, Employer, MissionLocale, Suggestion
 
-router = APIRouter(responses=COMMON)
+router = APIRouter(responses=COMMON, dependencies=[Depends(clean_json)])
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class OutcomeIn(_Strict):
@@ -43,11 +43,13 @@ def add_outcome(request: Request, principal: Caller, body: OutcomeIn) -> Outcome
     require(principal, "adviser", "employer_relations")
     with state(request).sessions.begin() as session:
         suggestion = session.get(Suggestion, body.suggestion_id)
-        allowed = suggestion is not None and (
+        employer = (session.get(Employer, suggestion.employer_siret)
+                    if suggestion is not None and suggestion.employer_siret else None)
+        allowed = suggestion is not None and (  # else 404, as for an unknown suggestion
             suggestion.mission_locale == principal.mission_locale if principal.role == "adviser"
-            else suggestion.item_kind == "vacancy" and suggestion.employer_siret is not None
-            and in_territory(principal, crud.get_employer(session, suggestion.employer_siret).commune_insee))
-        if not allowed:
+            else suggestion.item_kind == "vacancy" and employer is not None
+            and in_territory(principal, employer.commune_insee))
+        if suggestion is None or not allowed:
             raise crud.UnknownId(f"unknown suggestion id {body.suggestion_id}", field="suggestion_id",
                                  message_fr=f"suggestion inconnue {body.suggestion_id}")
         outcome = crud.add_outcome(session, body.suggestion_id, body.status, body.reason)

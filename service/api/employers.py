@@ -2,7 +2,10 @@
 
 Employer-relations staff write the employers and vacancies of their own territory; advisers and
 batch jobs read vacancies. A vacancy without a ROME code gets one inferred from its title and
-description (``rome_inferred``). Candidate cards are pseudonymised until an adviser shares.
+description (``rome_inferred``). The service assigns vacancy ids (``V-`` and 16 random hex
+digits): a create carrying ``id`` answers 422; the client's reference goes in ``external_id``.
+An employer or vacancy outside the caller's territory answers 404 as an unknown one does.
+Candidate cards are pseudonymised until an adviser shares (see :mod:`service.output`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import secrets
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -19,15 +22,25 @@ from matching.fairness.policies import Balance
 from matching.referential.geo import resolve_location
 from matching.types import CONTRACTS, DIPLOMA_LEVELS
 from service import output
-from service.api.deps import Caller, state
+from service.api.deps import (
+    Caller,
+    Siret,
+    VacancyId,
+    clean_json,
+    refuse_client_id,
+    refuse_nulls,
+    state,
+)
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, in_territory, require
+from service.pseudonym import pseudonym_key
 from service.store import crud
+from service.store.errors import not_found
 from service.store.models import Employer, Vacancy
 from service.store.shares import shared_youth_ids
 from service.store.territory import territory_clause
 
-router = APIRouter(tags=["employers and vacancies"], responses=COMMON)
+router = APIRouter(tags=["employers and vacancies"], responses=COMMON, dependencies=[Depends(clean_json)])
 
 Contract = Literal[CONTRACTS]  # type: ignore[valid-type]
 if TYPE_CHECKING:  # the literal is built from the domain's tuple at run time
@@ -40,7 +53,7 @@ Postcode = Annotated[str, Field(pattern=r"^[0-9]{5}$")]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class EmployerIn(_Strict):
@@ -74,7 +87,7 @@ class EmployerOut(BaseModel):
 
 
 class VacancyIn(_Strict):
-    id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="Assigned when absent.")
+    external_id: str | None = Field(None, max_length=64, description="Your own reference; the service assigns the id.")
     employer_siret: str = Field(pattern=r"^[0-9]{14}$")
     title: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=10_000)
@@ -92,6 +105,7 @@ class VacancyIn(_Strict):
 
 class VacancyPatch(_Strict):
     version: int = Field(ge=1, description="The version you read: a stale one answers 409.")
+    external_id: str | None = Field(None, max_length=64)
     title: str | None = Field(None, min_length=1, max_length=300)
     description: str | None = Field(None, max_length=10_000)
     code_rome: str | None = Field(None, pattern=r"^[A-Z][0-9]{4}$")
@@ -106,6 +120,7 @@ class VacancyPatch(_Strict):
 
 class VacancyOut(BaseModel):
     id: str
+    external_id: str | None
     employer_siret: str
     title: str
     description: str
@@ -163,9 +178,10 @@ def _territory_filter(principal: Principal):
 
 
 def _own_employer(session, principal: Principal, siret: str) -> Employer:
+    """The employer, when in the caller's territory; else 404 as for an unknown SIRET."""
     employer = crud.get_employer(session, siret)
     if not in_territory(principal, employer.commune_insee):
-        raise _outside("employeur")
+        raise not_found("employer", siret)
     return employer
 
 
@@ -198,21 +214,21 @@ def list_employers(request: Request, principal: Caller,
 
 
 @router.get("/v1/employers/{siret}", response_model=EmployerOut)
-def get_employer(request: Request, principal: Caller, siret: str) -> EmployerOut:
+def get_employer(request: Request, principal: Caller, siret: Siret) -> EmployerOut:
     """Read one employer."""
     require(principal, "employer_relations", "adviser", "batch")
     with state(request).read_sessions() as session:
         row = crud.get_employer(session, siret)
         if principal.role == "employer_relations" and not in_territory(principal, row.commune_insee):
-            raise crud.UnknownId(f"unknown employer id {siret!r}", field="id",
-                                 message_fr=f"employeur inconnu « {siret} »")
+            raise not_found("employer", siret)
         return _employer_out(row)
 
 
 @router.patch("/v1/employers/{siret}", response_model=EmployerOut, responses=responses(409))
-def update_employer(request: Request, principal: Caller, siret: str, body: EmployerPatch) -> EmployerOut:
+def update_employer(request: Request, principal: Caller, siret: Siret, body: EmployerPatch) -> EmployerOut:
     """Change an employer; send the ``version`` you read."""
     require(principal, "employer_relations")
+    refuse_nulls(body, Employer)
     changes = body.model_dump(exclude_unset=True, exclude={"version", "commune_insee", "postcode", "naf"})
     if body.naf is not None:
         changes.update(_naf_fields(request, body.naf))
@@ -230,7 +246,7 @@ def update_employer(request: Request, principal: Caller, siret: str, body: Emplo
 
 
 @router.delete("/v1/employers/{siret}", status_code=204, response_class=Response, responses=responses(409))
-def delete_employer(request: Request, principal: Caller, siret: str,
+def delete_employer(request: Request, principal: Caller, siret: Siret,
                     version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     """Delete an employer that has no vacancy left."""
     require(principal, "employer_relations")
@@ -253,13 +269,17 @@ def _check_rome(request: Request, code: str | None) -> None:
         state(request).workspace.referential().card(code)  # UnknownRomeCode -> 422
 
 
-@router.post("/v1/vacancies", status_code=201, response_model=VacancyOut, responses=responses(409))
+@router.post("/v1/vacancies", status_code=201, response_model=VacancyOut,
+             dependencies=[Depends(refuse_client_id)])
 def create_vacancy(request: Request, principal: Caller, body: VacancyIn) -> VacancyOut:
-    """Add a vacancy of an employer of your territory; the ROME code is inferred when absent."""
+    """Add a vacancy of an employer of your territory; the ROME code is inferred when absent.
+
+    The service assigns the ``id`` (in the answer); a body with ``id`` answers 422.
+    """
     require(principal, "employer_relations")
     _check_rome(request, body.code_rome)
     fields = body.model_dump(exclude={"commune_insee", "postcode"})
-    fields["id"] = body.id or "V-" + secrets.token_hex(8)
+    fields["id"] = "V-" + secrets.token_hex(8)
     if body.commune_insee or body.postcode:
         fields.update(_place(request, body.commune_insee, body.postcode))
     if body.code_rome is None:
@@ -297,13 +317,12 @@ def _readable_vacancy(session, principal: Principal, vacancy_id: str) -> Vacancy
     if principal.role == "employer_relations":
         employer = crud.get_employer(session, vacancy.employer_siret)
         if not in_territory(principal, employer.commune_insee):
-            raise crud.UnknownId(f"unknown vacancy id {vacancy_id!r}", field="id",
-                                 message_fr=f"offre inconnue « {vacancy_id} »")
+            raise not_found("vacancy", vacancy_id)
     return vacancy
 
 
 @router.get("/v1/vacancies/{vacancy_id}", response_model=VacancyOut)
-def get_vacancy(request: Request, principal: Caller, vacancy_id: str) -> VacancyOut:
+def get_vacancy(request: Request, principal: Caller, vacancy_id: VacancyId) -> VacancyOut:
     """Read one vacancy."""
     require(principal, "employer_relations", "adviser", "batch")
     with state(request).read_sessions() as session:
@@ -311,13 +330,11 @@ def get_vacancy(request: Request, principal: Caller, vacancy_id: str) -> Vacancy
 
 
 @router.patch("/v1/vacancies/{vacancy_id}", response_model=VacancyOut, responses=responses(409))
-def update_vacancy(request: Request, principal: Caller, vacancy_id: str, body: VacancyPatch) -> VacancyOut:
+def update_vacancy(request: Request, principal: Caller, vacancy_id: VacancyId, body: VacancyPatch) -> VacancyOut:
     """Change a vacancy (status included: ``filled`` or ``expired`` leave the suggestions)."""
     require(principal, "employer_relations")
+    refuse_nulls(body, Vacancy)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
-    for name in ("title", "contract", "beginners_accepted", "places", "status", "code_rome"):
-        if name in changes and changes[name] is None:
-            raise ApiError(422, f"{name} cannot be null", f"{name} ne peut pas être vide", field=name)
     _check_rome(request, changes.get("code_rome"))
     if "code_rome" in changes:
         changes["rome_inferred"] = False
@@ -331,7 +348,7 @@ def update_vacancy(request: Request, principal: Caller, vacancy_id: str, body: V
 
 
 @router.delete("/v1/vacancies/{vacancy_id}", status_code=204, response_class=Response, responses=responses(409))
-def delete_vacancy(request: Request, principal: Caller, vacancy_id: str,
+def delete_vacancy(request: Request, principal: Caller, vacancy_id: VacancyId,
                    version: Annotated[int | None, Query(ge=1)] = None) -> Response:
     """Delete a vacancy (past suggestions keep its id as history)."""
     require(principal, "employer_relations")
@@ -345,15 +362,16 @@ def delete_vacancy(request: Request, principal: Caller, vacancy_id: str,
 
 
 @router.get("/v1/vacancies/{vacancy_id}/candidates")
-def candidates(request: Request, principal: Caller, vacancy_id: str,
+def candidates(request: Request, principal: Caller, vacancy_id: VacancyId,
                top_k: Annotated[int, Query(ge=1, le=100)] = 10,
                balance: Annotated[Literal["pool", "parity", "off"], Query()] = "pool",
                algorithm: Annotated[Literal["det_relaxed", "det_cons", "det_greedy"], Query()] = "det_relaxed",
                with_qpv: Annotated[bool, Query()] = False) -> dict[str, Any]:
     """Shortlist of young people within reach (the ``passerelle candidates --json`` document).
 
-    Cards are pseudonymised (initials, age, commune, skills) unless an adviser shared the
-    youth's full profile with you or for this vacancy.
+    Each candidate has a ``candidate_ref`` (pass it to the youth's adviser to ask for a share)
+    and a card: initials, age, commune, skills, ``shared``; gender, diploma level, external id
+    and free texts only once an adviser shared the youth's profile with you or for this vacancy.
     """
     require(principal, "employer_relations", "batch")
     policy = Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv)
@@ -365,7 +383,8 @@ def candidates(request: Request, principal: Caller, vacancy_id: str,
         ids = [item.youth_id for item in result.items]
         with st.read_sessions() as session:
             shared = shared_youth_ids(session, ids, key_id=principal.key_id, vacancy_id=vacancy_id)
-        document = output.candidates_document(engine, vacancy_id, result, shared=shared)
+        document = output.candidates_document(engine, vacancy_id, result, shared=shared,
+                                              key=pseudonym_key(st.workspace.settings))
     with st.sessions.begin() as session:
         for youth_id in ids:
             crud.audit(session, principal.actor, "shortlist", "youth", youth_id)

@@ -127,20 +127,27 @@ class BodyLimit:
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._reject(scope, receive, send)
-        seen = 0
+        seen, too_large = 0, False
 
         async def limited():
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge
             return message
 
+        async def sending(message):  # the app may answer _TooLarge itself (FastAPI: 400): drop it
+            if not too_large:
+                await send(message)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, sending)
         except _TooLarge:
+            pass
+        if too_large:
             await self._reject(scope, receive, send)
 
     async def _reject(self, scope, receive, send):

@@ -1,8 +1,11 @@
-"""``/v1/youths`` and ``/v1/suggestions``: profiles, suggestions, shares, right of access.
+"""``/v1/youths``, ``/v1/suggestions`` and ``/v1/shares``: profiles, suggestions, shares,
+right of access.
 
 Advisers see the youths of their own Mission Locale only; another Mission Locale's youth
-answers 404 so that existence does not leak. Every read or write of a youth's data writes an
-audit line (who, what, when; never profile content).
+answers 404 so that existence does not leak. The service assigns youth ids (a random ``Y-``
+id): a create carrying ``id`` answers 422, the client's own reference goes in ``external_id``.
+Every read or write of a youth's data writes an audit line (who, what, when; never profile
+content).
 """
 
 from __future__ import annotations
@@ -10,19 +13,29 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from matching.profiles import parse_youth
+from matching.profiles import SAFE_ID, parse_youth
 from matching.recommend.updates import indexed_features
 from service.api import suggestions as sugg
-from service.api.deps import KEY_ID_MAX, Caller, patch_body_schema, profile_body_schema, state
+from service.api.deps import (
+    KEY_ID_MAX,
+    Caller,
+    YouthId,
+    clean_json,
+    patch_body_schema,
+    profile_body_schema,
+    refuse_client_id,
+    state,
+)
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, require
+from service.pseudonym import pseudonym_key
 from service.store import crud
 from service.store.export import youth_export
-from service.store.shares import share_youth
+from service.store.shares import share_youth, youth_of_candidate_ref
 
-router = APIRouter(tags=["youths"], responses=COMMON)
+router = APIRouter(tags=["youths"], responses=COMMON, dependencies=[Depends(clean_json)])
 Params = Annotated[sugg.SuggestParams, Depends()]
 
 
@@ -47,14 +60,27 @@ class YouthListItem(BaseModel):
 class ShareIn(BaseModel):
     """Share with one employer-relations key (``key_id``) or for one vacancy (``vacancy_id``)."""
 
-    key_id: int | None = Field(None, ge=1, le=KEY_ID_MAX)
-    vacancy_id: str | None = Field(None, min_length=1, max_length=64)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    key_id: int | None = Field(None, ge=1, le=KEY_ID_MAX,
+                               description="A live employer-relations key of your Mission Locale.")
+    vacancy_id: str | None = Field(None, pattern=SAFE_ID, max_length=64,
+                                   description="A vacancy of an employer of your territory.")
 
     @model_validator(mode="after")
     def _one_target(self):
         if (self.key_id is None) == (self.vacancy_id is None):
             raise ValueError("give exactly one of key_id or vacancy_id")
         return self
+
+
+class ShareByRef(BaseModel):
+    """Share the youth behind a shortlist's ``candidate_ref`` for that vacancy."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    vacancy_id: str = Field(pattern=SAFE_ID, max_length=64, description="The shortlist's vacancy.")
+    candidate_ref: str = Field(pattern=r"^C-[0-9a-f]{32}$", description="As the shortlist gave it.")
 
 
 class ShareOut(BaseModel):
@@ -94,9 +120,10 @@ def _validated(request: Request, data: Any, principal: Principal) -> tuple[dict,
 
 
 @router.post("/v1/youths", status_code=201, response_model=StoredYouth,
-             responses=responses(409), openapi_extra=profile_body_schema())
+             openapi_extra=profile_body_schema(with_id=False), dependencies=[Depends(refuse_client_id)])
 def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, Any], Body()]) -> StoredYouth:
-    """Store a youth profile (adviser). The answer carries the stored youth and its ``id``."""
+    """Store a youth profile (adviser). The answer carries the stored youth and the ``id`` the
+    service assigned; a body with ``id`` answers 422 (your reference goes in ``external_id``)."""
     require(principal, "adviser")
     document, warnings = _validated(request, data, principal)
     st = state(request)
@@ -122,7 +149,7 @@ def list_youths(request: Request, principal: Caller,
 
 
 @router.get("/v1/youths/{youth_id}", response_model=StoredYouth)
-def get_youth(request: Request, principal: Caller, youth_id: str) -> StoredYouth:
+def get_youth(request: Request, principal: Caller, youth_id: YouthId) -> StoredYouth:
     """Read one stored youth (adviser of its Mission Locale, batch)."""
     require(principal, "adviser", "batch")
     with state(request).sessions.begin() as session:
@@ -133,7 +160,7 @@ def get_youth(request: Request, principal: Caller, youth_id: str) -> StoredYouth
 
 @router.patch("/v1/youths/{youth_id}", response_model=StoredYouth, responses=responses(409),
               openapi_extra=patch_body_schema())
-def update_youth(request: Request, principal: Caller, youth_id: str,
+def update_youth(request: Request, principal: Caller, youth_id: YouthId,
                  data: Annotated[dict[str, Any], Body()]) -> StoredYouth:
     """Change profile fields; send the ``version`` you read (a stale one answers 409)."""
     require(principal, "adviser")
@@ -155,7 +182,7 @@ def update_youth(request: Request, principal: Caller, youth_id: str,
 
 
 @router.delete("/v1/youths/{youth_id}", status_code=204, response_class=Response)
-def erase_youth(request: Request, principal: Caller, youth_id: str) -> Response:
+def erase_youth(request: Request, principal: Caller, youth_id: YouthId) -> Response:
     """Erase a youth: store, indexes and suggestion records; only anonymous counts remain."""
     require(principal, "adviser")
     st = state(request)
@@ -166,7 +193,7 @@ def erase_youth(request: Request, principal: Caller, youth_id: str) -> Response:
 
 
 @router.get("/v1/youths/{youth_id}/suggestions")
-def youth_suggestions(request: Request, principal: Caller, youth_id: str, params: Params) -> dict[str, Any]:
+def youth_suggestions(request: Request, principal: Caller, youth_id: YouthId, params: Params) -> dict[str, Any]:
     """Trades and vacancies for a stored youth (the ``passerelle suggest --json`` document).
 
     The lists are recorded as suggestions (what was proposed, when, with which policy and
@@ -206,20 +233,43 @@ def suggestions_for_profile(request: Request, principal: Caller, params: Params,
     return {**document, "warnings": warnings}
 
 
+def _share_out(shared, youth_id: str) -> ShareOut:
+    return ShareOut(id=shared.id, youth_id=youth_id, key_id=shared.shared_with_key_id,
+                    vacancy_id=shared.vacancy_id, created_at=shared.created_at.isoformat())
+
+
 @router.post("/v1/youths/{youth_id}/shares", status_code=201, response_model=ShareOut, responses=responses(409))
-def share(request: Request, principal: Caller, youth_id: str, body: ShareIn) -> ShareOut:
-    """Share a consenting youth's full profile with an employer-relations key or for a vacancy."""
+def share(request: Request, principal: Caller, youth_id: YouthId, body: ShareIn) -> ShareOut:
+    """Share a consenting youth's full profile with an employer-relations key of your Mission
+    Locale or for a vacancy of your territory (any other key or vacancy answers 404)."""
     require(principal, "adviser")
     with state(request).sessions.begin() as session:
         row = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale)
         shared = share_youth(session, row, by=principal.actor, key_id=body.key_id, vacancy_id=body.vacancy_id)
         crud.audit(session, principal.actor, "share", "youth", youth_id)
-    return ShareOut(id=shared.id, youth_id=youth_id, key_id=shared.shared_with_key_id,
-                    vacancy_id=shared.vacancy_id, created_at=shared.created_at.isoformat())
+    return _share_out(shared, youth_id)
+
+
+@router.post("/v1/shares", status_code=201, response_model=ShareOut, responses=responses(409))
+def share_by_ref(request: Request, principal: Caller, body: ShareByRef) -> ShareOut:
+    """Share, for a vacancy, the youth behind a ``candidate_ref`` of its shortlist (adviser).
+
+    Employer-relations staff pass the reference of a card to the adviser, who shares if the
+    youth agrees (``consent_share``); the youth must be of the adviser's Mission Locale.
+    """
+    require(principal, "adviser")
+    st = state(request)
+    key = pseudonym_key(st.workspace.settings)
+    with st.sessions.begin() as session:
+        row = youth_of_candidate_ref(session, key, body.vacancy_id, body.candidate_ref,
+                                     principal.mission_locale or "")
+        shared = share_youth(session, row, by=principal.actor, vacancy_id=body.vacancy_id)
+        crud.audit(session, principal.actor, "share", "youth", row.id)
+    return _share_out(shared, row.id)
 
 
 @router.get("/v1/youths/{youth_id}/export")
-def export(request: Request, principal: Caller, youth_id: str) -> dict[str, Any]:
+def export(request: Request, principal: Caller, youth_id: YouthId) -> dict[str, Any]:
     """Right of access: everything held about the youth, as JSON."""
     require(principal, "adviser")
     with state(request).sessions.begin() as session:

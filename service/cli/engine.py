@@ -46,6 +46,7 @@ def demo(
     Example: passerelle demo
     """
     from service.demo import run_demo
+    from service.pseudonym import pseudonym_key
 
     ws = workspace()
     with progress_bars() as progress:
@@ -55,7 +56,7 @@ def demo(
         elif not ws.store_has_demo():
             ws.load_demo_into_store()
         engine = ws.engine(progress=progress)
-    document = run_guarded(lambda: run_demo(engine))
+    document = run_guarded(lambda: run_demo(engine, key=pseudonym_key(ws.settings)))
     emit(document, as_json, output.render_demo)
 
 
@@ -119,14 +120,18 @@ def candidates(
 ):
     """Shortlist young people within reach of a vacancy, balanced and explained.
 
+    Cards are those of the API's shortlist before any share: a candidate_ref (keyed with the
+    data home's pseudonym key), initials, age, commune, skills; never the youth's id.
+
     Example: passerelle candidates --vacancy V-000001 --top-k 10 --balance pool --json
     """
     from matching.fairness.policies import Balance
+    from service.pseudonym import pseudonym_key
 
     policy = run_guarded(lambda: Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv))
     engine = workspace_engine()
     result = run_guarded(lambda: engine.find_candidates([vacancy], top_k, balance=policy))[0]
-    document = output.candidates_document(engine, vacancy, result)
+    document = output.candidates_document(engine, vacancy, result, key=pseudonym_key(workspace().settings))
     emit(document, as_json, output.render_candidates)
 
 

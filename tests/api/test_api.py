@@ -7,10 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
 from service.config import Settings
+from service.output import CARD_FIELDS, SHARED_FIELDS
+from service.pseudonym import candidate_ref, pseudonym_key
+from service.store.db import alembic_config
 from service.workspace import Workspace
 
 PROBLEM = "application/problem+json"
@@ -33,6 +37,11 @@ def metz_vacancy(api) -> str:
                 if v.place.commune_insee.startswith("57") and v.status == "open")
 
 
+def ref(api, vacancy_id: str, youth_id: str) -> str:
+    """The youth's ``candidate_ref`` on the vacancy's shortlist (the service's key)."""
+    return candidate_ref(pseudonym_key(api.settings), vacancy_id, youth_id)
+
+
 def assert_problem(response, status: int, field: str | None = None) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM)
@@ -47,7 +56,7 @@ def assert_problem(response, status: int, field: str | None = None) -> dict:
 def test_health_and_ready_report_versions(api):
     assert api.client.get("/health").json() == {"status": "ok"}
     ready = api.client.get("/ready").json()
-    assert ready["store_revision"] == "0002"
+    assert ready["store_revision"] == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert ready["index"]["model"] == "use"
     assert ready["index"]["vacancies"] >= len(api.data.vacancies) - 5
     assert "passerelle_requests_total" in api.client.get("/metrics").text
@@ -254,17 +263,20 @@ def test_shortlists_are_pseudonymised_until_an_adviser_shares(api):
         "description": "Fabrication du pain", "contract": "apprentissage"}, headers=api.as_("er")).json()
     path = f"/v1/vacancies/{vacancy['id']}/candidates"
     listed = api.client.get(path, params={"top_k": 50}, headers=api.as_("er")).json()
-    card = next(c for c in listed["candidates"] if c["youth_id"] == youth["id"])["card"]
-    assert card["shared"] is False and card["experiences"] is None and card["initials"]
-    assert "external_id" not in card and listed["policy"]["balance"] == "pool"
+    mine = ref(api, vacancy["id"], youth["id"])
+    assert all("youth_id" not in c for c in listed["candidates"])
+    card = next(c for c in listed["candidates"] if c["candidate_ref"] == mine)["card"]
+    assert set(card) == set(CARD_FIELDS) and card["shared"] is False and card["initials"]
+    assert listed["policy"]["balance"] == "pool"
     assert_problem(api.client.get(path, headers=api.as_("er_other")), 404)
     assert_problem(api.client.get(path, headers=api.as_("adviser")), 403)
     shared = api.client.post(f"/v1/youths/{youth['id']}/shares", json={"vacancy_id": vacancy["id"]},
                              headers=api.as_("adviser"))
     assert shared.status_code == 201, shared.text
     listed = api.client.get(path, params={"top_k": 50}, headers=api.as_("er")).json()
-    card = next(c for c in listed["candidates"] if c["youth_id"] == youth["id"])["card"]
-    assert card["shared"] is True and card["external_id"] == EXAMPLE["external_id"]
+    card = next(c for c in listed["candidates"] if c["candidate_ref"] == mine)["card"]
+    assert set(card) == {*CARD_FIELDS, *SHARED_FIELDS} and card["shared"] is True
+    assert card["external_id"] == EXAMPLE["external_id"] and card["gender"] == EXAMPLE["gender"]
     refused = create(api, consent_share=False)
     assert_problem(api.client.post(f"/v1/youths/{refused['id']}/shares", json={"key_id": api.key_ids["er"]},
                                    headers=api.as_("adviser")), 409, "consent_share")
@@ -277,13 +289,13 @@ def test_erasure_removes_the_youth_everywhere(api):
     vacancy_id = document["vacancies"][0]["vacancy_id"]
     shortlist = api.client.get(f"/v1/vacancies/{vacancy_id}/candidates", params={"top_k": 100},
                                headers=api.as_("batch")).json()
-    assert youth["id"] in {c["youth_id"] for c in shortlist["candidates"]}
+    assert ref(api, vacancy_id, youth["id"]) in {c["candidate_ref"] for c in shortlist["candidates"]}
     assert api.client.delete(path, headers=api.as_("adviser")).status_code == 204
     assert_problem(api.client.get(path, headers=api.as_("adviser")), 404)
     assert_problem(api.client.get(path + "/export", headers=api.as_("adviser")), 404)
     shortlist = api.client.get(f"/v1/vacancies/{vacancy_id}/candidates", params={"top_k": 100},
                                headers=api.as_("batch")).json()
-    assert youth["id"] not in {c["youth_id"] for c in shortlist["candidates"]}
+    assert ref(api, vacancy_id, youth["id"]) not in {c["candidate_ref"] for c in shortlist["candidates"]}
     _, _, read_sessions = api.workspace.store()
     from sqlalchemy import func, select
 
