@@ -224,6 +224,8 @@ def score(
         fail(f"écriture impossible de {out} : {error.strerror or error} (en: cannot write {out})")
     if hook is not None:
         hook(out, what=what, summary=summary.to_dict())
+    if input_path is None:  # youths of the store: an erasure will list this file
+        _record_run(out, what)
     for line in _summary_lines(summary, what):
         notice(line)
     if as_json:
@@ -234,6 +236,16 @@ def _key(settings) -> bytes:
     from service.pseudonym import pseudonym_key
 
     return pseudonym_key(settings)
+
+
+def _record_run(out: Path, what: str) -> None:
+    """Audit the run with its output file: an erasure lists the files made while the youth existed."""
+    from service.cli.common import workspace
+    from service.store.erasure import record_batch_run
+
+    _, sessions, _ = workspace().store()
+    with sessions.begin() as session:
+        record_batch_run(session, out, what=what)
 
 
 def _write_back_hook():

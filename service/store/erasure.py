@@ -7,7 +7,10 @@ In one transaction, :func:`erase_youth`:
    Locale, month, gender group, item kind, sector family, non-traditional flag and employer);
 3. replaces the youth id in past audit lines by a random pseudonym (not derived from the id);
 4. deletes the youth; its suggestions and outcomes go with it (``ON DELETE CASCADE``);
-5. writes one audit line naming the pseudonym only.
+5. writes one audit line naming the pseudonym only, and (``detail``) the output files of the
+   batch runs made while the youth existed: they are outside the data home, and may hold the
+   youth's results under a pseudonym (or its id with ``--no-pseudonymise``), so an operator must
+   delete or rewrite them.
 
 Once that transaction commits, :func:`reclaim` makes the rows physically gone from the store's
 files: on SQLite, deleted rows are overwritten with zeros (``secure_delete``, set on every
@@ -23,9 +26,11 @@ was recorded, in the group of its suggestion.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections import Counter, defaultdict
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Engine, and_, event, select, update
 from sqlalchemy.orm import Session
@@ -129,6 +134,44 @@ def add_counts(session: Session, counts: dict[GroupKey, Counter[str]]) -> None:
             )
 
 
+BATCH_RUN = "batch_score"
+"""Audit action of a ``passerelle batch score`` run; its ``detail`` names the output file."""
+MAX_LISTED_OUTPUTS = 100
+
+
+def record_batch_run(session: Session, out, *, what: str) -> AuditLine:
+    """Write a batch run's audit line (role ``cli``, action ``batch_score``) naming its output file.
+
+    The file lies outside the data home: an erasure made later lists the output files of the
+    runs made while the youth existed (:func:`batch_outputs_since`), for an operator to delete
+    or rewrite.
+    """
+    path = Path(out).resolve()
+    line = audit(session, None, BATCH_RUN, "batch_run", path.name[:64])
+    line.detail = json.dumps({"out": str(path), "what": what}, ensure_ascii=False)
+    return line
+
+
+def batch_outputs_since(session: Session, since: datetime) -> list[str]:
+    """Output files of the batch runs audited since ``since`` (newest first, at most 100)."""
+    details = session.scalars(
+        select(AuditLine.detail)
+        .where(AuditLine.action == BATCH_RUN, AuditLine.at >= since)
+        .order_by(AuditLine.at.desc(), AuditLine.id.desc())
+    )
+    outputs: list[str] = []
+    for detail in details:
+        try:
+            out = json.loads(detail or "{}").get("out")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(out, str) and out not in outputs:
+            outputs.append(out)
+        if len(outputs) == MAX_LISTED_OUTPUTS:
+            break
+    return outputs
+
+
 def erase_youth(
     session: Session,
     youth_id: str,
@@ -157,11 +200,13 @@ def erase_youth(
         .where(audit_table.c.object_kind == "youth", audit_table.c.object_id == youth_id)
         .values(object_id=pseudonym)
     )
-    owner = youth.mission_locale
+    owner, outputs = youth.mission_locale, batch_outputs_since(session, youth.created_at)
     session.delete(youth)
     session.flush()
     session.expire_all()  # suggestions and outcomes loaded above are gone with the youth
-    audit(session, actor, action, "youth", pseudonym, mission_locale=owner)
+    line = audit(session, actor, action, "youth", pseudonym, mission_locale=owner)
+    if outputs:
+        line.detail = json.dumps({"batch_outputs": outputs}, ensure_ascii=False)
     if not session.info.get(_RECLAIM):  # once the erasure is committed, not before
         session.info[_RECLAIM] = True
         event.listen(session, "after_commit", _reclaim_after_commit, once=True)

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from matching.types import stable_key
-from service.config import get_settings
+from service.config import Settings, get_settings
 from service.store import crud
 from service.store.models import Youth
 from service.workspace import Workspace
@@ -127,3 +127,38 @@ def test_purge_leaves_no_trace_in_the_store_or_the_snapshots(tmp_path, referenti
     assert stable_key(youth_id) not in snapshot_keys(home.path)
     assert traces(home.path, [MARKER, youth_id]) == []
 
+
+
+def test_the_erasure_lists_the_batch_outputs_made_while_the_youth_existed(tmp_path):
+    import json
+
+    from sqlalchemy import select
+
+    from service.store.erasure import record_batch_run
+    from service.store.models import AuditLine
+
+    workspace = Workspace(Settings(home=tmp_path / "home", model="hashing"))
+    _, sessions, _ = workspace.store()
+
+    def run(out, what):
+        with sessions.begin() as session:
+            record_batch_run(session, out, what=what)
+
+    try:
+        with sessions.begin() as session:
+            crud.create_mission_locale(session, "ML-METZ", "Mission Locale de Metz", departements=["57"])
+        run(tmp_path / "before.parquet", "youths")  # before the youth: not listed
+        with sessions.begin() as session:
+            youth_id = crud.create_youth(session, {**marked_profile(), "commune_insee": "57463"},
+                                         mission_locale="ML-METZ").id
+        run(tmp_path / "out" / "youths.parquet", "youths")
+        run(tmp_path / "shortlists.parquet", "vacancies")
+        with sessions.begin() as session:
+            pseudonym = crud.erase_youth(session, youth_id)
+        with sessions.begin() as session:
+            line = session.scalars(select(AuditLine).where(AuditLine.object_id == pseudonym,
+                                                           AuditLine.action == "erase")).one()
+        assert json.loads(line.detail) == {"batch_outputs": [str(tmp_path / "shortlists.parquet"),
+                                                             str(tmp_path / "out" / "youths.parquet")]}
+    finally:
+        workspace.store()[0].dispose()
