@@ -79,11 +79,6 @@ def youth_query_texts(youth, referential=None) -> list[tuple[str, float]]:
     return pairs
 
 
-def wished_rome_codes(youth) -> list[str]:
-    """Return the wished trades that are ROME codes ("D1102"), upper-cased."""
-    return [w.strip().upper() for w in youth.wished_trades if ROME_CODE.match(w.strip().upper())]
-
-
 def vacancy_texts(vacancy) -> tuple[str, str]:
     """Return ``(title, description)`` of a vacancy, to embed separately.
 

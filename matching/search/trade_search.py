@@ -15,13 +15,13 @@ third of the everyday phrasings (``benchmarks/quality``):
   (:data:`~matching.search.trade_scores.CORPUS_WEIGHTS`). Only its non-negligible weights are kept
   (sparse), which makes the saved model small.
 
-Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle.
+Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle
+(:mod:`~matching.search.trade_files`); the fitting steps are pure functions of
+:mod:`~matching.search.trade_fit`.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,13 @@ import scipy.sparse as sp
 
 from matching.search.lexical import CharTfidf, normalize_fr, strip_intent
 from matching.search.texts import trade_documents
+from matching.search.trade_files import read_searcher, save_searcher
+from matching.search.trade_fit import (
+    encode_in_steps,
+    fit_svm,
+    held_out_appellations,
+    skill_links,
+)
 from matching.search.trade_scores import (
     GroupMax,
     data_hash,
@@ -37,7 +44,6 @@ from matching.search.trade_scores import (
     reciprocal_ranks,
     sparse_product_dense,
     sparse_product_t,
-    sparse_top,
     supervised_corpus,
     zscore_top,
 )
@@ -136,82 +142,49 @@ class TradeSearcher:
                 another appellation, its other gender form, a short or card label).
             on_progress: optional ``on_progress(done, total)`` over the encoding steps.
         """
-        from sklearn.linear_model import SGDClassifier
-
         cards = referential.cards
         self.codes_ = cards.index.to_numpy(dtype=str)
         position = pd.Series(np.arange(len(self.codes_)), index=self.codes_)
-        apps = referential.appellations
-        excluded = set() if exclude_appellations is None else set(exclude_appellations)
-        held = apps["code_ogr"].isin(excluded).to_numpy().copy()
-        held_forms = {normalize_fr(label) for label in apps.loc[held, "label"]}
-        if held_forms:
-            held |= apps["label"].map(normalize_fr).isin(held_forms).to_numpy()
-        excluded_labels = set(apps.loc[held, "label"])
-        apps = apps.loc[~held]
+        apps, held_forms, excluded_labels = held_out_appellations(
+            referential.appellations, exclude_appellations
+        )
         self.app_labels_ = apps["label"].to_numpy(dtype=object)
         self.app_cards_ = position.loc[apps["code_rome"]].to_numpy(dtype=np.int64)
-
-        skills = referential.skills
-        skills = skills[skills["kind"].isin(self.skill_kinds)]
-        skill_labels, skill_rows = np.unique(
-            skills["label"].to_numpy(dtype=str), return_inverse=True
+        self.skill_labels_, self.skill_pairs_ = skill_links(
+            referential.skills, self.skill_kinds, position
         )
-        self.skill_labels_ = skill_labels.astype(object)
-        self.skill_pairs_ = np.stack(
-            [skill_rows, position.loc[skills["code_rome"]].to_numpy()], 1
-        ).astype(np.int64)
-
         documents = trade_documents(cards, excluded_labels)
         steps = [self.app_labels_.tolist(), documents, self.skill_labels_.tolist()]
-        total, done, encoded = sum(map(len, steps)), 0, []
-        for texts in steps:
-            offset = done
-            encoded.append(
-                embedder.encode_documents(
-                    texts,
-                    on_progress=None
-                    if on_progress is None
-                    else lambda d, _t, o=offset: on_progress(o + d, total),
-                )
-            )
-            done += len(texts)
-        app_vectors, self.doc_vectors_, skill_vectors = encoded
+        app_vectors, self.doc_vectors_, skill_vectors = encode_in_steps(
+            embedder, steps, on_progress
+        )
         self.app_vectors_ = app_vectors.astype(np.float16)
         self.skill_vectors_ = skill_vectors.astype(np.float16)
-
-        texts, text_codes, sample_weight = supervised_corpus(
-            referential, apps, held_forms, normalize_fr
-        )
-        self.tfidf_ = CharTfidf(ngram_range=self.ngram_range).fit(texts)
-        self.app_tfidf_ = self.tfidf_.transform(self.app_labels_.tolist())
-        train = self.tfidf_.transform(texts)
-        df = np.bincount(train.indices, minlength=train.shape[1])
-        self.svm_columns_ = np.flatnonzero(df >= self.svm_min_df).astype(np.int64)
-        # One solve for all cards (one-vs-rest hinge loss over n_jobs threads): seconds where
-        # 1,584 LinearSVC fits took minutes.
-        svm = SGDClassifier(
-            alpha=self.svm_alpha,
-            max_iter=self.svm_epochs,
-            tol=None,
-            random_state=0,
-            n_jobs=self.n_jobs,
-        )
-        svm.fit(
-            train[:, self.svm_columns_],
-            position.loc[text_codes].to_numpy(),
-            sample_weight=sample_weight,
-        )
-        coef = np.zeros((len(self.codes_), len(self.svm_columns_)), dtype=np.float32)
-        self.svm_intercept_ = np.full(len(self.codes_), -10.0, dtype=np.float32)
-        coef[svm.classes_] = svm.coef_
-        self.svm_intercept_[svm.classes_] = svm.intercept_
-        self.svm_coef_ = sparse_top(coef, self.svm_keep)
+        self._fit_supervised(referential, apps, held_forms, position)
         self.model_name_ = embedder.name
         self.data_hash_ = data_hash(referential)
         self._embedder = embedder
         self._prepare()
         return self
+
+    def _fit_supervised(self, referential, apps, held_forms, position: pd.Series) -> None:
+        """Fit the char n-gram TF-IDF and the SVM on the referential's labelled short texts."""
+        texts, text_codes, sample_weight = supervised_corpus(
+            referential, apps, held_forms, normalize_fr
+        )
+        self.tfidf_ = CharTfidf(ngram_range=self.ngram_range).fit(texts)
+        self.app_tfidf_ = self.tfidf_.transform(self.app_labels_.tolist())
+        self.svm_columns_, self.svm_coef_, self.svm_intercept_ = fit_svm(
+            self.tfidf_.transform(texts),
+            position.loc[text_codes].to_numpy(),
+            sample_weight,
+            len(self.codes_),
+            alpha=self.svm_alpha,
+            epochs=self.svm_epochs,
+            min_df=self.svm_min_df,
+            keep=self.svm_keep,
+            n_jobs=self.n_jobs,
+        )
 
     def _prepare(self) -> None:
         """Derive the search-time state (per-card max layouts, sparse matrices by feature)."""
@@ -356,63 +329,10 @@ class TradeSearcher:
         }
 
     # ------------------------------------------------------------------ persistence
-    _ARRAYS = (
-        "codes_",
-        "app_vectors_",
-        "app_cards_",
-        "doc_vectors_",
-        "skill_vectors_",
-        "skill_pairs_",
-        "svm_intercept_",
-        "svm_columns_",
-    )
-    _LABELS = ("app_labels_", "skill_labels_")
-
     def save(self, directory) -> None:
-        """Write one ``.npy`` per array, ``tfidf.npz``, ``labels.json`` and ``manifest.json``."""
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        for name in self._ARRAYS:
-            np.save(directory / f"{name.rstrip('_')}.npy", getattr(self, name))
-        labels = {name: getattr(self, name).tolist() for name in self._LABELS}
-        (directory / "labels.json").write_text(
-            json.dumps(labels, ensure_ascii=False), encoding="utf-8"
-        )
-        np.savez(
-            directory / "tfidf.npz",
-            **self.tfidf_.state(),
-            app_data=self.app_tfidf_.data,
-            app_indices=self.app_tfidf_.indices,
-            app_indptr=self.app_tfidf_.indptr,
-        )
-        np.savez(
-            directory / "svm_coef.npz",
-            data=self.svm_coef_.data,
-            indices=self.svm_coef_.indices,
-            indptr=self.svm_coef_.indptr,
-            shape=np.array(self.svm_coef_.shape, dtype=np.int64),
-        )
-        manifest = {
-            "kind": "trade_searcher",
-            "model": self.model_name_,
-            "dim": int(self.app_vectors_.shape[1]),
-            "n_cards": int(len(self.codes_)),
-            "n_appellations": int(len(self.app_labels_)),
-            "data_hash": self.data_hash_,
-            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "weights": self.weights or DEFAULT_WEIGHTS,
-            "ngram_range": list(self.ngram_range),
-            "svm": {
-                "alpha": self.svm_alpha,
-                "epochs": self.svm_epochs,
-                "min_df": self.svm_min_df,
-                "keep": self.svm_keep,
-            },
-            "skill_kinds": list(self.skill_kinds),
-            "fusion": self.fusion,
-            "rrf_k": self.rrf_k,
-        }
-        (directory / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        """Write one ``.npy`` per array, ``tfidf.npz``, ``labels.json`` and ``manifest.json``
+        (:mod:`~matching.search.trade_files`)."""
+        save_searcher(self, Path(directory), self.weights or DEFAULT_WEIGHTS)
 
     @classmethod
     def load(cls, directory, embedder) -> TradeSearcher:
@@ -424,42 +344,7 @@ class TradeSearcher:
             FileNotFoundError: no saved searcher in ``directory``.
             ValueError: it was built with another embedding model.
         """
-        directory = Path(directory)
-        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-        if manifest["model"] != embedder.name:
-            raise ValueError(
-                f"trade searcher in {directory} was built with {manifest['model']!r}, "
-                f"not {embedder.name!r}: rebuild it with `passerelle index build`"
-            )
-        searcher = cls(
-            weights=manifest["weights"],
-            ngram_range=tuple(manifest["ngram_range"]),
-            svm_alpha=manifest["svm"]["alpha"],
-            svm_epochs=manifest["svm"]["epochs"],
-            svm_min_df=manifest["svm"]["min_df"],
-            svm_keep=manifest["svm"]["keep"],
-            skill_kinds=tuple(manifest["skill_kinds"]),
-            fusion=manifest.get("fusion", "zscore"),
-            rrf_k=manifest.get("rrf_k", 10.0),
-        )
-        for name in cls._ARRAYS:
-            setattr(
-                searcher, name, np.load(directory / f"{name.rstrip('_')}.npy", allow_pickle=False)
-            )
-        labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
-        for name in cls._LABELS:
-            setattr(searcher, name, np.array(labels[name], dtype=object))
-        with np.load(directory / "tfidf.npz", allow_pickle=False) as data:
-            searcher.tfidf_ = CharTfidf.from_state({key: data[key] for key in data.files})
-            shape = (len(searcher.app_labels_), searcher.tfidf_.n_features)
-            searcher.app_tfidf_ = sp.csr_matrix(
-                (data["app_data"], data["app_indices"], data["app_indptr"]), shape=shape
-            )
-        with np.load(directory / "svm_coef.npz", allow_pickle=False) as data:
-            searcher.svm_coef_ = sp.csr_matrix(
-                (data["data"], data["indices"], data["indptr"]), shape=tuple(data["shape"])
-            )
-        searcher.model_name_, searcher.data_hash_ = manifest["model"], manifest["data_hash"]
+        searcher = read_searcher(cls, Path(directory), embedder.name)
         searcher._embedder = embedder
         searcher._prepare()
         return searcher
