@@ -10,8 +10,8 @@ import pytest
 
 from matching.referential.loader import Referential, load_referential
 
-LOG_MARKER = "PASSERELLE-MARKER-"
-"""Prefix of the marker strings that tests plant in profiles: no log line may ever hold one."""
+LOG_MARKERS = ("PASSERELLE-MARKER-", "MARQUEUR-PROFIL-")
+"""Prefixes of the marker strings that tests plant in profiles: no log line may ever hold one."""
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,7 +34,7 @@ def session_log(tmp_path_factory: pytest.TempPathFactory):
     logging.getLogger().removeHandler(handler)
     handler.close()
     leaks = [line for line in path.read_text(errors="replace").splitlines()
-             if LOG_MARKER in line or ("[parameters:" in line and "withheld" not in line)]
+             if any(marker in line for marker in LOG_MARKERS) or ("[parameters:" in line and "withheld" not in line)]
     assert not leaks, f"{len(leaks)} log line(s) with personal data, e.g. {leaks[:3]}"
 
 
