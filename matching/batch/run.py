@@ -33,7 +33,6 @@ from matching.batch.score import (
     BatchRequest,
     key_fingerprint,
     merge_stats,
-    pseudonymise,
     text_rows,
 )
 from matching.batch.texts import TextRequest, TextStore, run_texts
@@ -156,6 +155,40 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         BatchLocked: another live run writes ``out``.
         PlanMismatch: an unfinished run of ``out`` had other arguments (see ``restart``).
     """
+    _check_options(engine, device, chunk_size)
+    out = Path(out)
+    what = request.what
+    ids = _query_ids(source, what)
+    workers = max(1, workers or default_workers(engine, len(ids)))
+    metadata, args_hash = _run_metadata(source, request, args)
+    with batch_plan.RunLock(out):
+        size = chunk_size or batch_plan.auto_chunk_size(what, len(ids), workers)
+        plan, finished = batch_plan.prepare(out, args_hash, batch_plan.ids_digest(ids), len(ids), size,
+                                            chunk_size, metadata, restart)
+        pending = [(c, source.queries[slice(*plan.bounds(c))]) for c in range(plan.n_chunks) if c not in finished]
+        done = sum(plan.bounds(c)[1] - plan.bounds(c)[0] for c in finished)
+        if progress:
+            progress(done, plan.n_queries)
+        started = time.perf_counter()
+        if source.indexed:
+            request = dataclasses.replace(request, indexed=True)
+        used, computed, totals = _compute(source, request, out, plan, pending, done, engine=engine,
+                                          workers=workers, ray_address=ray_address, progress=progress)
+        seconds = time.perf_counter() - started
+        rows = _assemble(out, plan, pending, totals, metadata)
+    return BatchSummary(
+        out=str(out), what=what, engine=engine, workers=used,
+        queries=plan.n_queries, chunk_size=plan.chunk_size, chunks=plan.n_chunks,
+        chunks_computed=len(pending), chunks_skipped=plan.n_chunks - len(pending), rows=rows,
+        seconds=round(seconds, 3), queries_per_second=round(computed / seconds, 2) if computed and seconds else 0.0,
+        encoded=_encoded_counts(source, what, totals, computed),
+        totals=totals.get("all", {}),
+    )
+
+
+def _check_options(engine: str, device: str, chunk_size: int | None) -> None:
+    """Raise OutOfRange on an unknown engine or device or a chunk size under 1; check that faiss
+    sees a GPU for ``device="cuda"``."""
     if engine not in ENGINES:
         raise OutOfRange(f"unknown engine {engine!r}: use local or ray", field="engine",
                          message_fr=f"moteur « {engine} » inconnu : utilisez local ou ray")
@@ -167,17 +200,18 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
     if chunk_size is not None and chunk_size < 1:
         raise OutOfRange("chunk size must be at least 1", field="chunk_size",
                          message_fr="la taille des morceaux doit être d'au moins 1")
-    out = Path(out)
-    recommender, what = source.recommender, request.what
-    ids = _query_ids(source, what)
-    workers = max(1, workers or default_workers(engine, len(ids)))
+
+
+def _run_metadata(source: BatchSource, request: BatchRequest, args: dict | None) -> tuple[dict[str, Any], str]:
+    """The output's metadata, and the hash of what the run computes (the key of its plan)."""
+    recommender = source.recommender
     metadata: dict[str, Any] = {
         "engine_version": _engine_version(),
         "model": getattr(recommender.embedder, "name", None),
         "index_generation": {"vacancies": _generation(recommender.vacancy_index),
                              "youths": _generation(recommender.youth_index)},
         "policy": request.policy(),
-        "what": what,
+        "what": request.what,
         "top_k": request.top_k,
         "pseudonymised": request.pseudonym_key is not None,
         "pseudonym_key_id": key_fingerprint(request.pseudonym_key),
@@ -188,52 +222,51 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
     # (nor does the store's generation: a killed night run resumes on a store that took writes)
     hashed = {**metadata, "args": {k: v for k, v in metadata["args"].items() if k not in RUN_OPTIONS},
               "source": {k: v for k, v in source.description.items() if k != "store_generation"}}
-    args_hash = batch_plan.digest({k: v for k, v in hashed.items() if k != "engine_version"})
-    with batch_plan.RunLock(out):
-        size = chunk_size or batch_plan.auto_chunk_size(what, len(ids), workers)
-        plan, finished = batch_plan.prepare(out, args_hash, batch_plan.ids_digest(ids), len(ids), size,
-                                            chunk_size, metadata, restart)
-        pending = [(c, source.queries[slice(*plan.bounds(c))]) for c in range(plan.n_chunks) if c not in finished]
-        done = sum(plan.bounds(c)[1] - plan.bounds(c)[0] for c in finished)
-        if progress:
-            progress(done, plan.n_queries)
-        started, computed, totals = time.perf_counter(), 0, dict[str, Any]()
-        if source.indexed:
-            request = dataclasses.replace(request, indexed=True)
-        texts = _shared_texts(source, what, plan, pending, engine, ray_address)
-        used = _used_workers(engine, workers, max(len(pending), -(-len(texts) // batch_texts.TEXT_CHUNK)))
-        with open_engine(engine, recommender, used, ray_address) if pending else nullcontext() as runner:
-            if texts:
-                request, totals["texts"] = _text_phase(runner, out, recommender, request, texts, progress)
-            for chunk, table, stats in runner.run(request, pending) if pending else ():
-                batch_plan.write_part(out, chunk, table, stats)
-                merge_stats(totals, {"computed": stats})
-                computed += stats["queries"]
-                done += stats["queries"]
-                if progress:
-                    progress(done, plan.n_queries)
-        seconds = time.perf_counter() - started
-        if plan.done and not pending:
-            import pyarrow.parquet as pq
+    return metadata, batch_plan.digest({k: v for k, v in hashed.items() if k != "engine_version"})
 
-            existing = pq.read_metadata(out)
-            rows, totals["all"] = existing.num_rows, _file_totals(existing)
-        else:
-            for chunk in range(plan.n_chunks):
-                merge_stats(totals.setdefault("all", {}), batch_plan.part_stats(out, chunk))
-            metadata["totals"] = totals.get("all", {})
-            rows = batch_plan.assemble(out, plan, OUTPUT_SCHEMA, metadata, metadata)
-    return BatchSummary(
-        out=str(out), what=what, engine=engine, workers=used,
-        queries=plan.n_queries, chunk_size=plan.chunk_size, chunks=plan.n_chunks,
-        chunks_computed=len(pending), chunks_skipped=plan.n_chunks - len(pending), rows=rows,
-        seconds=round(seconds, 3), queries_per_second=round(computed / seconds, 2) if computed and seconds else 0.0,
-        encoded={**source.encoded, "texts_this_run": totals.get("texts", {}).get("encoded", 0)
-                 + totals.get("computed", {}).get("texts_encoded", 0),
-                 **({"text_phase": totals["texts"]} if "texts" in totals else {}),
-                 **(_youth_counts(totals.get("computed", {}), computed) if what == "youths" else {})},
-        totals=totals.get("all", {}),
-    )
+
+def _compute(source: BatchSource, request: BatchRequest, out: Path, plan, pending: list, done: int, *,
+             engine: str, workers: int, ray_address: str | None,
+             progress: Progress | None) -> tuple[int, int, dict[str, Any]]:
+    """Run the text phase (when it pays) and the pending chunks, each written as a part as it
+    finishes; return the workers used, the queries computed and the run's counts."""
+    recommender, computed, totals = source.recommender, 0, dict[str, Any]()
+    texts = _shared_texts(source, request.what, plan, pending, engine, ray_address)
+    used = _used_workers(engine, workers, max(len(pending), -(-len(texts) // batch_texts.TEXT_CHUNK)))
+    with open_engine(engine, recommender, used, ray_address) if pending else nullcontext() as runner:
+        if texts:
+            request, totals["texts"] = _text_phase(runner, out, recommender, request, texts, progress)
+        for chunk, table, stats in runner.run(request, pending) if pending else ():
+            batch_plan.write_part(out, chunk, table, stats)
+            merge_stats(totals, {"computed": stats})
+            computed += stats["queries"]
+            done += stats["queries"]
+            if progress:
+                progress(done, plan.n_queries)
+    return used, computed, totals
+
+
+def _assemble(out: Path, plan, pending: list, totals: dict[str, Any], metadata: dict[str, Any]) -> int:
+    """Assemble the parts into ``out`` and return its rows; a finished run with nothing left to
+    compute is read back instead. Sets ``totals["all"]``."""
+    if plan.done and not pending:
+        import pyarrow.parquet as pq
+
+        existing = pq.read_metadata(out)
+        rows, totals["all"] = existing.num_rows, _file_totals(existing)
+        return rows
+    for chunk in range(plan.n_chunks):
+        merge_stats(totals.setdefault("all", {}), batch_plan.part_stats(out, chunk))
+    metadata["totals"] = totals.get("all", {})
+    return batch_plan.assemble(out, plan, OUTPUT_SCHEMA, metadata, metadata)
+
+
+def _encoded_counts(source: BatchSource, what: str, totals: dict[str, Any], computed: int) -> dict:
+    """What was encoded for this run: the provider's counts, the texts, the youths."""
+    return {**source.encoded, "texts_this_run": totals.get("texts", {}).get("encoded", 0)
+            + totals.get("computed", {}).get("texts_encoded", 0),
+            **({"text_phase": totals["texts"]} if "texts" in totals else {}),
+            **(_youth_counts(totals.get("computed", {}), computed) if what == "youths" else {})}
 
 
 def _youth_counts(stats: dict, computed: int) -> dict:
@@ -282,7 +315,3 @@ def _text_phase(runner, out: Path, recommender, request: BatchRequest, texts: li
     counts = {"distinct": len(texts), "encoded": encoded, "seconds": round(time.perf_counter() - started, 3)}
     return dataclasses.replace(request, texts_dir=str(store.folder)), counts
 
-
-def pseudonymised_ids(ids: list[str], key: bytes | None) -> list[str]:
-    """The output's query or item ids of these youth ids (for joins back to the source)."""
-    return [pseudonymise(i, key) for i in ids]

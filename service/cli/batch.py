@@ -186,28 +186,15 @@ def score(
 
     Example: passerelle batch score --what youths --mission-locale ML-METZ --top-k 20 --out resultats.parquet
     """
-    from matching.batch.run import BatchRequest, run_batch
-    from matching.fairness.policies import Balance, TradeMix, VacancyMix
-    from service.cli.common import fail, notice, run_guarded, workspace
+    from matching.batch.run import run_batch
+    from service.cli.common import fail, notice, run_guarded
 
     if engine not in ("local", "ray") or device not in ("cpu", "cuda"):
         fail(f"moteur « {engine} » ou périphérique « {device} » inconnu : --engine local|ray, --device cpu|cuda "
              f"(en: unknown engine or device)")
     hook = _write_back_hook() if write_back else None
-    request = run_guarded(lambda: BatchRequest(
-        what, top_k, trade_mix=TradeMix(policy=mix), vacancy_mix=VacancyMix(max_per_employer=max_per_employer),
-        balance=Balance(policy=balance, algorithm=algorithm),
-        pseudonym_key=None if no_pseudonymise else _key(workspace().settings)))
-    if device == "cuda":
-        from matching.batch.engines import require_gpu
-
-        run_guarded(require_gpu)
-        notice("passerelle: GPU détecté ; dans cette version la recherche par lots reste sur CPU")
-    if engine == "ray":
-        try:
-            import ray  # noqa: F401
-        except ImportError:
-            fail("moteur ray indisponible : installez passerelle[ray] (en: ray is not installed)")
+    request = _request(what, top_k, mix, max_per_employer, balance, algorithm, not no_pseudonymise)
+    _check_runtime(engine, device)
     source = run_guarded(lambda: SOURCE(what, input_path=input_path, mission_locale=mission_locale,
                                         departement=departement, notice=notice))
     args = {"what": what, "mission_locale": mission_locale, "departement": departement,
@@ -232,6 +219,35 @@ def score(
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2))
 
 
+def _request(what: str, top_k: int, mix: str, max_per_employer: int, balance: str, algorithm: str,
+             pseudonymise: bool):
+    """The run's :class:`~matching.batch.score.BatchRequest`; a bad option exits with its message."""
+    from matching.batch.run import BatchRequest
+    from matching.fairness.policies import Balance, TradeMix, VacancyMix
+    from service.cli.common import run_guarded, workspace
+
+    return run_guarded(lambda: BatchRequest(
+        what, top_k, trade_mix=TradeMix(policy=mix), vacancy_mix=VacancyMix(max_per_employer=max_per_employer),
+        balance=Balance(policy=balance, algorithm=algorithm),
+        pseudonym_key=_key(workspace().settings) if pseudonymise else None))
+
+
+def _check_runtime(engine: str, device: str) -> None:
+    """Exit unless faiss sees a GPU (``--device cuda``) and Ray is installed (``--engine ray``)."""
+    from service.cli.common import fail, notice, run_guarded
+
+    if device == "cuda":
+        from matching.batch.engines import require_gpu
+
+        run_guarded(require_gpu)
+        notice("passerelle: GPU détecté ; dans cette version la recherche par lots reste sur CPU")
+    if engine == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            fail("moteur ray indisponible : installez passerelle[ray] (en: ray is not installed)")
+
+
 def _key(settings) -> bytes:
     from service.pseudonym import pseudonym_key
 
@@ -249,14 +265,9 @@ def _record_run(out: Path, what: str) -> None:
 
 
 def _write_back_hook():
-    """``service.batch_store.write_back(results_path, what=, summary=)``, checked before the run."""
-    from service.cli.common import fail
+    """``service.batch_store.write_back(results_path, what=, summary=)``, imported before the run."""
+    from service import batch_store
 
-    try:
-        from service import batch_store  # type: ignore[attr-defined]
-    except ImportError:
-        fail("--write-back : l'écriture des résultats dans la base n'est pas encore disponible "
-             "(en: --write-back is not available yet)")
     return batch_store.write_back
 
 
