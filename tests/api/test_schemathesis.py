@@ -1,8 +1,11 @@
 """Property-based API tests (schemathesis 4, in-process over ASGI): whatever the request, the
 service answers no 5xx and only documented statuses, content types and bodies.
 
-Each operation is called with a key of a role allowed to run it (adviser, employer relations
-or admin, see :func:`role_of`), so that the calls reach the route's code and not only its 403.
+Each operation is called with a key of each of the four roles (adviser, employer relations,
+batch, admin; issue #13): the role allowed to run it (see :func:`role_of`) reaches the route's
+code, the others its 403, which must be documented too. The default run takes
+``MAX_EXAMPLES`` (10) examples per operation and role; ``-m slow`` runs the acceptance run of
+issue #13, 50 per operation and role.
 Path parameters are often swapped for ids that exist (a youth of the adviser's Mission Locale,
 a vacancy and an employer of the employer-relations key's territory, a ROME code), so that
 reads, writes and erasures of real rows are explored too, not only 404s. The store is the
@@ -32,7 +35,12 @@ from schemathesis.specs.openapi.checks import (
 from service.api.app import create_app
 from service.config import Settings
 
-MAX_EXAMPLES = int(os.environ.get("PASSERELLE_SCHEMATHESIS_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("PASSERELLE_SCHEMATHESIS_EXAMPLES", "10"))
+"""Examples per operation and role in the default run (``PASSERELLE_SCHEMATHESIS_EXAMPLES``)."""
+FULL_EXAMPLES = 50
+"""Examples per operation and role in the ``slow`` run (issue #13's acceptance: ``-m slow``)."""
+ROLES = ("adviser", "er", "batch", "admin")
+"""A key of each role (``er``: employer relations): every operation is called with each."""
 RANDOM = bool(os.environ.get("PASSERELLE_SCHEMATHESIS_RANDOM"))  # explore: new examples each run
 # Not `negative_data_rejection`: it counts unknown query parameters (ignored, as HTTP APIs do) and
 # the Authorization header added here (not generated) as invalid requests that should fail.
@@ -127,16 +135,33 @@ def flatmap_path_parameters(context, path_parameters):
     return st.fixed_dictionaries(choices).map(lambda chosen: {**path_parameters, **chosen})
 
 
-@schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
-          suppress_health_check=list(HealthCheck))
-def test_api_conforms(case, api):
+def _conforms(case, api, role: str) -> None:
     """No 5xx, and every answer is documented (status, content type, headers, body)."""
-    headers = {"Authorization": f"Bearer {api.keys[role_of(case.method, case.path)]}"}
+    headers = {"Authorization": f"Bearer {api.keys[role]}"}
     key_id = (case.path_parameters or {}).get("key_id")
     if str(key_id) in {str(k) for k in PROTECTED_KEY_IDS}:  # "1" as well as 1 (coverage phase)
         case.path_parameters["key_id"] = int(key_id) + 10_000  # never revoke the keys in use here
     case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+@schema.parametrize()
+@pytest.mark.parametrize("role", ROLES)
+@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_conforms(case, api, role):
+    """Each operation with a key of each role: the role allowed to run it (see :func:`role_of`)
+    reaches the route's code, the others its 403."""
+    _conforms(case, api, role)
+
+
+@pytest.mark.slow
+@schema.parametrize()
+@pytest.mark.parametrize("role", ROLES)
+@settings(max_examples=FULL_EXAMPLES, deadline=None, derandomize=not RANDOM, database=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_conforms_fully(case, api, role):
+    """The acceptance run of issue #13: 50 examples per operation and role (``-m slow``)."""
+    _conforms(case, api, role)
 
 
 # ------------------------------------------------------------------ what schemathesis found
