@@ -10,11 +10,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from service.api.deps import KEY_ID_MAX, ROW_ID_MAX, Caller, clean_json, state
+from service.api.idempotency import Idempotency, idempotent
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import in_territory, require
 from service.store import crud
 from service.store.indicators import indicators, indicators_csv
-from service.store.models import OUTCOME_STATUSES, AuditLine, Employer, MissionLocale, Suggestion
+from service.store.models import (
+    OUTCOME_STATUSES,
+    AuditLine,
+    Employer,
+    MissionLocale,
+    Outcome,
+    Suggestion,
+)
 
 router = APIRouter(responses=COMMON, dependencies=[Depends(clean_json)])
 
@@ -37,8 +45,23 @@ class OutcomeOut(BaseModel):
     created_at: str
 
 
-@router.post("/v1/outcomes", status_code=201, response_model=OutcomeOut, tags=["outcomes"])
-def add_outcome(request: Request, principal: Caller, body: OutcomeIn) -> OutcomeOut:
+def _outcome_out(outcome: Outcome) -> OutcomeOut:
+    return OutcomeOut(id=outcome.id, suggestion_id=outcome.suggestion_id, status=outcome.status,
+                      reason=outcome.reason, created_at=outcome.created_at.isoformat())
+
+
+def _replay_outcome(session, _principal, outcome_id: str) -> OutcomeOut:
+    """The outcome a retry's key recorded (that key created it: no new visibility check)."""
+    outcome = session.get(Outcome, int(outcome_id))
+    if outcome is None:  # erased with its youth
+        raise crud.UnknownId(f"unknown outcome {outcome_id}", message_fr=f"résultat inconnu {outcome_id}")
+    return _outcome_out(outcome)
+
+
+@router.post("/v1/outcomes", status_code=201, response_model=OutcomeOut, tags=["outcomes"],
+             responses=responses(409))
+def add_outcome(request: Request, principal: Caller, body: OutcomeIn,
+                idempotency: Annotated[Idempotency, idempotent("outcome", _replay_outcome)]) -> OutcomeOut:
     """Record what happened to a suggestion: contacted, immersion, hired, in post after 6 months, declined."""
     require(principal, "adviser", "employer_relations")
     with state(request).sessions.begin() as session:
@@ -55,8 +78,8 @@ def add_outcome(request: Request, principal: Caller, body: OutcomeIn) -> Outcome
         outcome = crud.add_outcome(session, body.suggestion_id, body.status, body.reason)
         crud.touch_youth(session, suggestion.youth_id)
         crud.audit(session, principal.actor, f"outcome_{body.status}", "youth", suggestion.youth_id)
-    return OutcomeOut(id=outcome.id, suggestion_id=outcome.suggestion_id, status=outcome.status,
-                      reason=outcome.reason, created_at=outcome.created_at.isoformat())
+        idempotency.record(session, outcome.id, youth_id=suggestion.youth_id)
+    return _outcome_out(outcome)
 
 
 @router.get("/v1/indicators", tags=["indicators"],
@@ -121,9 +144,16 @@ def _key_out(row, clear: str | None = None) -> KeyOut:
                   revoked_at=row.revoked_at.isoformat() if row.revoked_at else None, key=clear)
 
 
+def _replay_mission_locale(session, _principal, code: str) -> MissionLocaleOut:
+    row = crud.get_mission_locale(session, code)
+    return MissionLocaleOut(code=row.code, name=row.name, territory=row.territory, synthetic=row.synthetic)
+
+
 @router.post("/v1/missions-locales", status_code=201, response_model=MissionLocaleOut,
              responses=responses(409), tags=["admin"])
-def create_mission_locale(request: Request, principal: Caller, body: MissionLocaleIn) -> MissionLocaleOut:
+def create_mission_locale(request: Request, principal: Caller, body: MissionLocaleIn,
+                          idempotency: Annotated[Idempotency, idempotent(
+                              "mission_locale", _replay_mission_locale)]) -> MissionLocaleOut:
     """Create a Mission Locale and its territory (admin)."""
     require(principal, "admin")
     if not body.departements and not body.communes:
@@ -133,6 +163,7 @@ def create_mission_locale(request: Request, principal: Caller, body: MissionLoca
         row = crud.create_mission_locale(session, body.code, body.name, departements=body.departements,
                                          communes=body.communes)
         crud.audit(session, principal.actor, "create", "mission_locale", body.code)
+        idempotency.record(session, row.code)
     return MissionLocaleOut(code=row.code, name=row.name, territory=row.territory, synthetic=row.synthetic)
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from service import __version__ as service_version
-from service.api import admin, employers, ops, problems, trades, youths
+from service.api import admin, employers, idempotency, ops, problems, trades, youths
 from service.api.middleware import (
     REQUEST_ID_HEADER,
     BodyLimit,
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
                                          workers=settings.workers)
     app.state.failure_limiter = failure_limiter(settings.auth_failures_per_min, workers=settings.workers)
     problems.install(app)
+    idempotency.install(app)  # a retry's replayed answer
     for module in (youths, employers, trades, admin, ops):
         app.include_router(module.router)
     app.add_middleware(Metrics)

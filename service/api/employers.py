@@ -31,6 +31,7 @@ from service.api.deps import (
     refuse_nulls,
     state,
 )
+from service.api.idempotency import Idempotency, idempotent
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, in_territory, require
 from service.pseudonym import pseudonym_key
@@ -50,6 +51,8 @@ else:
 Status = Literal["open", "filled", "expired"]
 Commune = Annotated[str, Field(pattern=r"^[0-9][0-9AB][0-9]{3}$")]
 Postcode = Annotated[str, Field(pattern=r"^[0-9]{5}$")]
+EmployerKey = Annotated[Idempotency, idempotent("employer", lambda s, p, siret: _employer_out(_own_employer(s, p, siret)))]
+VacancyKey = Annotated[Idempotency, idempotent("vacancy", lambda s, p, id_: _vacancy_out(_readable_vacancy(s, p, id_)))]
 
 
 class _Strict(BaseModel):
@@ -187,7 +190,7 @@ def _own_employer(session, principal: Principal, siret: str) -> Employer:
 
 # ---------------------------------------------------------------------------- employers
 @router.post("/v1/employers", status_code=201, response_model=EmployerOut, responses=responses(409))
-def create_employer(request: Request, principal: Caller, body: EmployerIn) -> EmployerOut:
+def create_employer(request: Request, principal: Caller, body: EmployerIn, idempotency: EmployerKey) -> EmployerOut:
     """Add an employer of your territory (employer-relations staff)."""
     require(principal, "employer_relations")
     fields = {**body.model_dump(exclude={"commune_insee", "postcode", "naf"}),
@@ -197,6 +200,7 @@ def create_employer(request: Request, principal: Caller, body: EmployerIn) -> Em
     with state(request).sessions.begin() as session:
         row = crud.create_employer(session, fields)
         crud.audit(session, principal.actor, "create", "employer", row.siret)
+        idempotency.record(session, row.siret)
     return _employer_out(row)
 
 
@@ -271,7 +275,7 @@ def _check_rome(request: Request, code: str | None) -> None:
 
 @router.post("/v1/vacancies", status_code=201, response_model=VacancyOut,
              dependencies=[Depends(refuse_client_id)])
-def create_vacancy(request: Request, principal: Caller, body: VacancyIn) -> VacancyOut:
+def create_vacancy(request: Request, principal: Caller, body: VacancyIn, idempotency: VacancyKey) -> VacancyOut:
     """Add a vacancy of an employer of your territory; the ROME code is inferred when absent.
 
     The service assigns the ``id`` (in the answer); a body with ``id`` answers 422.
@@ -291,6 +295,7 @@ def create_vacancy(request: Request, principal: Caller, body: VacancyIn) -> Vaca
         _own_employer(session, principal, body.employer_siret)
         row = crud.create_vacancy(session, fields)
         crud.audit(session, principal.actor, "create", "vacancy", row.id)
+        idempotency.record(session, row.id)
     st.live.catch_up()
     return _vacancy_out(row)
 

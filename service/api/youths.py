@@ -28,11 +28,13 @@ from service.api.deps import (
     refuse_client_id,
     state,
 )
+from service.api.idempotency import Idempotency, idempotent
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, require
 from service.pseudonym import pseudonym_key
 from service.store import crud
 from service.store.export import youth_export
+from service.store.models import Share
 from service.store.shares import share_youth, youth_of_candidate_ref
 
 router = APIRouter(tags=["youths"], responses=COMMON, dependencies=[Depends(clean_json)])
@@ -119,9 +121,16 @@ def _validated(request: Request, data: Any, principal: Principal) -> tuple[dict,
     return document, warnings
 
 
-@router.post("/v1/youths", status_code=201, response_model=StoredYouth,
+def _replay_youth(session, principal: Principal, youth_id: str) -> StoredYouth:
+    row = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale)
+    crud.audit(session, principal.actor, "read", "youth", row.id)
+    return _stored(row)
+
+
+@router.post("/v1/youths", status_code=201, response_model=StoredYouth, responses=responses(409),
              openapi_extra=profile_body_schema(with_id=False), dependencies=[Depends(refuse_client_id)])
-def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, Any], Body()]) -> StoredYouth:
+def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, Any], Body()],
+                 idempotency: Annotated[Idempotency, idempotent("youth", _replay_youth)]) -> StoredYouth:
     """Store a youth profile (adviser). The answer carries the stored youth and the ``id`` the
     service assigned; a body with ``id`` answers 422 (your reference goes in ``external_id``)."""
     require(principal, "adviser")
@@ -130,6 +139,7 @@ def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, 
     with st.sessions.begin() as session:
         row = crud.create_youth(session, document, mission_locale=principal.mission_locale)
         crud.audit(session, principal.actor, "create", "youth", row.id)
+        idempotency.record(session, row.id, youth_id=row.id)
     st.live.catch_up()
     return _stored(row, warnings)
 
@@ -238,8 +248,19 @@ def _share_out(shared, youth_id: str) -> ShareOut:
                     vacancy_id=shared.vacancy_id, created_at=shared.created_at.isoformat())
 
 
+def _replay_share(session, principal: Principal, share_id: str) -> ShareOut:
+    shared = session.get(Share, int(share_id))
+    if shared is None:
+        raise crud.UnknownId(f"unknown share {share_id}", message_fr=f"partage inconnu {share_id}")
+    crud.get_youth(session, shared.youth_id, mission_locale=principal.mission_locale)
+    return _share_out(shared, shared.youth_id)
+
+
+ShareKey = Annotated[Idempotency, idempotent("share", _replay_share)]
+
+
 @router.post("/v1/youths/{youth_id}/shares", status_code=201, response_model=ShareOut, responses=responses(409))
-def share(request: Request, principal: Caller, youth_id: YouthId, body: ShareIn) -> ShareOut:
+def share(request: Request, principal: Caller, youth_id: YouthId, body: ShareIn, idempotency: ShareKey) -> ShareOut:
     """Share a consenting youth's full profile with an employer-relations key of your Mission
     Locale or for a vacancy of your territory (any other key or vacancy answers 404)."""
     require(principal, "adviser")
@@ -247,11 +268,12 @@ def share(request: Request, principal: Caller, youth_id: YouthId, body: ShareIn)
         row = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale)
         shared = share_youth(session, row, by=principal.actor, key_id=body.key_id, vacancy_id=body.vacancy_id)
         crud.audit(session, principal.actor, "share", "youth", youth_id)
+        idempotency.record(session, shared.id, youth_id=row.id)
     return _share_out(shared, youth_id)
 
 
 @router.post("/v1/shares", status_code=201, response_model=ShareOut, responses=responses(409))
-def share_by_ref(request: Request, principal: Caller, body: ShareByRef) -> ShareOut:
+def share_by_ref(request: Request, principal: Caller, body: ShareByRef, idempotency: ShareKey) -> ShareOut:
     """Share, for a vacancy, the youth behind a ``candidate_ref`` of its shortlist (adviser).
 
     Employer-relations staff pass the reference of a card to the adviser, who shares if the
@@ -265,6 +287,7 @@ def share_by_ref(request: Request, principal: Caller, body: ShareByRef) -> Share
                                      principal.mission_locale or "")
         shared = share_youth(session, row, by=principal.actor, vacancy_id=body.vacancy_id)
         crud.audit(session, principal.actor, "share", "youth", row.id)
+        idempotency.record(session, shared.id, youth_id=row.id)
     return _share_out(shared, row.id)
 
 

@@ -331,3 +331,26 @@ class Share(Base):
     vacancy_id: Mapped[str | None] = mapped_column(String(64), comment="no FK: history stays")
     by_key_id: Mapped[int | None] = mapped_column(Integer, comment="api_keys.id; NULL: CLI")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A create answered under an ``Idempotency-Key``: a retry with the key gets the same answer.
+
+    No body, profile or API key: the SHA-256 of the request and the created resource's kind and
+    id (read again on replay). Scoped to the caller's key; kept 24 h; erased with the youth it
+    concerns (``ON DELETE CASCADE``).
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("key_id", "idempotency_key"), Index(None, "created_at"),
+                      Index(None, "youth_id"))
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    request_hash: Mapped[str] = mapped_column(String(64), comment="SHA-256 of method, route, body")
+    status: Mapped[int] = mapped_column(Integer)
+    resource_kind: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(64))
+    youth_id: Mapped[str | None] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

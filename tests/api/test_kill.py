@@ -1,5 +1,7 @@
 """Crash safety: a real server (uvicorn, another process) killed with SIGKILL in the middle of a
 stream of writes loses no acknowledged write, and once restarted its indexes equal the store.
+Every create carries an ``Idempotency-Key``: the client retries the create that got no answer
+with its key, and the store then holds each create exactly once (nothing lost, nothing doubled).
 
 The server snapshots its indexes every second, so the kill lands after some snapshots and
 between others: the restart reuses a snapshot and replays the change log written since. Runs on
@@ -108,6 +110,7 @@ class Ledger:
     created_youths: list[str] = field(default_factory=list)  # in order
     created_vacancies: list[str] = field(default_factory=list)
     pending: tuple[str, str | None] | None = None  # (operation, id) sent, no answer
+    pending_create: tuple[str, dict, dict] | None = None  # (path, headers with the key, body)
     unexpected: list[str] = field(default_factory=list)
     writes: int = 0
 
@@ -140,8 +143,11 @@ class Writer(threading.Thread):
 
     def send(self, operation: str, object_id: str | None, method: str, path: str, headers, body=None):
         self.ledger.pending = (operation, object_id)
+        if method == "POST":  # a create: under a key of its own, for a retry
+            headers = {**headers, "Idempotency-Key": f"kill-{self.random.randrange(10**12)}"}
+            self.ledger.pending_create = (path, headers, body)
         response = self.client.request(method, path, headers=headers, json=body)
-        self.ledger.pending = None
+        self.ledger.pending = self.ledger.pending_create = None
         if response.is_success:
             self.ledger.writes += 1
             return response
@@ -277,6 +283,29 @@ def check_acknowledged(client: httpx.Client, ledger: Ledger, adviser, er) -> Non
         assert len(found) <= 1 and all(v["version"] == 1 for v in found), found
 
 
+def retry_unacknowledged_create(client: httpx.Client, ledger: Ledger) -> str | None:
+    """Send the create that got no answer again, with its key; return the id it answers."""
+    if ledger.pending_create is None:
+        return None
+    path, headers, body = ledger.pending_create
+    response = client.post(path, headers=headers, json=body)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    (ledger.youths if path == "/v1/youths" else ledger.vacancies)[created["id"]] = created["version"]
+    assert client.get(f"{path}/{created['id']}", headers=headers).status_code == 200
+    return created["id"]
+
+
+def no_create_doubled(workspace) -> None:
+    """Each create of the stream is in the store once at most (by its external id)."""
+    _, _, read_sessions = workspace.store()
+    with read_sessions() as session:
+        for model in (Youth, Vacancy):
+            doubled = session.execute(select(model.external_id, func.count()).where(
+                model.external_id.like("%KILL-%")).group_by(model.external_id).having(func.count() > 1)).all()
+            assert not doubled, f"{model.__tablename__} created twice: {doubled}"
+
+
 def stream_until_snapshotted(url: str, writer: Writer, *, after: int) -> float:
     """Let the writer run until it has ``MIN_WRITES`` acknowledged and a snapshot was taken
     since generation ``after`` (and at least ``MIN_STREAM_S``); return the seconds it took."""
@@ -322,6 +351,8 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(loaded_store, tmp_path):
         restart = server.wait_healthy()
         with httpx.Client(base_url=server.url, timeout=30) as client:
             check_acknowledged(client, ledger, adviser, er)
+            retried = retry_unacknowledged_create(client, ledger)
+            no_create_doubled(store.workspace)
             index_matches_store(server.url, store.workspace)
             last_youth = writer.live_youths()[-1]
             last_vacancy = writer.live_vacancies()[-1]
@@ -339,5 +370,5 @@ def test_sigkill_mid_stream_loses_no_acknowledged_write(loaded_store, tmp_path):
             shutil.rmtree(store.settings.home / "indexes" / model_slug("use") / f"store-{instance}",
                           ignore_errors=True)
     print(f"{store.kind}: {ledger.writes} writes acknowledged in {streamed:.1f} s, in flight at the kill: "
-          f"{ledger.pending}; first start {first_start:.1f} s, restart {restart:.1f} s, "
+          f"{ledger.pending} (create retried: {retried}); first start {first_start:.1f} s, restart {restart:.1f} s, "
           f"total {time.monotonic() - started:.1f} s")
