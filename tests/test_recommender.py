@@ -177,7 +177,9 @@ def test_vacancies_within_reach_equal_the_whole_table_filter(engine, radius_km):
     its widest radius, fetched again when the radius widens past it) give what the filter over
     the whole table gives: same radius, same vacancies, same distances."""
     from matching.recommend import ranking
-    from matching.recommend.recommender import _bits, _ordinal, _rank
+    from matching.recommend.reach import youth_available_ordinal as _ordinal
+    from matching.recommend.reach import youth_contract_bits as _bits
+    from matching.recommend.reach import youth_diploma_rank as _rank
 
     table = engine.vacancies
     youths = list(engine.youths.youths[:60])

@@ -27,7 +27,11 @@ from matching.recommend.items import (  # noqa: F401 (the item types are re-expo
     VacancySuggestion,
     candidate_item,
 )
-from matching.referential.geo import haversine_km
+from matching.recommend.reach import (
+    vacancies_within_reach,
+    youth_contract_bits,
+    youths_within_reach,
+)
 from matching.search.index import VectorIndex
 from matching.types import Vacancy, Youth
 
@@ -275,8 +279,8 @@ class Recommender:
                 "semantic": np.clip(semantic[qi][found], 0.0, 1.0),
                 "trade": trades[qi, table.rome_pos[rows]],
                 "distance": ranking.distance_score(distance, used),
-                "contract": np.where(_bits(youth) != 0, ranking.CONTRACT_WISHED, ranking.CONTRACT_ANY)
-                * np.ones(len(rows)),
+                "contract": np.where(youth_contract_bits(youth) != 0, ranking.CONTRACT_WISHED,
+                                     ranking.CONTRACT_ANY) * np.ones(len(rows)),
             }
             score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
             order = np.lexsort((table.keys[rows], -score))
@@ -298,41 +302,8 @@ class Recommender:
         return results
 
     def _vacancies_within_reach(self, youths: list[Youth], radius_km: float | None, top_k: int):
-        """Each youth's eligible vacancies within the (widened) radius.
-
-        Returns:
-            Per youth ``(radius, used radius, near, distances)``: ``near`` the vacancy rows
-            (:class:`~matching.recommend.catalog.TableRows`) within reach of the youth's place, with their
-            distances in km ``(m,)``; and per youth the keys of the vacancies allowed.
-        """
-        table = self.vacancies
-        radii = [radius_km if radius_km is not None else youth.mobility_km for youth in youths]
-        # distances are computed once per place, up to the widest radius of its youths: a count
-        # within a radius up to there is exact, so the widening is too unless it goes beyond
-        reach: dict[tuple[float, float], float] = {}
-        for youth, radius in zip(youths, radii, strict=True):
-            place = (youth.location.lat, youth.location.lon)
-            reach[place] = max(reach.get(place, 0.0), radius)
-        by_place: dict[tuple[float, float], tuple] = {}
-        plans, allowed = [], []
-        for youth, radius in zip(youths, radii, strict=True):
-            place = (youth.location.lat, youth.location.lon)
-            while True:
-                if place not in by_place:
-                    by_place[place] = table.near(*place, reach[place])
-                near, distance = by_place[place]
-                eligible, distance = ranking.vacancy_eligibility(
-                    near, *place, _bits(youth), _rank(youth), _ordinal(youth), distance=distance)
-                used = ranking.widened_radius(distance, eligible, radius, top_k)
-                if not used > reach[place]:  # (NaN radius: nothing within, as before)
-                    break
-                # widened past the vacancies fetched (where counts may fall short, so it widens
-                # at least as far as it should): fetch up to there and widen again
-                reach[place] = max(ranking.WIDEN_MAX_KM, used)
-                del by_place[place]
-            plans.append((radius, used, near, distance))
-            allowed.append(near.keys[eligible & (distance <= used)])
-        return plans, allowed
+        """Each youth's eligible vacancies within the (widened) radius (:func:`vacancies_within_reach`)."""
+        return vacancies_within_reach(self.vacancies, youths, radius_km, top_k)
 
     def _vacancy_item(self, youth, row, score, parts, distance, radius, used, why) -> VacancySuggestion:
         return self._items.vacancy_item(self.vacancies, youth, row, score, parts, distance, radius, used, why)
@@ -358,15 +329,7 @@ class Recommender:
         if not len(youths) or self.youth_index is None:
             return [ListResult([], balance.describe(), ["no_youths"]) for _ in rows]
         vectors = self.vacancy_index.vectors(table.keys[rows])
-        plans, allowed = [], []
-        for row in rows:
-            distance = haversine_km(table.lat[row], table.lon[row], youths.lat, youths.lon)
-            ok = (distance <= youths.mobility_km) & (youths.level_rank >= table.level_rank[row])
-            ok &= (youths.contracts == 0) | ((youths.contracts & table.contract_bit[row]) != 0)
-            if table.start[row]:
-                ok &= (youths.available == 0) | (youths.available <= table.start[row])
-            plans.append(distance)
-            allowed.append(youths.keys[ok])
+        plans, allowed = youths_within_reach(table, youths, rows)
         fetch = max(FETCH_MIN, top_k * 20)
         keys, semantic = self.youth_index.search(vectors, fetch, allowed=allowed)
         results = []
@@ -404,19 +367,3 @@ def _rounded(shares: dict[str, float] | None) -> dict[str, float] | None:
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-
-
-def _bits(youth: Youth) -> int:
-    from matching.recommend.catalog import contract_bits
-
-    return contract_bits(youth.contracts)
-
-
-def _rank(youth: Youth) -> int:
-    from matching.types import diploma_rank
-
-    return diploma_rank(youth.diploma_level)
-
-
-def _ordinal(youth: Youth) -> int:
-    return youth.available_from.toordinal() if youth.available_from else 0
