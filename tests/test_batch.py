@@ -138,25 +138,6 @@ def test_chunk_size_follows_memory_and_workers():
     assert batch_plan.available_memory() > 0
 
 
-def test_cuda_without_gpu_is_a_clear_error(engine, tmp_path):
-    import faiss
-
-    if hasattr(faiss, "get_num_gpus") and faiss.get_num_gpus() > 0:
-        pytest.skip("a GPU is present")
-    with pytest.raises(PasserelleError) as error:
-        run_batch(BatchSource([], engine), BatchRequest("youths"), tmp_path / "r.parquet", device="cuda")
-    assert "pas de GPU disponible" in error.value.message_fr
-
-
-@pytest.mark.gpu
-def test_cuda_run_equals_cpu_run(engine, tmp_path):  # pragma: no cover  (needs a GPU)
-    youths = _youths(engine, 6)
-    a = run_batch(BatchSource(youths, engine), BatchRequest("youths"), tmp_path / "a.parquet", workers=1)
-    b = run_batch(BatchSource(youths, engine), BatchRequest("youths"), tmp_path / "b.parquet", workers=1,
-                  device="cuda")
-    assert pq.read_table(a.out).equals(pq.read_table(b.out))
-
-
 def _compare(left, right):
     a, b = pq.read_table(left).to_pandas(), pq.read_table(right).to_pandas()
     key = ["query_id", "item_kind", "rank", "item_id"]

@@ -21,7 +21,6 @@ from typing import cast
 import pyarrow as pa
 
 from matching.batch.score import score_chunk, youth_from_json, youth_to_json
-from matching.errors import PasserelleError
 
 Chunk = tuple[int, list]
 """A chunk number and its queries (youths, vacancy ids or texts)."""
@@ -52,17 +51,6 @@ def _encoder_threads(embedder, threads: int | None) -> int | None:
         if part is not None and hasattr(part, "threads"):
             part.threads = threads
     return previous
-
-
-def require_gpu() -> int:
-    """Return the number of GPUs faiss sees; raise when there is none."""
-    import faiss
-
-    count = faiss.get_num_gpus() if hasattr(faiss, "get_num_gpus") else 0
-    if count < 1:
-        raise PasserelleError("no GPU available (faiss sees none): use --device cpu", field="device",
-                              message_fr="pas de GPU disponible (faiss n'en voit aucun) : utilisez --device cpu")
-    return count
 
 
 # ---------------------------------------------------------------------------- local

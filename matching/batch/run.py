@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from matching.batch import plan as batch_plan
 from matching.batch import texts as batch_texts
-from matching.batch.engines import open_engine, require_gpu, usable_cores
+from matching.batch.engines import open_engine, usable_cores
 from matching.batch.score import (
     OUTPUT_COLUMNS,
     OUTPUT_SCHEMA,
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTPUT_COLUMNS", "BatchRequest", "BatchSource", "BatchSummary", "run_batch"]
 ENGINES = ("local", "ray")
-RUN_OPTIONS = ("engine", "workers", "chunk_size", "ray_address", "device", "restart", "progress")
+RUN_OPTIONS = ("engine", "workers", "chunk_size", "ray_address", "restart", "progress")
 """Arguments that change how a run is computed, not what: left out of the plan's hash."""
 Progress = Callable[..., None]
 """``progress(done_queries, total_queries)`` as chunks finish; during the text phase of a youth
@@ -127,7 +127,7 @@ def default_workers(engine: str, n_queries: int) -> int:
 
 def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: dict | None = None,
               engine: str = "local", workers: int | None = None, chunk_size: int | None = None,
-              ray_address: str | None = None, device: str = "cpu", restart: bool = False,
+              ray_address: str | None = None, restart: bool = False,
               progress: Progress | None = None) -> BatchSummary:
     """Score every query of ``source`` into the Parquet file ``out``; resume an unfinished run.
 
@@ -143,10 +143,6 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         chunk_size: queries per chunk; default from the available memory. A resumed run keeps
             the chunk size of its plan.
         ray_address: a Ray cluster to join (default: the running one, or a local one).
-        device: ``"cpu"`` or ``"cuda"``: checks that faiss sees a GPU (raises otherwise). The
-            filtered batch search is numpy block products over the eligible rows and stays on
-            the CPU in this version (``benchmarks/batch/RESULTS_batch.md`` says why no GPU
-            path was measured).
         restart: drop the parts of an unfinished run with other arguments and start over.
         progress: ``progress(done, total)`` callback, in queries (and ``progress(done, total,
             "texts")`` during the text phase).
@@ -155,7 +151,7 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
         BatchLocked: another live run writes ``out``.
         PlanMismatch: an unfinished run of ``out`` had other arguments (see ``restart``).
     """
-    _check_options(engine, device, chunk_size)
+    _check_options(engine, chunk_size)
     out = Path(out)
     what = request.what
     ids = _query_ids(source, what)
@@ -186,17 +182,11 @@ def run_batch(source: BatchSource, request: BatchRequest, out: Path, *, args: di
     )
 
 
-def _check_options(engine: str, device: str, chunk_size: int | None) -> None:
-    """Raise OutOfRange on an unknown engine or device or a chunk size under 1; check that faiss
-    sees a GPU for ``device="cuda"``."""
+def _check_options(engine: str, chunk_size: int | None) -> None:
+    """Raise OutOfRange on an unknown engine or a chunk size under 1."""
     if engine not in ENGINES:
         raise OutOfRange(f"unknown engine {engine!r}: use local or ray", field="engine",
                          message_fr=f"moteur « {engine} » inconnu : utilisez local ou ray")
-    if device not in ("cpu", "cuda"):
-        raise OutOfRange(f"unknown device {device!r}: use cpu or cuda", field="device",
-                         message_fr=f"périphérique « {device} » inconnu : utilisez cpu ou cuda")
-    if device == "cuda":
-        require_gpu()
     if chunk_size is not None and chunk_size < 1:
         raise OutOfRange("chunk size must be at least 1", field="chunk_size",
                          message_fr="la taille des morceaux doit être d'au moins 1")

@@ -172,7 +172,6 @@ def score(
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes or Ray actors (default: one per core).")] = None,
     ray_address: Annotated[str | None, typer.Option(help="Ray cluster to join (default: a local Ray).")] = None,
     chunk_size: Annotated[int | None, typer.Option(min=1, help="Queries per chunk (default: from the available memory).")] = None,
-    device: Annotated[str, typer.Option(help="cpu, or cuda (needs faiss with GPU support).")] = "cpu",
     no_pseudonymise: Annotated[bool, typer.Option("--no-pseudonymise", help="Keep raw youth ids (default: keyed pseudonyms).")] = False,
     write_back: Annotated[bool, typer.Option("--write-back", help="Also write the results into the store.")] = False,
     restart: Annotated[bool, typer.Option("--restart", help="Drop the parts of an unfinished run with other arguments.")] = False,
@@ -189,24 +188,23 @@ def score(
     from matching.batch.run import run_batch
     from service.cli.common import fail, notice, run_guarded
 
-    if engine not in ("local", "ray") or device not in ("cpu", "cuda"):
-        fail(f"moteur « {engine} » ou périphérique « {device} » inconnu : --engine local|ray, --device cpu|cuda "
-             f"(en: unknown engine or device)")
+    if engine not in ("local", "ray"):
+        fail(f"moteur « {engine} » inconnu : --engine local|ray (en: unknown engine {engine!r})")
     hook = _write_back_hook() if write_back else None
     request = _request(what, top_k, mix, max_per_employer, balance, algorithm, not no_pseudonymise)
-    _check_runtime(engine, device)
+    _check_runtime(engine)
     source = run_guarded(lambda: SOURCE(what, input_path=input_path, mission_locale=mission_locale,
                                         departement=departement, notice=notice))
     args = {"what": what, "mission_locale": mission_locale, "departement": departement,
             "input": None if input_path is None else str(input_path.resolve()), "top_k": top_k, "mix": mix,
             "max_per_employer": max_per_employer, "balance": balance, "algorithm": algorithm,
             "pseudonymise": not no_pseudonymise, "engine": engine, "workers": workers,
-            "chunk_size": chunk_size, "device": device}
+            "chunk_size": chunk_size}
     try:
         with _progress_bar("Jeunes traités" if what == "youths" else "Offres traitées") as progress:
             summary = run_guarded(lambda: run_batch(
                 source, request, out, args=args, engine=engine, workers=workers, chunk_size=chunk_size,
-                ray_address=ray_address, device=device, restart=restart, progress=progress))
+                ray_address=ray_address, restart=restart, progress=progress))
     except OSError as error:
         fail(f"écriture impossible de {out} : {error.strerror or error} (en: cannot write {out})")
     if hook is not None:
@@ -232,15 +230,10 @@ def _request(what: str, top_k: int, mix: str, max_per_employer: int, balance: st
         pseudonym_key=_key(workspace().settings) if pseudonymise else None))
 
 
-def _check_runtime(engine: str, device: str) -> None:
-    """Exit unless faiss sees a GPU (``--device cuda``) and Ray is installed (``--engine ray``)."""
-    from service.cli.common import fail, notice, run_guarded
+def _check_runtime(engine: str) -> None:
+    """Exit unless Ray is installed (``--engine ray``)."""
+    from service.cli.common import fail
 
-    if device == "cuda":
-        from matching.batch.engines import require_gpu
-
-        run_guarded(require_gpu)
-        notice("passerelle: GPU détecté ; dans cette version la recherche par lots reste sur CPU")
     if engine == "ray":
         try:
             import ray  # noqa: F401
