@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from matching.batch.inputs import read_youths
 from matching.errors import PasserelleError
 from matching.profiles import youth_to_dict
-from service import cli
 from service.cli import common as cli_common
 from service.cli.batch import batch_app
 from service.config import Settings

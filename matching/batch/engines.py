@@ -16,7 +16,8 @@ import os
 import pickle
 import signal
 from collections.abc import Iterator
-from typing import cast
+from contextlib import ExitStack
+from typing import Any, cast
 
 import pyarrow as pa
 
@@ -89,12 +90,11 @@ class LocalPool:
     def __init__(self, recommender, workers: int):
         self.recommender, self.workers = recommender, workers
         self.threads = max(1, usable_cores() // workers)
-        self._stack = None
+        self._stack: ExitStack | None = None
 
     def __enter__(self) -> LocalPool:
         import multiprocessing
         import tempfile
-        from contextlib import ExitStack
 
         from threadpoolctl import threadpool_limits
 
@@ -121,7 +121,7 @@ class LocalPool:
         while this process takes them from the tail."""
         from collections import deque
 
-        todo, running = deque(chunks), deque()
+        todo, running = deque(chunks), deque[Any]()
         spawned = self.workers - 1
         while todo or running:
             while todo and len(running) < 2 * spawned:  # one queued per worker
@@ -201,6 +201,7 @@ class RaySession:
     def __init__(self, recommender, workers: int, address: str | None = None):
         self.recommender, self.workers, self.address = recommender, workers, address
         self._started = False
+        self.engine_ref: Any = None  # a ray.ObjectRef once entered
 
     def __enter__(self) -> RaySession:
         import ray

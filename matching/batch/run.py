@@ -226,7 +226,7 @@ def _compute(source: BatchSource, request: BatchRequest, out: Path, plan, pendin
     with open_engine(engine, recommender, used, ray_address) if pending else nullcontext() as runner:
         if texts:
             request, totals["texts"] = _text_phase(runner, out, recommender, request, texts, progress)
-        for chunk, table, stats in runner.run(request, pending) if pending else ():
+        for chunk, table, stats in runner.run(request, pending) if runner is not None else ():
             batch_plan.write_part(out, chunk, table, stats)
             merge_stats(totals, {"computed": stats})
             computed += stats["queries"]

@@ -326,7 +326,7 @@ class Recommender:
             raise UnknownId(f"unknown vacancy id '{missing[0]}': see the loaded vacancies",
                             field="vacancy", message_fr=f"offre inconnue « {missing[0]} »")
         rows = [table.rows[v] for v in vacancy_ids]
-        if not len(youths) or self.youth_index is None:
+        if not len(youths) or self.youth_index is None or self.vacancy_index is None:
             return [ListResult([], balance.describe(), ["no_youths"]) for _ in rows]
         vectors = self.vacancy_index.vectors(table.keys[rows])
         plans, allowed = youths_within_reach(table, youths, rows)

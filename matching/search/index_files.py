@@ -96,7 +96,7 @@ def verify_checksums(directory: Path, manifest: dict) -> None:
             raise ValueError(f"{file} does not match its checksum in manifest.json (corrupted)")
 
 
-def read_arrays(directory: Path, files: dict) -> tuple[object, np.ndarray, np.ndarray | None]:
+def read_arrays(directory: Path, files: dict) -> tuple[faiss.Index, np.ndarray, np.ndarray | None]:
     """Read ``(faiss index, keys (n,) int64, stored vectors (n, dim) or None)`` of a snapshot."""
     index = faiss.read_index(str(directory / files["index"]))
     keys = np.load(directory / files["keys"], allow_pickle=False)

@@ -258,11 +258,13 @@ class TradeSearcher:
     def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
         """Fuse component scores: weighted sum of :meth:`normalise`d scores, ``(q, n_cards)``."""
         weights = self.weights or DEFAULT_WEIGHTS
-        total = None
+        total: np.ndarray | None = None
         for name, weight in weights.items():
             if weight:
                 part = weight * self.normalise(components[name])
                 total = part if total is None else total + part
+        if total is None:
+            raise ValueError("every fusion weight is 0: give at least one signal a weight")
         return total.astype(np.float32)
 
     def score(self, query_texts, query_vectors=None) -> np.ndarray:
