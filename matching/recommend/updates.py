@@ -1,70 +1,122 @@
-"""Upsert and remove vacancies and youths in a loaded :class:`~matching.recommend.recommender.Recommender`.
+"""Copy-on-write changes of a loaded :class:`~matching.recommend.recommender.Recommender`.
 
-Tables are swapped copy-on-write (:func:`matching.recommend.catalog.drop_ids`, :func:`append_rows`); the
-vector indexes are updated in place. Callers serialise writers and readers (the service holds a
-lock around the engine).
+:func:`changed` returns a new recommender holding the changes and leaves the one it is given as
+it was: tables are rebuilt (:func:`matching.recommend.catalog.drop_ids`, :func:`append_rows`),
+a vector index is copied before it changes (:meth:`~matching.search.index.VectorIndex.copy`),
+everything else (referential, embedder, trade searcher, unchanged tables and indexes) is shared.
+Requests may go on reading the old recommender while the next one is built; the service swaps
+one reference to publish it (:mod:`service.live.engine`).
+
+A row whose texts did not change keeps its indexed vector (and a youth its trade scores):
+:func:`reusable_vacancy_vectors` and :func:`reusable_youth_features` find them, so a change of
+places, status or radius encodes nothing and leaves the vector index alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
 from matching.recommend.catalog import append_rows, drop_ids, vacancy_table, youth_table
 from matching.search.index import VectorIndex
+from matching.search.texts import vacancy_texts
 from matching.types import Vacancy, Youth, stable_keys
 
 
-def upsert_vacancies(engine, vacancies: Sequence[Vacancy], vectors: np.ndarray | None = None) -> None:
-    """Add or replace ``vacancies`` (encoded unless ``vectors (n, dim)`` is given)."""
-    if not vacancies:
-        return
-    if vectors is None:
-        vectors = engine.encode_vacancies(list(vacancies))
-    ids = [v.id for v in vacancies]
-    engine.vacancies = append_rows(drop_ids(engine.vacancies, ids), vacancy_table(list(vacancies), engine.codes))
-    if engine.vacancy_index is None:
-        engine.vacancy_index = VectorIndex(vectors.shape[1])
-    engine.vacancy_index.add(stable_keys(ids), vectors)
+def changed(engine, *, gone_vacancies: Sequence[str] = (), vacancies: Sequence[Vacancy] = (),
+            vacancy_vectors: np.ndarray | None = None, gone_youths: Sequence[str] = (),
+            youths: Sequence[Youth] = (), youth_vectors: np.ndarray | None = None,
+            youth_scores: np.ndarray | None = None, same_vacancies: Collection[str] = frozenset(),
+            same_youths: Collection[str] = frozenset()):
+    """Return a copy of ``engine`` with rows removed, then added or replaced; ``engine`` is unchanged.
+
+    Args:
+        engine: a loaded recommender (only read).
+        gone_vacancies, gone_youths: ids to remove (unknown ids are ignored).
+        vacancies, youths: rows to add or replace.
+        vacancy_vectors: ``(len(vacancies), dim)``; youth_vectors ``(len(youths), dim)`` and
+            youth_scores ``(len(youths), n_cards)``: encoded unless given.
+        same_vacancies, same_youths: ids among ``vacancies``, ``youths`` whose indexed vector
+            is still right (their texts did not change): their index rows are kept as they are.
+    """
+    result = copy.copy(engine)  # the same objects, until a part is replaced below
+    vacancies, youths = list(vacancies), list(youths)
+    if gone_vacancies or vacancies:
+        if vacancies and vacancy_vectors is None:
+            vacancy_vectors = engine.encode_vacancies(vacancies)
+        ids = [v.id for v in vacancies]
+        result.vacancies = append_rows(drop_ids(engine.vacancies, [*gone_vacancies, *ids]),
+                                       vacancy_table(vacancies, engine.codes))
+        result.vacancy_index = _changed_index(engine.vacancy_index, gone_vacancies, ids,
+                                              vacancy_vectors, same_vacancies)
+    if gone_youths or youths:
+        if youths and (youth_vectors is None or youth_scores is None):
+            youth_vectors, youth_scores = engine.youth_features(youths)
+        ids = [y.id for y in youths]
+        kept = _kept_rows(engine.youths, [*gone_youths, *ids])
+        result.youths = append_rows(drop_ids(engine.youths, [*gone_youths, *ids]), youth_table(youths))
+        new_scores = np.asarray(youth_scores if youths else np.zeros((0, len(engine.codes))), np.float16)
+        result.youth_trade_scores = np.concatenate([engine.youth_trade_scores[kept], new_scores])
+        result.youth_index = _changed_index(engine.youth_index, gone_youths, ids, youth_vectors,
+                                            same_youths)
+    return result
 
 
-def remove_vacancies(engine, ids: Sequence[str]) -> int:
-    """Remove vacancies by id (unknown ids are ignored); return how many were indexed."""
-    engine.vacancies = drop_ids(engine.vacancies, ids)
-    return engine.vacancy_index.remove(stable_keys(list(ids))) if engine.vacancy_index else 0
-
-
-def upsert_youths(engine, youths: Sequence[Youth], vectors: np.ndarray | None = None,
-                  trade_scores: np.ndarray | None = None) -> None:
-    """Add or replace ``youths`` (encoded and trade-scored unless given)."""
-    if not youths:
-        return
-    youths = list(youths)
-    if vectors is None or trade_scores is None:
-        vectors, trade_scores = engine.youth_features(youths)
-    ids = [y.id for y in youths]
-    kept = _kept_rows(engine.youths, ids)
-    engine.youths = append_rows(drop_ids(engine.youths, ids), youth_table(youths))
-    engine.youth_trade_scores = np.concatenate(
-        [engine.youth_trade_scores[kept], np.asarray(trade_scores, dtype=np.float16)])
-    if engine.youth_index is None:
-        engine.youth_index = VectorIndex(vectors.shape[1])
-    engine.youth_index.add(stable_keys(ids), vectors)
-
-
-def remove_youths(engine, ids: Sequence[str]) -> int:
-    """Remove youths by id (unknown ids are ignored); return how many were indexed."""
-    kept = _kept_rows(engine.youths, ids)
-    engine.youths = drop_ids(engine.youths, ids)
-    engine.youth_trade_scores = engine.youth_trade_scores[kept]
-    return engine.youth_index.remove(stable_keys(list(ids))) if engine.youth_index else 0
+def _changed_index(index: VectorIndex | None, gone: Sequence[str], ids: list[str],
+                   vectors: np.ndarray | None, same: Collection[str]) -> VectorIndex | None:
+    """A copy of ``index`` without ``gone`` and with ``vectors`` under ``ids`` (except ``same``);
+    ``index`` itself when nothing changes in it."""
+    moved = [row for row, i in enumerate(ids) if i not in same]
+    gone_keys = stable_keys(list(gone))
+    if not moved and (index is None or not any(key in index for key in gone_keys)):
+        return index
+    if index is None:
+        assert vectors is not None  # moved rows come with vectors (see changed)
+        result = VectorIndex(vectors.shape[1])
+    else:
+        result = index.copy()
+        result.remove(gone_keys)
+    if moved and vectors is not None:
+        result.add(stable_keys([ids[row] for row in moved]), vectors[moved])
+    return result
 
 
 def _kept_rows(table, ids: Sequence[str]) -> np.ndarray:
     keep = np.ones(len(table), dtype=bool)
     keep[[table.rows[i] for i in ids if i in table.rows]] = False
     return keep
+
+
+def reusable_vacancy_vectors(engine, vacancies: Sequence[Vacancy]) -> dict[str, np.ndarray]:
+    """The indexed vectors of those ``vacancies`` whose title and description did not change:
+    ``{id: vector (dim,)}`` (their encoding would give the same vector)."""
+    table = engine.vacancies
+    same = [v for v in vacancies if v.id in table.rows
+            and vacancy_texts(table.vacancies[table.rows[v.id]]) == vacancy_texts(v)]
+    if not same or engine.vacancy_index is None:
+        return {}
+    vectors = engine.vacancy_index.vectors(stable_keys([v.id for v in same]))
+    return {v.id: vector for v, vector in zip(same, vectors, strict=True)}
+
+
+def reusable_youth_features(engine, youths: Sequence[Youth]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The indexed ``(vector (dim,), trade scores (n_cards,) float16)`` of those ``youths`` whose
+    query texts, weights and wished trades did not change (what :meth:`youth_features` reads)."""
+    table = engine.youths
+    same = [y for y in youths if y.id in table.rows
+            and _feature_inputs(engine, table.youths[table.rows[y.id]]) == _feature_inputs(engine, y)]
+    if not same or engine.youth_index is None:
+        return {}
+    vectors = engine.youth_index.vectors(stable_keys([y.id for y in same]))
+    scores = engine.youth_trade_scores[[table.rows[y.id] for y in same]]
+    return {y.id: (vector, score) for y, vector, score in zip(same, vectors, scores, strict=True)}
+
+
+def _feature_inputs(engine, youth: Youth) -> tuple:
+    texts, weights, _owners = engine._query_texts([youth])
+    return tuple(texts), tuple(weights.tolist()), tuple(youth.wished_trades)
 
 
 def indexed_features(engine, ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:

@@ -11,6 +11,7 @@ indexes; IVF/HNSW indexes stay approximate but their scores are canonical too.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import faiss
@@ -91,6 +92,19 @@ class VectorIndex:
 
     def __len__(self) -> int:
         return int(self._keys.size)
+
+    def copy(self) -> VectorIndex:
+        """Return a copy that :meth:`add` and :meth:`remove` change without changing this index.
+
+        The faiss index is cloned; key and vector arrays are shared, since this class replaces
+        them rather than writing into them. The live engine changes a copy while requests read
+        the original (copy-on-write).
+        """
+        twin = copy.copy(self)
+        twin._index = faiss.clone_index(self._index)
+        twin._ivf = faiss.try_extract_index_ivf(twin._index)
+        twin._params, twin.manifest = dict(self._params), dict(self.manifest)
+        return twin
 
     def __contains__(self, key: object) -> bool:
         try:

@@ -383,13 +383,13 @@ def candidates(request: Request, principal: Caller, vacancy_id: VacancyId,
     st = state(request)
     with st.read_sessions() as session:
         _readable_vacancy(session, principal, vacancy_id)
-    with st.live.reading() as engine:
-        result = engine.find_candidates([vacancy_id], top_k, balance=policy)[0]
-        ids = [item.youth_id for item in result.items]
-        with st.read_sessions() as session:
-            shared = shared_youth_ids(session, ids, key_id=principal.key_id, vacancy_id=vacancy_id)
-        document = output.candidates_document(engine, vacancy_id, result, shared=shared,
-                                              key=pseudonym_key(st.workspace.settings))
+    engine = st.live.read().recommender  # one generation for the list and its cards
+    result = engine.find_candidates([vacancy_id], top_k, balance=policy)[0]
+    ids = [item.youth_id for item in result.items]
+    with st.read_sessions() as session:
+        shared = shared_youth_ids(session, ids, key_id=principal.key_id, vacancy_id=vacancy_id)
+    document = output.candidates_document(engine, vacancy_id, result, shared=shared,
+                                          key=pseudonym_key(st.workspace.settings))
     with st.sessions.begin() as session:
         for youth_id in ids:
             crud.audit(session, principal.actor, "shortlist", "youth", youth_id)

@@ -53,8 +53,9 @@ def suggest(engine, youth, params: SuggestParams, features=None) -> dict[str, An
                                   features)
 
 
-def engine_version(live) -> str:
-    return f"passerelle {__version__}; model {live.metadata['model']}; generation {live.generation}"
+def engine_version(live, generation: int) -> str:
+    """What produced a list: version, model and the generation of the engine state read."""
+    return f"passerelle {__version__}; model {live.metadata['model']}; generation {generation}"
 
 
 def records(engine, youth, document: dict[str, Any]) -> list[dict[str, Any]]:

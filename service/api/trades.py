@@ -23,8 +23,8 @@ def search_trades(request: Request, _principal: Caller,
     if not q.strip():
         raise InvalidProfile("empty text: describe a trade or a wish", field="q",
                              message_fr="texte vide : décrivez un métier ou une envie")
-    with state(request).live.reading(sync=False) as engine:
-        return [output.trade_dict(t) for t in engine.search_trades(q, top_k)]
+    engine = state(request).live.read(sync=False).recommender  # the ROME model: no write changes it
+    return [output.trade_dict(t) for t in engine.search_trades(q, top_k)]
 
 
 @router.get("/v1/trades/{code_rome}")

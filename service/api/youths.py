@@ -215,10 +215,11 @@ def youth_suggestions(request: Request, principal: Caller, youth_id: YouthId, pa
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
         profile, synthetic = row.profile, row.synthetic
     youth = parse_youth(profile, st.workspace.referential(), synthetic=synthetic)[0]
-    with st.live.reading() as engine:  # caught up: the indexed youth is the stored one
-        document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]))
-        items = sugg.records(engine, youth, document)
-        version = sugg.engine_version(st.live)
+    engine_state = st.live.read()  # caught up: the indexed youth is the stored one
+    engine = engine_state.recommender
+    document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]))
+    items = sugg.records(engine, youth, document)
+    version = sugg.engine_version(st.live, engine_state.generation)
     policy = document["policy"]
     with st.sessions.begin() as session:
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
@@ -236,8 +237,7 @@ def suggestions_for_profile(request: Request, principal: Caller, params: Params,
     require(principal, "adviser", "batch")
     st = state(request)
     youth, warnings = parse_youth(data, st.workspace.referential())
-    with st.live.reading() as engine:
-        document = sugg.suggest(engine, youth, params)
+    document = sugg.suggest(st.live.read().recommender, youth, params)
     with st.sessions.begin() as session:
         crud.audit(session, principal.actor, "suggest_unsaved", "youth", None)
     return {**document, "warnings": warnings}
