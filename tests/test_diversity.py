@@ -52,8 +52,12 @@ def test_balanced_reserves_the_last_slots_for_missing_bands() -> None:
     # unmet floors (mixed, female) = 2 = slots left: take the best mixed (7), best female (8).
     result = rerank_trades(np.arange(10), _scores(10), bands, _distinct(10), 5)
     np.testing.assert_array_equal(result.ids, [0, 1, 2, 7, 8])
-    np.testing.assert_array_equal(result.why, ["", "", "", "mixite", "mixite"])
+    # gender not stated: the floor picks balance the list, none is "for mixité" (issue #12)
+    np.testing.assert_array_equal(result.why, ["", "", "", "balance", "balance"])
     assert result.feasible and result.notes == ()
+    # a man: the female trade is non-traditional for him, the mixed one is not
+    result = rerank_trades(np.arange(10), _scores(10), bands, _distinct(10), 5, youth_gender="M")
+    np.testing.assert_array_equal(result.why, ["", "", "", "balance", "mixite"])
 
 
 def test_balanced_is_infeasible_when_the_pool_lacks_a_band() -> None:

@@ -106,13 +106,15 @@ class Balance:
                 "qualified_top": self.qualified_top}
 
 
-def rerank_trade_list(ids, scores, bands, domains, top_k, mix: TradeMix, youth_gender, share_women, vectors):
-    """Apply a :class:`TradeMix` to one relevance-ordered pool of cards."""
+def rerank_trade_list(ids, scores, bands, domains, top_k, mix: TradeMix, youth_gender, share_women, vectors,
+                      plausible=None):
+    """Apply a :class:`TradeMix` to one relevance-ordered pool of cards (``plausible``: bool
+    mask of the cards a policy may move into the list, see :mod:`matching.recommend.plausible`)."""
     return diversity.rerank_trades(
         ids, scores, bands, domains, top_k, policy=mix.policy, floor=mix.floor,
         youth_gender=youth_gender, min_non_traditional=mix.min_non_traditional,
         share_women=share_women, max_per_domain=mix.max_per_domain,
-        diversity=mix.diversity, embeddings=vectors, pool_size=mix.pool_size,
+        diversity=mix.diversity, embeddings=vectors, pool_size=mix.pool_size, plausible=plausible,
     )
 
 

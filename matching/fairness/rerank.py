@@ -156,6 +156,8 @@ def rerank_trades(
     diversity: float = 0.0,
     embeddings: npt.ArrayLike | None = None,
     pool_size: int = 50,
+    eligible: npt.ArrayLike | None = None,
+    plausible: npt.ArrayLike | None = None,
 ) -> Reranked:
     """Re-rank trade suggestions for gender mix, domain mix and diversity.
 
@@ -183,16 +185,23 @@ def rerank_trades(
         diversity: MMR lambda in [0, 1] (0 disables).
         embeddings: L2-normalised trade vectors, float32 ``(n, dim)``, needed for MMR.
         pool_size: number of most relevant trades the constraints may draw from.
+        eligible: bool ``(n,)``, the trades that may be shown at all (accessible); default all.
+        plausible: bool ``(n,)``, the trades a floor, the cap or MMR may move into the list;
+            the relevance-only top-k of the eligible trades is kept whatever it says; default all.
 
     Returns:
-        The top-k with reasons ``mixite``, ``domain_cap``, ``diversity``; ``feasible`` is False
-        (note ``floor_unmet:<band>``) when the pool lacks trades of a band.
+        The top-k with reasons ``mixite`` (a floor pick that is non-traditional for the youth's
+        gender F/M), ``balance`` (another floor pick), ``domain_cap``, ``diversity``;
+        ``feasible`` is False (note ``floor_unmet:<band>``) when the pool lacks trades of a band.
     """
     _check_trade_args(policy, floor, min_non_traditional, diversity, embeddings, max_per_domain)
     scores = np.asarray(scores, dtype=np.float32)
-    rel_rank = relevance_rank(scores)
-    size = max(0, min(top_k, scores.size))
-    pool = np.argsort(rel_rank)[: max(pool_size, size)]
+    ok = np.ones(scores.size, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    rel_rank = relevance_rank(np.where(ok, scores, -np.inf).astype(np.float32))
+    size = max(0, min(top_k, int(ok.sum())))
+    pool = np.argsort(rel_rank)[: int(ok.sum())][: max(pool_size, size)]
+    if plausible is not None:
+        pool = pool[np.asarray(plausible, dtype=bool)[pool] | (np.arange(pool.size) < size)]
     labels, floors, notes = _trade_floors(
         policy,
         np.asarray(bands).astype(str),
@@ -212,7 +221,24 @@ def rerank_trades(
         rel_rank[pool], size, labels[pool], need, cap_labels, max_per_domain, mmr
     )
     notes = notes + short + fill_notes
+    reasons = _band_reasons(reasons, youth_gender, share_women, np.asarray(bands).astype(str), pool[picks])
     return finalize(ids, scores, pool[picks], reasons, rel_rank, feasible=not short, notes=notes)
+
+
+def _band_reasons(reasons: np.ndarray, youth_gender: str | None, share_women, bands: np.ndarray,
+                  picked: np.ndarray) -> np.ndarray:
+    """Keep ``mixite`` only for floor picks non-traditional for the youth's gender (F: under
+    40 % women, M: over 60 %); other floor picks (and every one for X or not stated) say
+    ``balance``: the list is balanced, the trade is not "for mixité" for this youth."""
+    floor_picks = reasons == _TRADE_TOKENS.floor
+    if not floor_picks.any():
+        return reasons
+    if youth_gender in ("F", "M"):
+        shares = None if share_women is None else np.asarray(share_women, dtype=np.float64)[picked]
+        flags = _non_traditional(youth_gender, bands[picked], shares)
+    else:
+        flags = np.zeros(picked.size, dtype=bool)
+    return np.where(floor_picks & ~flags, "balance", reasons).astype(object)
 
 
 def _mmr_inputs(

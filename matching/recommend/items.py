@@ -35,6 +35,9 @@ class TradeSuggestion:
     tension: float | None
     tension_year: int | None
     moved_by: str | None = None
+    access: str | None = None
+    """What access to the trade requires (referential access text), "non renseigné" when it
+    says nothing; set by the recommender (issue #12)."""
 
 
 @dataclass

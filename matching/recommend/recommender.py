@@ -32,6 +32,7 @@ from matching.recommend.reach import (
     youth_contract_bits,
     youths_within_reach,
 )
+from matching.recommend.trade_rules import ASK_NEXT, THIN_NOTE, TradeRules
 from matching.search.index import VectorIndex
 from matching.types import Vacancy, Youth
 
@@ -46,6 +47,8 @@ class ListResult:
     items: list
     policy: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    ask_next: list[str] = field(default_factory=list)
+    """Questions to ask the youth (French), for a thin profile (note ``thin_profile``)."""
 
 
 class Recommender:
@@ -68,6 +71,7 @@ class Recommender:
         self._bands = np.array([referential.band(s) for s in self._share_women], dtype=object)
         self._cards = cards
         self._items = ItemBuilder(referential, self.codes, cards, self._share_women, self._bands)
+        self._rules = TradeRules(referential, self.codes, cards)
         self.vacancies: VacancyTable = vacancy_table([], self.codes)
         self.vacancy_index: VectorIndex | None = None
         self.youths: YouthTable = youth_table([])
@@ -209,20 +213,34 @@ class Recommender:
         allowed = np.ones(len(self.codes), dtype=bool)
         if transition:
             allowed = self._cards[f"transition_{transition}"].to_numpy(dtype=bool)
-        results = []
-        for row, youth in enumerate(youths):
-            row_scores = np.where(allowed, scores[row], -np.inf).astype(np.float32)
-            pool = ranking.top_k_order(row_scores, min(mix.pool_size, int(allowed.sum())))
-            pool = pool[np.isfinite(row_scores[pool])]
-            reranked = rerank_trade_list(
-                pool.astype(np.int64), row_scores[pool], self._bands[pool], self._domains[pool],
-                top_k, mix, youth.gender, self._share_women[pool], self._trade_vectors(pool, mix),
-            )
-            counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
-            items = [self._trade_item(youth, pos, score, why, counter=counter)
-                     for pos, score, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False)]
-            results.append(ListResult(items, mix.describe(), list(reranked.notes)))
-        return results
+        return [self._trade_list(youth, scores[row], allowed, top_k, mix) for row, youth in enumerate(youths)]
+
+    def _trade_list(self, youth: Youth, scores: np.ndarray, allowed: np.ndarray, top_k: int,
+                    mix: TradeMix) -> ListResult:
+        """One youth's trades: accessible cards only; policy picks from the plausible pool; a
+        thin profile gets interest-centre and open trades and questions (docs/ACCESS.md)."""
+        rules = self._rules
+        wished = rules.wished(youth)
+        row_scores = np.where(allowed & rules.accessible(youth, wished), scores, -np.inf).astype(np.float32)
+        thin = rules.is_thin(youth, wished)
+        centres, plausible, order, used = None, None, row_scores, mix
+        if thin:
+            order, centres = rules.thin_scores(youth, row_scores, self.vacancies)
+            used = rules.thin_mix(mix)
+        pool = ranking.top_k_order(order, min(used.pool_size, int(np.isfinite(order).sum())))
+        pool = pool[np.isfinite(order[pool])]
+        if not thin:
+            plausible = rules.plausible(row_scores, wished)[pool]
+        reranked = rerank_trade_list(
+            pool.astype(np.int64), order[pool], self._bands[pool], self._domains[pool], top_k, used,
+            youth.gender, self._share_women[pool], self._trade_vectors(pool, used), plausible=plausible,
+        )
+        counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
+        items = [self._trade_item(youth, int(pos), float(row_scores[pos]), why, counter=counter)
+                 for pos, why in zip(reranked.ids, reranked.why, strict=True)]
+        rules.finish_items(items, reranked.ids, centres)
+        notes = list(reranked.notes) + ([THIN_NOTE] if thin else [])
+        return ListResult(items, mix.describe(), notes, list(ASK_NEXT) if thin else [])
 
     def search_trades(self, text: str, top_k: int = 10) -> list[TradeSuggestion]:
         """Relevance-only search of ROME cards for a free text (no mix policy)."""

@@ -21,6 +21,7 @@ SOURCE_FILES: dict[str, tuple[str, dict]] = {
     "appellations": (ROME.format("referentiel_appellation") + ".gz", {}),
     "links": (ROME.format("liens_rome_referentiels") + ".gz", {}),
     "coherence": (ROME.format("coherence_item") + ".gz", {}),
+    "contexts": (ROME.format("referentiel_contexte_travail"), {}),
     "items": (ROME.format("item") + ".gz", {}),
     "mobility": (ROME.format("rubrique_mobilite"), {}),
     "centres": (ROME.format("centre_interet"), {}),
@@ -43,8 +44,10 @@ FLAGS = ["transition_num", "transition_demo", "regulated", "cadre"]
 CARD_COLUMNS = (
     "label code_domaine domaine_label code_grand_domaine grand_domaine_label definition access "
     "transition_eco transition_num transition_demo regulated cadre riasec_major riasec_minor "
-    "code_rome_parent fap225 share_women transition_eco_category"
+    "code_rome_parent fap225 share_women transition_eco_category night_work"
 ).split()
+NIGHT_WORK = "Travail de nuit"
+"""Label of the work context (bloc 6 of the card links) read into the ``night_work`` flag."""
 
 
 def read_sources(data_dir: Path) -> dict[str, pd.DataFrame]:
@@ -62,6 +65,7 @@ def build_frames(raw: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     salary = fap_salaries(raw["salaries"])
     cards[["median_salary", "median_salary_year"]] = card_salaries(faps, salary)
     cards[["tension", "tension_year"]] = card_tensions(faps, raw["tensions"])
+    cards["night_work"] = cards.index.isin(context_cards(raw["links"], raw["contexts"], NIGHT_WORK))
     communes, postcodes = parse_communes(raw["cog"], raw["laposte"])
     return {
         "cards": cards,
@@ -151,7 +155,14 @@ def parse_cards(
     )
     text_columns = ["definition", "access", "riasec_major", "riasec_minor", "fap225"]
     cards[text_columns] = cards[text_columns].fillna("")
-    return cards[list(CARD_COLUMNS)].sort_index()
+    return cards[[c for c in CARD_COLUMNS if c != "night_work"]].sort_index()
+
+
+def context_cards(links: pd.DataFrame, contexts: pd.DataFrame, label: str) -> list[str]:
+    """Cards linked (bloc 6 of the card links) to the work context of this label."""
+    items = contexts.loc[contexts["libelle_cont_travail"] == label, "code_ogr"]
+    linked = links.loc[(links["code_compo_bloc"] == "6") & links["code_ogr"].isin(items), "code_rome"]
+    return sorted(set(linked))
 
 
 def card_texts(texts: pd.DataFrame) -> pd.DataFrame:

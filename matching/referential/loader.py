@@ -24,7 +24,7 @@ from matching.errors import UnknownRomeCode
 from matching.referential.build import SOURCE_FILES, build_frames, read_sources
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 """Bump when :mod:`matching.referential.build` changes its output: it invalidates caches."""
 
 MALE_BELOW = 0.40
