@@ -22,13 +22,15 @@ def vacancy_dict(vacancy) -> dict:
 
 
 def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
-    """The ``passerelle suggest --json`` document."""
+    """The ``passerelle suggest --json`` document; ``ask_next``: questions (French) to ask a
+    youth whose profile is too thin to rank (``notes.trades`` holds ``thin_profile``), else []."""
     return {
         "trades": [trade_dict(t) for t in trades.items],
         "vacancies": [vacancy_dict(v) for v in vacancies.items] if vacancies else [],
         "synthetic": synthetic,
         "policy": {"trades": trades.policy, "vacancies": vacancies.policy if vacancies else None},
         "notes": {"trades": trades.notes, "vacancies": vacancies.notes if vacancies else ["no_vacancies_loaded"]},
+        "ask_next": list(getattr(trades, "ask_next", [])),
     }
 
 
