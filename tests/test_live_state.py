@@ -142,6 +142,26 @@ def test_a_change_of_places_encodes_nothing_and_shares_the_index(live, live_home
     whole(live.state)
 
 
+def test_reused_features_are_what_encoding_gives(live):
+    """A youth whose texts did not change keeps its indexed features: the same as encoding it
+    again (what the reuse assumes of ``youth_features``); a changed text is encoded again."""
+    import dataclasses
+
+    engine = live.read().recommender
+    youth = engine.youths.youths[0]
+    moved = dataclasses.replace(youth, mobility_km=youth.mobility_km + 7, contracts=("cdd",),
+                                available_from=None, diploma_level="none")
+    reused = updates.reusable_youth_features(engine, [moved])[youth.id]
+    vectors, scores = engine.youth_features([moved])
+    np.testing.assert_allclose(reused[0], vectors[0], atol=1e-6)
+    np.testing.assert_allclose(reused[1], scores[0].astype(np.float16), atol=1e-3)
+    retold = dataclasses.replace(youth, interests=f"{youth.interests} et la menuiserie")
+    assert not updates.reusable_youth_features(engine, [retold])
+    vacancy = engine.vacancies.vacancies[0]
+    assert updates.reusable_vacancy_vectors(engine, [dataclasses.replace(vacancy, places=3, status="filled")])
+    assert not updates.reusable_vacancy_vectors(engine, [dataclasses.replace(vacancy, title="Autre poste")])
+
+
 def store_writes(workspace: Workspace, rounds: int, seed: int) -> list:
     """``rounds`` writes over the store's rows: places, titles (re-encoded), status, radius,
     new youths and their erasure; each a function of a session."""
