@@ -18,7 +18,7 @@ import re
 
 # Gender marks: "(H/F)", "H/F", "F/H", "(h/f/d)", "(F-H-X)", "H/F/X", "(H/ F)", "(M/F)", "(W/M)".
 _GENDER = re.compile(
-    r"\(?\s*\b(?:[hfmwxd]\s*[/\-]\s*){1,3}[hfmwxd]\b\s*\)?|\(\s*[hf]\s*\)", re.IGNORECASE
+    r"\(?\s*\b(?:[hfmwxd](?:\s*/\s*|-)){1,3}[hfmwxd]\b\s*\)?|\(\s*[hf]\s*\)", re.IGNORECASE
 )
 # Inclusive writing: "Agent.e", "Expert.e", "Administrateur/trice", "technicien(ne)", "- Trice".
 _INCLUSIVE = re.compile(
@@ -150,9 +150,19 @@ def clean_title(title: str) -> str:
 
     "ADMINISTRATEUR SYSTÈME MCO - H/F" -> "administrateur système mco";
     "Resp. d'agence CDI (H/F) - EC21252" -> "responsable d'agence".
-    Returns lowercase text; an empty string when nothing is left.
+    Returns lowercase text; an empty string when nothing is left. The rules run until nothing
+    changes (an expansion can uncover a mark: "Resp.(e)"), at most a few rounds.
     """
     text = _SPACES.sub(" ", title.replace("’", "'")).strip().lower()
+    for _ in range(5):
+        cleaned = _clean_once(text)
+        if cleaned == text:
+            break
+        text = cleaned
+    return text
+
+
+def _clean_once(text: str) -> str:
     text = _GENDER.sub(" ", text)
     text = _INCLUSIVE.sub("", text)
     text = _REFERENCE.sub(" ", text)

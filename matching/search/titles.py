@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matching.errors import PasserelleError
 from matching.search.lexical import collapse_gender
 from matching.search.title_clean import clean_title
 
@@ -58,6 +59,10 @@ class InferSettings:
     sibling: float = 0.6
     description_chars: int = 1000
 
+    def __post_init__(self) -> None:
+        if min(self.lex, self.sem, self.svm, self.domain, self.sibling) < 0 or self.scale <= 0:
+            raise ValueError("weights must be >= 0 and lex + sem + svm > 0")
+
     @property
     def scale(self) -> float:
         """What the raw score is divided by: the title weights' sum."""
@@ -71,12 +76,16 @@ def title_queries(titles: Sequence[str]) -> list[str]:
     """Cleaned titles with gender pairs collapsed; the raw title when cleaning leaves nothing.
 
     Raises:
-        ValueError: a title is empty or blank.
+        PasserelleError: a title is empty or blank (field ``title``).
     """
     queries = []
     for row, title in enumerate(titles):
         if not str(title or "").strip():
-            raise ValueError(f"empty title at position {row}: give each vacancy a title")
+            raise PasserelleError(
+                f"empty title at position {row}: give each vacancy a title",
+                field="title",
+                message_fr=f"intitulé vide en position {row} : donnez un intitulé à chaque offre",
+            )
         queries.append(collapse_gender(clean_title(title)) or str(title).strip())
     return queries
 
@@ -143,37 +152,35 @@ def vacancy_scores(
         settings: the global weights.
 
     Raises:
-        ValueError: a title is empty, or ``descriptions`` is not as long as ``titles``.
+        PasserelleError: a title is empty. ValueError: ``descriptions`` is not one per title.
     """
-    queries = title_queries(titles)
-    names = [
-        n
-        for n, w in (("lex_app", settings.lex), ("sem_app", settings.sem), ("svm", settings.svm))
-        if w
-    ]
-    parts = searcher.components(queries, names=names)
-    weights = {"lex_app": settings.lex, "sem_app": settings.sem, "svm": settings.svm}
-    scores = sum(weights[name] * parts[name] for name in names)
-    scores = np.asarray(scores, dtype=np.float32)
-    if descriptions is not None and settings.domain:
-        scores += settings.domain * _description_domains(
-            searcher, descriptions, len(queries), settings
-        )
-    if parents is not None and settings.sibling:
-        scores = np.maximum(scores, settings.sibling * sibling_max(scores, parents))
-    return (scores / settings.scale).astype(np.float32)
-
-
-def _description_domains(
-    searcher, descriptions, n_titles: int, settings: InferSettings
-) -> np.ndarray:
-    if len(descriptions) != n_titles:
+    if descriptions is not None and len(descriptions) != len(titles):
         raise ValueError(
-            f"{len(descriptions)} descriptions for {n_titles} titles: give one per title"
+            f"{len(descriptions)} descriptions for {len(titles)} titles: give one per title"
         )
+    parts = title_parts(searcher, titles, settings)
+    domains = None
+    if descriptions is not None and settings.domain:
+        domains = description_domains(searcher, descriptions, settings)
+    return combine_scores(parts, domains, parents, settings)
+
+
+def title_parts(
+    searcher, titles: Sequence[str], settings: InferSettings = DEFAULT_SETTINGS
+) -> dict:
+    """The title components with a weight: ``{"lex_app"|"sem_app"|"svm": (n, n_cards)}``."""
+    weights = {"lex_app": settings.lex, "sem_app": settings.sem, "svm": settings.svm}
+    names = [name for name, weight in weights.items() if weight]
+    return searcher.components(title_queries(titles), names=names)
+
+
+def description_domains(
+    searcher, descriptions: Sequence[str | None], settings: InferSettings = DEFAULT_SETTINGS
+) -> np.ndarray:
+    """Domain scores of the descriptions, ``(n, n_cards)`` z-score units (0 without text)."""
     texts = [" ".join(str(d or "").split())[: settings.description_chars] for d in descriptions]
-    present = np.array([bool(t) for t in texts])
-    out = np.zeros((n_titles, len(searcher.codes_)), dtype=np.float32)
+    present = np.array([bool(t) for t in texts], dtype=bool)
+    out = np.zeros((len(texts), len(searcher.codes_)), dtype=np.float32)
     if present.any():
         rows = [t for t in texts if t]
         # Only the char n-gram part is asked for: no sentence encoding of long descriptions.
@@ -182,6 +189,26 @@ def _description_domains(
         domains = np.array([code[:3] for code in searcher.codes_])
         out[present] = domain_scores(_zscore(lexical), domains, settings.domain_top)
     return out
+
+
+def combine_scores(
+    parts: dict,
+    domains: np.ndarray | None,
+    parents: np.ndarray | None,
+    settings: InferSettings = DEFAULT_SETTINGS,
+) -> np.ndarray:
+    """Weighted title parts + description domains, siblings, scaled: ``(n, n_cards)`` float32."""
+    weights = {"lex_app": settings.lex, "sem_app": settings.sem, "svm": settings.svm}
+    first = next(iter(parts.values()))
+    scores = np.zeros(first.shape, dtype=np.float32)
+    for name, weight in weights.items():
+        if weight:
+            scores += weight * parts[name]
+    if domains is not None and settings.domain:
+        scores += settings.domain * domains
+    if parents is not None and settings.sibling:
+        scores = np.maximum(scores, settings.sibling * sibling_max(scores, parents))
+    return (scores / settings.scale).astype(np.float32)
 
 
 def card_parents(referential, codes: np.ndarray) -> np.ndarray:

@@ -263,9 +263,10 @@ def delete_employer(request: Request, principal: Caller, siret: Siret,
 
 # ---------------------------------------------------------------------------- vacancies
 def _infer_rome(request: Request, title: str, description: str) -> str:
+    from service.vacancy_rome import infer_code  # the same function as `passerelle trades infer`
+
     with state(request).live.reading(sync=False) as engine:
-        positions, _ = engine.trade_searcher.search([f"{title}. {description}"], 1)
-        return str(engine.codes[int(positions[0][0])])
+        return infer_code(engine, title, description)
 
 
 def _check_rome(request: Request, code: str | None) -> None:

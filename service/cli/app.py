@@ -2,14 +2,14 @@
 
 This is the only module that imports the command modules (:mod:`~service.cli.engine`,
 :mod:`~service.cli.admin`, :mod:`~service.cli.db`, :mod:`~service.cli.batch`,
-:mod:`~service.cli.event`); they share :mod:`~service.cli.common` and never import one another.
+:mod:`~service.cli.event`, :mod:`~service.cli.trades`); they share :mod:`~service.cli.common` and never import one another.
 """
 
 from __future__ import annotations
 
 import typer
 
-from service.cli import admin, batch, db, engine, event
+from service.cli import admin, batch, db, engine, event, trades
 from service.logs import install_log_filter
 
 install_log_filter()  # no SQL parameters nor exception messages in any log line of a command
@@ -22,6 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("demo")(engine.demo)
+engine.trades_app.command("infer")(trades.trades_infer)
 app.add_typer(engine.trades_app, name="trades")
 app.command("suggest")(engine.suggest)
 app.command("candidates")(engine.candidates)
