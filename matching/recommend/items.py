@@ -4,6 +4,12 @@ and candidate it returns.
 Built for :class:`~matching.recommend.recommender.Recommender`. What depends only on a card (its fields,
 its share of women, its skills indexed by stem) is read once; what depends only on a youth (the
 stems of their texts, their wished codes) once per youth, not once per item.
+
+A skill is cited only when the youth's words meet it in the same sense: a stem shared with the
+skill label finds it, and the embedder confirms it (:data:`SKILL_CONFIRM`: the cosine between one
+of the youth's texts and the skill read in its card, "Brodeur / Brodeuse : Techniques de
+restauration"), so a homonym ("restauration" of a cook and of an embroiderer) or a shared root
+("brasserie" and "brassage") names no skill. Negated clauses ("pas dans un bureau") give no stem.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from matching.recommend import ranking
+from matching.search.texts import youth_query_texts
 from matching.types import Youth
 
 
@@ -68,6 +75,13 @@ TRADE_SKILLS, VACANCY_SKILLS = 3, 2
 """Skill labels named in the reasons of a trade and of a vacancy."""
 CLOSE_TRADE = 0.7
 """Trade score from which a vacancy's or a candidate's trade is said to be close."""
+SKILL_CONFIRM = 0.26
+"""Least cosine between the youth's texts and "card label : skill label", whole and with their
+shared words masked, for a skill found by stems to be cited (:meth:`ItemBuilder.sense_confirmed`;
+USE, chosen on ``benchmarks/quality/word_sense.csv``)."""
+SKILL_CANDIDATES = 4
+"""Skills found by stems per skill cited, checked by the embedder best first."""
+_VECTOR_CACHE = 8192
 
 
 def nan_to_none(value):
@@ -81,9 +95,11 @@ class YouthQuery:
 
     youth: Youth
     stems: frozenset[str]
-    """Stems of the experiences, interests and wished trades."""
+    """Stems of the experiences, interests and wished trades (negated clauses left out)."""
     wished: frozenset[str]
     """Wished ROME codes known to the referential."""
+    texts: tuple[str, ...] = ()
+    """The texts the stems come from, for the semantic check of the skills they find."""
 
 
 class ItemBuilder:
@@ -93,11 +109,14 @@ class ItemBuilder:
         referential: the loaded referential.
         codes: the ROME codes in card order; cards: the card frame in that order.
         share_women: ``(n_cards,)`` float64 (NaN when unknown); bands: ``(n_cards,)`` band names.
+        embedder: confirms the skills found by stems (None: stems alone, no confirmation).
     """
 
     def __init__(self, referential, codes: np.ndarray, cards: pd.DataFrame,
-                 share_women: np.ndarray, bands: np.ndarray):
+                 share_women: np.ndarray, bands: np.ndarray, embedder=None):
         self.referential = referential
+        self.embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
         self._codes = [str(code) for code in codes]
         self._cards = cards
         self._labels = cards["label"].to_numpy()
@@ -160,16 +179,66 @@ class ItemBuilder:
         if last is not None and last.youth is youth:
             return last
         cards = self.referential.cards.index
-        last = YouthQuery(
-            youth, ranking.stems(" ".join([*youth.experiences, youth.interests, *youth.wished_trades])),
-            frozenset(w for w in youth.wished_trades if w in cards))
+        texts = tuple(text for text, weight in youth_query_texts(youth, self.referential) if weight > 0)
+        last = YouthQuery(youth, ranking.stems(" ".join(texts)),
+                          frozenset(w for w in youth.wished_trades if w in cards), texts)
         self._last = last
         return last
 
+    # ----------------------------------------------------------------- skills cited
+    def cited_skills(self, code: str, query: frozenset[str], texts: tuple[str, ...],
+                     limit: int) -> list[str]:
+        """Up to ``limit`` skills of a card that share stems with ``query`` and that the
+        embedder confirms for ``texts`` (:func:`sense_confirmed`), best stem match first."""
+        found = self.skill_index(code).best(query, limit * SKILL_CANDIDATES)
+        if not found or self.embedder is None:
+            return found[:limit]
+        card = self._labels[self._codes_pos(code)]
+        return [label for label in found
+                if texts and self.sense_confirmed(f"{card} : {label}", texts, query)][:limit]
+
+    def youth_skills(self, youth: Youth, code: str, limit: int) -> list[str]:
+        """Up to ``limit`` skills of a card that the youth's texts name (:meth:`cited_skills`)."""
+        known = self.youth_query(youth)
+        return self.cited_skills(code, known.stems, known.texts, limit)
+
+    def sense_confirmed(self, skill: str, texts: tuple[str, ...], query: frozenset[str]) -> bool:
+        """Whether the youth's ``texts`` use the words they share with ``skill`` (read in its card,
+        "Brodeur / Brodeuse : Techniques de restauration") in the skill's sense.
+
+        Two cosines must reach :data:`SKILL_CONFIRM`: the texts against the skill, and, when the
+        texts say something besides the shared words, the same with the shared words masked on
+        both sides: what surrounds "restauration" in a cook's text is not what surrounds it in
+        an embroiderer's skill, though the word alone pulls the two together.
+        """
+        shared = query & ranking.stems(skill)
+        masked = [ranking.masked(text, shared) for text in texts]
+        vectors = self._encoded([skill, ranking.masked(skill, shared), *texts, *masked])
+        whole, bare, rest = vectors[0], vectors[1], vectors[2:]
+        if float((rest[: len(texts)] @ whole).max()) < SKILL_CONFIRM:
+            return False
+        if not any(ranking.stems(text) for text in masked):  # the shared words are all they say
+            return True
+        return float((rest[len(texts):] @ bare).max()) >= SKILL_CONFIRM
+
+    def _codes_pos(self, code: str) -> int:
+        return int(np.searchsorted(self._codes, code))
+
+    def _encoded(self, texts: list[str]) -> np.ndarray:
+        """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache; a full
+        cache is replaced, never cleared, so a concurrent reader keeps the one it holds)."""
+        cache = self._vectors
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
+        if len(cache) + len(fresh) > _VECTOR_CACHE:
+            self._vectors = {}
+        self._vectors.update(fresh)
+        return np.stack([fresh[t] if t in fresh else cache[t] for t in texts]).astype(np.float32)
+
     # ----------------------------------------------------------------- items
     def trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
-                   query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
-        """A suggested card with its reasons; ``query``: the stems of a free-text search (used
+                   query: str | None = None, counter: bool = False) -> TradeSuggestion:
+        """A suggested card with its reasons; ``query``: the text of a free-text search (used
         when ``youth`` is None)."""
         code = self._codes[pos]
         reasons = self.trade_reasons(youth, code, query)
@@ -183,9 +252,11 @@ class ItemBuilder:
             band=self._bands[pos], moved_by=why or None, **self.card_fields()[pos],
         )
 
-    def trade_reasons(self, youth: Youth | None, code: str, query: frozenset[str] | None) -> list[str]:
+    def trade_reasons(self, youth: Youth | None, code: str, query: str | None) -> list[str]:
         """Wish, mobility and skill reasons of a card (before the moved and share reasons)."""
         reasons: list[str] = []
+        texts: tuple[str, ...] = (query,) if query else ()
+        query_stems = ranking.stems(query) if query else frozenset()
         if youth is not None:
             known = self.youth_query(youth)
             if code in known.wished:
@@ -196,8 +267,8 @@ class ItemBuilder:
                 if near:
                     label = self.referential.cards.at[near[0], "label"]
                     reasons.append(f"proche d'un métier souhaité : « {label} »")
-            query = known.stems
-        matched = self.skill_index(code).best(query or frozenset(), TRADE_SKILLS)
+            query_stems, texts = known.stems, known.texts
+        matched = self.cited_skills(code, query_stems, texts, TRADE_SKILLS)
         if matched:
             reasons.append("compétences : " + ", ".join(m.lower() for m in matched))
         return reasons
@@ -216,9 +287,11 @@ class ItemBuilder:
             reasons.append(f"métier souhaité : « {label} »")
         elif parts["trade"] >= CLOSE_TRADE:
             reasons.append(f"métier proche de votre profil : « {label} »")
-        matched = self.skill_index(vacancy.code_rome).best(self.youth_query(youth).stems, VACANCY_SKILLS)
+        known = self.youth_query(youth)
+        matched = self.cited_skills(vacancy.code_rome, known.stems, known.texts, VACANCY_SKILLS)
         if matched:
             reasons.append("compétences : " + ", ".join(m.lower() for m in matched))
+        distance = ranking.shown_km(distance)  # once: the reason and distance_km say the same
         reasons.append(ranking.distance_reason(distance))
         if used > radius and distance > radius:
             reasons.append(f"rayon élargi à {used:.0f} km : peu d'offres à moins de {radius:.0f} km")
@@ -228,7 +301,7 @@ class ItemBuilder:
         return VacancySuggestion(
             vacancy_id=vacancy.id, title=vacancy.title, code_rome=vacancy.code_rome,
             employer={"name": vacancy.employer.name, "sector_family": vacancy.employer.sector_family},
-            distance_km=round(distance, 1), contract=vacancy.contract, score=round(score, 4),
+            distance_km=distance, contract=vacancy.contract, score=round(score, 4),
             score_parts=parts, reasons=reasons, moved_by=why or None,
         )
 
@@ -239,8 +312,9 @@ def candidate_item(youth_id: str, score: float, parts: dict[str, np.ndarray], i:
     reasons = [ranking.moved_reason(why)] if why else []
     if parts["trade"][i] >= CLOSE_TRADE:
         reasons.append("profil proche du métier de l'offre")
+    distance = ranking.shown_km(distance)
     reasons.append(ranking.distance_reason(distance))
     return CandidateSuggestion(
         youth_id=youth_id, score=round(score, 4),
         score_parts={n: round(float(p[i]), 4) for n, p in parts.items()},
-        reasons=reasons, distance_km=round(distance, 1), moved_by=why or None)
+        reasons=reasons, distance_km=distance, moved_by=why or None)

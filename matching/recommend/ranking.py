@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from matching.referential.geo import haversine_km
+from matching.search.negation import negative_penalty
 
 WIDEN_STEP_KM = 10.0
 WIDEN_MAX_KM = 100.0
@@ -33,11 +34,47 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_SUFFIXES = tuple(sorted(
+    "s x es e er ers ez ee ees ement ements ment ments ation ations ations tion tions ateur "
+    "ateurs atrice atrices eur eurs euse euses rice rices ier iers iere ieres ique iques iste "
+    "istes isme ismes age ages ant ants ante antes ance ances ence ences ure ures if ive ifs "
+    "ives al aux ale ales elle elles re res ir".split(), key=len, reverse=True))
+"""Inflectional and derivational endings taken off a word (longest first), when 4 letters stay.
+
+"-erie" is kept ("brasserie" is not "brassage", "boulangerie" not "boulanger").
+"""
+_MIN_STEM = 4
+
+
+def word_stem(word: str) -> str:
+    """Return the stem of one folded word: the whole word less one ending of :data:`_SUFFIXES`.
+
+    A whole-word stem, not a prefix: "bureau" and "bureautique" ("bureaut"), "pain" and
+    "paiement" ("paie") stay apart; "restaurant" and "restauration" meet ("restaur"), which only
+    the semantic check of a reason can tell apart.
+    """
+    if word.endswith(("erie", "eries", "eaux")):  # "bureaux" is "bureau", not "bure"
+        return word.removesuffix("s").removesuffix("x")
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
+            return word[: -len(suffix)]
+    return word
+
+
 @lru_cache(maxsize=65536)
 def stems(text: str) -> frozenset[str]:
-    """Return crude French word stems (first 6 letters of words of 3+ letters, no stopwords)."""
+    """Return French word stems of ``text`` (:func:`word_stem` of words of 3+ letters, no
+    stopwords)."""
     words = re.findall(r"[a-z]{3,}", fold(text))
-    return frozenset(w[:6] for w in words if w not in _STOPWORDS)
+    return frozenset(word_stem(w) for w in words if w not in _STOPWORDS)
+
+
+def masked(text: str, masked_stems: frozenset[str] | set[str], mask: str = "…") -> str:
+    """``text`` with every word whose stem is in ``masked_stems`` replaced by ``mask``."""
+    if not masked_stems:
+        return text
+    return re.sub(r"[^\W\d_]+", lambda m: mask if word_stem(fold(m.group())) in masked_stems
+                  else m.group(), text)
 
 
 def matching_labels(query_stems: frozenset[str] | set[str], labels: list[str], limit: int = 3,
@@ -130,6 +167,32 @@ def combine(parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarr
     return np.asarray(total, dtype=np.float32)
 
 
+def combine_texts(text_scores: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """One youth's card scores from the scores of their texts.
+
+    0.6 x best + 0.4 x mean of the rows of positive weight (each times its weight), less what the
+    rows of negative weight, the negated clauses, name
+    (:func:`matching.search.negation.negative_penalty`), clipped to [0, 1].
+
+    Args:
+        text_scores: ``(n_texts, n_cards)`` each row in [0, 1] (:func:`rescale`).
+        weights: ``(n_texts,)`` the texts' weights (:func:`matching.search.texts.youth_query_texts`).
+
+    Returns:
+        ``(n_cards,)`` float32 in [0, 1]; zeros without a positive text.
+    """
+    text_scores = np.asarray(text_scores, dtype=np.float32)
+    weights = np.asarray(weights, dtype=np.float32)
+    result = np.zeros(text_scores.shape[1], dtype=np.float32)
+    if (weights > 0).any():
+        mine = text_scores[weights > 0] * weights[weights > 0, None]
+        result = 0.6 * mine.max(axis=0) + 0.4 * mine.mean(axis=0)
+    if (weights < 0).any():
+        penalty = negative_penalty(text_scores[weights < 0], -weights[weights < 0])
+        result = np.clip(result - penalty, 0.0, 1.0)
+    return result.astype(np.float32)
+
+
 def rescale(scores: np.ndarray) -> np.ndarray:
     """Map each row of ``scores`` to [0, 1] by its own min and max (shape kept)."""
     scores = np.asarray(scores, dtype=np.float32)
@@ -153,11 +216,22 @@ def share_women_reason(share: float | None) -> str:
     return f"{round(share * 100):d} % de femmes dans ce métier"
 
 
-def distance_reason(distance_km: float) -> str:
-    """French sentence on the distance to the vacancy."""
+def shown_km(distance_km: float) -> float:
+    """The distance an item carries and shows, rounded once (0.1 km): its ``distance_km``, its
+    reason and every render use this value."""
+    return round(float(distance_km), 1)
+
+
+def distance_text(distance_km: float) -> str:
+    """French words for a distance already rounded by :func:`shown_km` ("12 km", "moins d'1 km")."""
     if distance_km < 1:
-        return "à moins d'1 km"
-    return f"à {distance_km:.0f} km"
+        return "moins d'1 km"
+    return f"{distance_km:.0f} km"
+
+
+def distance_reason(distance_km: float) -> str:
+    """French sentence on the distance to the vacancy (give it the :func:`shown_km` value)."""
+    return "à " + distance_text(distance_km)
 
 
 MOVED_REASONS = {

@@ -70,7 +70,7 @@ class Recommender:
         self._share_women = cards["share_women"].to_numpy(dtype=np.float64)
         self._bands = np.array([referential.band(s) for s in self._share_women], dtype=object)
         self._cards = cards
-        self._items = ItemBuilder(referential, self.codes, cards, self._share_women, self._bands)
+        self._items = ItemBuilder(referential, self.codes, cards, self._share_women, self._bands, embedder)
         self._rules = TradeRules(referential, self.codes, cards)
         self.vacancies: VacancyTable = vacancy_table([], self.codes)
         self.vacancy_index: VectorIndex | None = None
@@ -81,10 +81,11 @@ class Recommender:
     # ----------------------------------------------------------------- encoding
     def encode_youths(self, youths: list[Youth]) -> np.ndarray:
         """Embed youths: the mean of their text embeddings, L2-normalised, ``(n, dim)``."""
-        texts, _weights, owners = self._query_texts(youths)
+        texts, weights, owners = self._query_texts(youths)
         vectors = self.embedder.encode_queries(texts)
         summed = np.zeros((len(youths), vectors.shape[1]), dtype=np.float32)
-        np.add.at(summed, owners, vectors)
+        positive = weights > 0  # negated clauses say what a youth does not want: not their vector
+        np.add.at(summed, owners[positive], vectors[positive])
         return _normalise(summed)
 
     def youth_features(self, youths: list[Youth], text_features=None) -> tuple[np.ndarray, np.ndarray]:
@@ -109,7 +110,8 @@ class Recommender:
         distinct, inverse = np.unique(np.asarray(texts, dtype=object), return_inverse=True)
         text_vectors, text_scores = (text_features or self.text_features)(distinct.tolist())
         summed = np.zeros((len(youths), self.embedder.dim), dtype=np.float32)
-        np.add.at(summed, owners, text_vectors[inverse])
+        positive = weights > 0
+        np.add.at(summed, owners[positive], text_vectors[inverse[positive]])
         return _normalise(summed), self._combine_text_scores(youths, text_scores, inverse, weights, owners)
 
     def text_features(self, texts: list[str], text_batch: int = 2048) -> tuple[np.ndarray, np.ndarray]:
@@ -137,14 +139,12 @@ class Recommender:
         return texts, np.asarray(weights, dtype=np.float32), np.asarray(owners, dtype=np.int64)
 
     def _combine_text_scores(self, youths, text_scores, inverse, weights, owners) -> np.ndarray:
-        """Per youth: 0.6 x best + 0.4 x mean of its weighted text rows; wished codes score 1."""
+        """Per youth: :func:`ranking.combine_texts` of its text rows; wished codes score 1."""
         result = np.zeros((len(youths), len(self.codes)), dtype=np.float32)
         bounds = np.searchsorted(owners, np.arange(len(youths) + 1))  # owners are sorted
         for row, youth in enumerate(youths):
             lo, hi = bounds[row], bounds[row + 1]
-            if hi > lo:
-                mine = text_scores[inverse[lo:hi]] * weights[lo:hi, None]
-                result[row] = 0.6 * mine.max(axis=0) + 0.4 * mine.mean(axis=0)
+            result[row] = ranking.combine_texts(text_scores[inverse[lo:hi]], weights[lo:hi])
             for code in youth.wished_trades:
                 if code in self.referential.cards.index:
                     result[row, np.searchsorted(self.codes, code)] = 1.0
@@ -245,8 +245,7 @@ class Recommender:
     def search_trades(self, text: str, top_k: int = 10) -> list[TradeSuggestion]:
         """Relevance-only search of ROME cards for a free text (no mix policy)."""
         positions, scores = self.trade_searcher.search([text], top_k)
-        query = ranking.stems(text)
-        return [self._trade_item(None, int(pos), float(score), "", query)
+        return [self._trade_item(None, int(pos), float(score), "", text)
                 for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
 
     def _trade_vectors(self, pool: np.ndarray, mix: TradeMix) -> np.ndarray | None:
@@ -255,12 +254,16 @@ class Recommender:
         return self.trade_searcher.card_vectors(pool)
 
     def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
-                    query: frozenset[str] | None = None, counter: bool = False) -> TradeSuggestion:
+                    query: str | None = None, counter: bool = False) -> TradeSuggestion:
         return self._items.trade_item(youth, pos, score, why, query, counter)
 
     def card_skills(self) -> dict[str, list[str]]:
         """Skill labels of each card, core skills first: ``{code_rome: [label, ...]}``."""
         return self._items.card_skills()
+
+    def youth_skills(self, youth: Youth, code_rome: str, limit: int = 5) -> list[str]:
+        """Skills of a card that the youth's texts name in the same sense (the rule of reasons)."""
+        return self._items.youth_skills(youth, code_rome, limit)
 
     # ----------------------------------------------------------------- vacancies
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,

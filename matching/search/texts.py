@@ -14,6 +14,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
+from matching.search.negation import split_negations
+
 ROME_CODE = re.compile(r"^[A-N]\d{4}$")
 
 TITLE_WEIGHT = 0.7
@@ -62,6 +64,11 @@ def youth_query_texts(youth, referential=None) -> list[tuple[str, float]]:
     them). Then each experience (0.8), then the interests (0.6). Score each text separately and
     combine per card (max, or a blend of max and mean): one strong wish must not be averaged away
     by unrelated experiences.
+
+    A free text with negated clauses ("pas dans un bureau") gives its positive part with its
+    weight and each negated clause with the opposite weight: a negative query whose card scores
+    are subtracted (:func:`matching.search.negation.negative_penalty`); a text without one is
+    kept as is.
     """
     pairs: list[tuple[str, float]] = []
     for wish in youth.wished_trades:
@@ -72,11 +79,19 @@ def youth_query_texts(youth, referential=None) -> list[tuple[str, float]]:
                     (str(referential.cards.loc[wish.upper(), "label"]), QUERY_WEIGHTS["wished"])
                 )
         elif wish:
-            pairs.append((wish, QUERY_WEIGHTS["wished"]))
-    pairs += [(e.strip(), QUERY_WEIGHTS["experience"]) for e in youth.experiences if e.strip()]
+            pairs += _signed(wish, QUERY_WEIGHTS["wished"])
+    for experience in youth.experiences:
+        if experience.strip():
+            pairs += _signed(experience.strip(), QUERY_WEIGHTS["experience"])
     if youth.interests and youth.interests.strip():
-        pairs.append((youth.interests.strip(), QUERY_WEIGHTS["interests"]))
+        pairs += _signed(youth.interests.strip(), QUERY_WEIGHTS["interests"])
     return pairs
+
+
+def _signed(text: str, weight: float) -> list[tuple[str, float]]:
+    """``(positive part, weight)`` and ``(negated clause, -weight)`` pairs of a free text."""
+    positive, negated = split_negations(text)
+    return ([(positive, weight)] if positive else []) + [(clause, -weight) for clause in negated]
 
 
 def vacancy_texts(vacancy) -> tuple[str, str]:
