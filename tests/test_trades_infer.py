@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from matching.errors import PasserelleError
-from matching.search.title_clean import clean_title, title_segments
+from matching.search.title_clean import clean_title
 from matching.search.titles import (
     InferSettings,
     card_parents,
@@ -58,14 +58,6 @@ ROOT = Path(__file__).resolve().parents[1]
 )
 def test_clean_title_known_answers(title, expected):
     assert clean_title(title) == expected
-
-
-def test_title_segments_split_company_and_place_but_keep_the_whole_first():
-    segments = title_segments("DCS GROUP - Administrateur de bases de données (H/F)")
-    assert segments[0] == clean_title("DCS GROUP - Administrateur de bases de données (H/F)")
-    assert "administrateur de bases de données" in segments and "dcs group" in segments
-    assert title_segments("Ripeur (H/F)") == ["ripeur"]
-    assert title_segments("H/F - 2024") == []
 
 
 TITLE_ALPHABET = st.sampled_from(

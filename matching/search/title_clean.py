@@ -6,8 +6,9 @@ and seniority words ("CDI", "Alternance", "Senior", "confirmé"), support levels
 They also abbreviate ("Resp.", "Agt", "Tech", "Admin", "DBA") and write in English
 ("Software Engineer"). :func:`clean_title` removes the noise and expands the abbreviations and
 common English job words into the wording of the ROME, so that a title reads like an
-appellation. :func:`title_segments` splits a title on its separators (" - ", "|", ":") because a
-segment is often a company or a place ("DCS GROUP - Administrateur de bases de données").
+appellation. Separators (" - ", "|", ":") are dropped with the empty parts they leave; scoring
+each part of a title on its own (a part is often a company or a place) was measured and did not
+help (``benchmarks/quality/offers.py`` notes), so the title is matched whole.
 
 Every rule is a general rule of how titles are written; none names a ROME code. Pure functions.
 """
@@ -173,16 +174,3 @@ def _clean_once(text: str) -> str:
     text = " ".join(_PUNCT_EDGES.sub("", part) for part in _SEPARATORS.split(text))
     text = _EMPTY_BRACKETS.sub(" ", text)
     return _PUNCT_EDGES.sub("", _SPACES.sub(" ", text)).strip()
-
-
-def title_segments(title: str) -> list[str]:
-    """The cleaned title and, when it has separators, each of its cleaned parts.
-
-    "DCS GROUP - Administrateur de bases de données (H/F)" -> ["dcs group administrateur de
-    bases de données", "dcs group", "administrateur de bases de données"]. Parts without a
-    letter are dropped; the whole cleaned title comes first; no duplicates.
-    """
-    raw = _SPACES.sub(" ", title.replace("’", "'")).strip()
-    parts = [clean_title(part) for part in _SEPARATORS.split(_GENDER.sub(" ", raw))]
-    segments = [clean_title(title), *(p for p in parts if len(parts) > 1)]
-    return list(dict.fromkeys(s for s in segments if re.search(r"[^\W\d_]", s)))
