@@ -9,6 +9,14 @@ from service.pseudonym import candidate_ref, pseudonym_initials
 
 TRADE_KEYS = ("code_rome", "label", "score", "reasons", "share_women", "band")
 SYNTHETIC_NOTICE = "Données SYNTHÉTIQUES de démonstration : aucun jeune réel."
+SECTOR_FAMILY_LABELS = {"artisanat": "artisanat", "commerce": "commerce",
+                        "liberal": "profession libérale", "other": "autre secteur"}
+"""French words for the ``sector_family`` tokens (the JSON keeps the tokens: a contract)."""
+
+
+def sector_family_label(token: str | None) -> str:
+    """French label of a sector family token ("liberal" -> "profession libérale")."""
+    return SECTOR_FAMILY_LABELS.get(token or "", "secteur non renseigné")
 
 
 def trade_dict(trade) -> dict:
@@ -55,6 +63,8 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
     return suggest_document(trades, vacancies, synthetic=synthetic)
 
 
+CARD_SKILLS = 5
+"""Matched skills a candidate card lists at most."""
 CARD_FIELDS = ("initials", "age", "commune", "skills", "shared")
 """A card before any share: nothing else (no gender, diploma level, free text or id)."""
 SHARED_FIELDS = ("gender", "diploma_level", "external_id", "experiences", "interests", "wished_trades")
@@ -72,12 +82,12 @@ def candidates_document(engine, vacancy_id: str, result, *, key: bytes,
     """
     table = engine.vacancies
     vacancy = table.vacancies[table.rows[vacancy_id]]
-    skills = engine.card_skills().get(vacancy.code_rome, [])
     youths = engine.youths
     items = []
     for item in result.items:
         youth = youths.youths[youths.rows[item.youth_id]]
         fields = {k: v for k, v in asdict(item).items() if k != "youth_id"}
+        skills = engine.youth_skills(youth, vacancy.code_rome, CARD_SKILLS)
         items.append({"candidate_ref": candidate_ref(key, vacancy_id, item.youth_id), **fields,
                       "card": youth_card(youth, key=key, full=item.youth_id in shared, skills=skills)})
     return {
@@ -94,13 +104,11 @@ def candidates_document(engine, vacancy_id: str, result, *, key: bytes,
 def youth_card(youth, *, key: bytes, full: bool = False, skills: Sequence[str] = ()) -> dict:
     """A shortlist card: :data:`CARD_FIELDS`, and :data:`SHARED_FIELDS` once shared.
 
-    ``skills``: the skills of the vacancy's ROME card; the card lists those the youth's
-    experiences and interests mention (no free text of the profile is shown).
+    ``skills``: the skills of the vacancy's ROME card that the youth's texts name in the same
+    sense (:meth:`~matching.recommend.recommender.Recommender.youth_skills`; no free text of the
+    profile is shown).
     """
-    from matching.recommend import ranking
-
-    query = ranking.stems(" ".join([*youth.experiences, youth.interests]))
-    matched = [label.lower() for label in ranking.matching_labels(query, list(skills), limit=5)]
+    matched = [label.lower() for label in skills]
     card = {"initials": pseudonym_initials(key, youth.id), "age": youth.age,
             "commune": youth.location.name, "skills": matched, "shared": full}
     if full:
@@ -115,18 +123,23 @@ def _reasons(reasons) -> str:
 
 
 def render_trades(items) -> str:
+    """Trades by position, best first: no raw score (scores stay in the JSON, docs/API.md)."""
     lines = []
     for rank, t in enumerate(items, 1):
-        lines.append(f"{rank:2d}. {t['code_rome']}  {t['label']}  ({t['score']:.2f})")
+        lines.append(f"{rank:2d}. {t['code_rome']}  {t['label']}")
         lines.append(f"      {_reasons(t['reasons'])}")
     return "\n".join(lines) or "Aucun métier trouvé."
 
 
 def render_vacancies(items) -> str:
+    """Vacancies by position; the distance in the words of its reason (rounded once)."""
+    from matching.recommend.ranking import distance_text  # the engine's import, only when rendering
+
     lines = []
     for rank, v in enumerate(items, 1):
-        lines.append(f"{rank:2d}. {v['title']} — {v['employer']['name']} ({v['employer']['sector_family']}), "
-                     f"{v['contract']}, {v['distance_km']:.0f} km  [{v['vacancy_id']}]")
+        family = sector_family_label(v["employer"]["sector_family"])
+        lines.append(f"{rank:2d}. {v['title']} — {v['employer']['name']} ({family}), "
+                     f"{v['contract']}, {distance_text(v['distance_km'])}  [{v['vacancy_id']}]")
         lines.append(f"      {_reasons(v['reasons'])}")
     return "\n".join(lines) or "Aucune offre dans le rayon."
 
@@ -140,15 +153,19 @@ def render_suggest(document) -> str:
 
 
 def render_candidates(document) -> str:
+    """Candidates by position, each with the vacancy's skills their profile names."""
     v = document["vacancy"]
-    lines = [f"Candidats pour « {v['title']} » ({v['employer']['name']}, {v['contract']}) "
+    lines = [f"Candidats pour « {v['title']} » ({v['employer']['name']}, "
+             f"{sector_family_label(v['employer']['sector_family'])}, {v['contract']}) "
              f"— équilibre : {document['policy'].get('balance')}"]
     for rank, c in enumerate(document["candidates"], 1):
         card = c["card"]
         who = card.get("external_id") or card["initials"]
         age = f"{card['age']} ans" if card["age"] is not None else "âge non renseigné"
         shared = f" (genre : {card['gender'] or 'non renseigné'})" if card["shared"] else ""
-        lines.append(f"{rank:2d}. {who}, {age}, {card['commune']}{shared} ({c['score']:.2f})")
+        skills = ", ".join(card["skills"]) or "aucune compétence de l'offre citée dans son profil"
+        lines.append(f"{rank:2d}. {who}, {age}, {card['commune']}{shared}")
+        lines.append(f"      compétences : {skills}")
         lines.append(f"      {_reasons(c['reasons'])}")
     if document["synthetic"]:
         lines.append("\n" + SYNTHETIC_NOTICE)

@@ -101,7 +101,7 @@ class Workspace:
             on_progress=lambda _step, done, total: progress("Génération des données synthétiques", done, total),
         )
         synthetic.save(data, self.demo_dir)
-        self.load_demo_into_store(data)
+        self.load_demo_into_store(data, progress=progress)
         return data
 
     # ------------------------------------------------------------- the store
@@ -123,17 +123,22 @@ class Workspace:
             self._store = (engine, sessions, session_factory(engine, immediate=False))
         return self._store
 
-    def load_demo_into_store(self, data=None) -> dict[str, int]:
+    def load_demo_into_store(self, data=None, progress: Progress = _quiet) -> dict[str, int]:
         """Put the demo data set (generated, or read from the demo folder) into the store.
 
-        Synthetic rows already stored are replaced: reloading the demo is idempotent.
+        Synthetic rows already stored are replaced: reloading the demo is idempotent. One
+        ``progress`` step ("Chargement dans la base") announces the load, which takes a while.
         """
         from service.store.synthetic import load_synthetic
 
+        task = "Chargement dans la base"
+        progress(task, 0, 1)
         data = data or synthetic.load(self.demo_dir)
         _, sessions, _ = self.store()
         with sessions.begin() as session:
-            return load_synthetic(session, data)
+            added = load_synthetic(session, data)
+        progress(task, 1, 1)
+        return added
 
     def store_has_demo(self) -> bool:
         """Whether the store holds synthetic youths (the demo was loaded into it)."""

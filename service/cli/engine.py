@@ -19,6 +19,7 @@ from service.cli.common import (
     TopK,
     emit,
     fail,
+    fail_both,
     notice,
     read_json,
     run_guarded,
@@ -54,7 +55,7 @@ def demo(
             referential = ws.referential()
             ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
         elif not ws.store_has_demo():
-            ws.load_demo_into_store()
+            ws.load_demo_into_store(progress=progress)
         engine = ws.engine(progress=progress)
     document = run_guarded(lambda: run_demo(engine, key=pseudonym_key(ws.settings)))
     emit(document, as_json, output.render_demo)
@@ -160,22 +161,47 @@ def data_generate(
     vacancies: Annotated[int, typer.Option(min=1, max=2_000_000, help="Number of synthetic vacancies.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 2026,
     out: Annotated[Path | None, typer.Option(help="Folder to write; default: the demo folder of the data home.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace the data already there (demo folder and the "
+                                                           "store's synthetic rows, or the --out folder).")] = False,
 ):
     """Generate seeded synthetic youths, employers and vacancies from the real referentials.
 
-    Example: passerelle data generate --youths 2000 --vacancies 5000 --seed 7
+    Without --out the data go to the data home's demo folder and into the store, and the indexes
+    are rebuilt at once (progress bars on standard error). Data already there are kept unless
+    --replace is given: the command then writes nothing and exits with code 2.
+
+    Example: passerelle data generate --youths 2000 --vacancies 5000 --seed 7 --replace
     """
     from matching.synthetic import dataset as synthetic
 
     ws = workspace()
+    target = ws.demo_dir if out is None else out
+    if not replace:
+        _refuse_to_replace(ws, out)
     with progress_bars() as progress:
         referential = ws.referential()
         if out is None:
             data = ws.generate_demo(referential, youths, vacancies, seed, progress=progress)
-            target = ws.demo_dir
+            engine = ws.engine(progress=progress)  # now, with bars, not silently at the next command
         else:
             data = synthetic.generate(referential, n_youths=youths, n_vacancies=vacancies, seed=seed)
             synthetic.save(data, out)
-            target = out
     notice(f"passerelle: données SYNTHÉTIQUES écrites dans {target} : {len(data.youths)} jeunes, "
            f"{len(data.employers)} employeurs, {len(data.vacancies)} offres")
+    if out is None:
+        ws.loaded_engine = engine
+        notice(f"passerelle: index reconstruits ({len(engine.vacancies)} offres, {len(engine.youths)} jeunes)")
+
+
+def _refuse_to_replace(ws, out: Path | None) -> None:
+    """Fail (exit 2, nothing written) when the data ``data generate`` would write are already there."""
+    if out is not None:
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            fail_both(f"{out} existe et n'est pas vide : ajoutez --replace pour le remplacer (rien n'a été écrit)",
+                      f"{out} exists and is not empty: add --replace to replace it (nothing was written)")
+        return
+    if ws.has_demo() or ws.store_has_demo():
+        fail_both(f"des données de démonstration existent déjà ({ws.demo_dir} ou la base) : ajoutez --replace "
+                  "pour les remplacer (rien n'a été écrit)",
+                  f"demo data already exist ({ws.demo_dir} or the store): add --replace to replace them "
+                  "(nothing was written)")
