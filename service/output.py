@@ -14,6 +14,10 @@ SECTOR_FAMILY_LABELS = {"artisanat": "artisanat", "commerce": "commerce",
 """French words for the ``sector_family`` tokens (the JSON keeps the tokens: a contract)."""
 
 
+BALANCE_LABELS = {"pool": "à l'image du vivier des candidats", "parity": "parité", "off": "aucun"}
+"""French words for the shortlist balance policies (the option and the JSON keep the tokens)."""
+
+
 def sector_family_label(token: str | None) -> str:
     """French label of a sector family token ("liberal" -> "profession libérale")."""
     return SECTOR_FAMILY_LABELS.get(token or "", "secteur non renseigné")
@@ -118,6 +122,11 @@ def youth_card(youth, *, key: bytes, full: bool = False, skills: Sequence[str] =
     return card
 
 
+def _balance_label(token: str | None) -> str:
+    label = BALANCE_LABELS.get(token or "")
+    return f"{label} ({token})" if label else str(token or "non précisé")
+
+
 def _reasons(reasons) -> str:
     return " ; ".join(reasons)
 
@@ -157,7 +166,7 @@ def render_candidates(document) -> str:
     v = document["vacancy"]
     lines = [f"Candidats pour « {v['title']} » ({v['employer']['name']}, "
              f"{sector_family_label(v['employer']['sector_family'])}, {v['contract']}) "
-             f"— équilibre : {document['policy'].get('balance')}"]
+             f"— équilibre : {_balance_label(document['policy'].get('balance'))}"]
     for rank, c in enumerate(document["candidates"], 1):
         card = c["card"]
         who = card.get("external_id") or card["initials"]

@@ -60,6 +60,7 @@ def test_candidate_cards_show_matched_skills_and_no_score():
     assert "compétences : défourner des pains et viennoiseries" in text
     assert "0.73" not in text and "(Fournil, artisanat, CDI)" in text
     assert "aucune compétence" in output.render_candidates(_candidates([]))
+    assert "équilibre : à l'image du vivier des candidats (pool)" in text
 
 
 def test_distance_text():
