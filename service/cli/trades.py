@@ -27,11 +27,12 @@ def trades_infer(
 ):
     """Infer the ROME 4.0 code of vacancies from their title and description, best first.
 
-    With --title: one vacancy. With --input: one vacancy per line of a JSON Lines file.
-    --json prints a list of {"code_rome", "label", "score"} (with --input: one such list per
-    input line, in input order). The score ranks the cards of one vacancy: about 1 when the
-    title is a ROME appellation word for word, 0.5 to 0.7 for a good match, under 0.3 for noise;
-    it is not a probability.
+    With --title: one vacancy. With --input: a JSON Lines file, one vacancy per line.
+
+    --json: a list of {"code_rome", "label", "score"}; with --input, one such list per line.
+
+    Score (ranks the cards, not a probability): about 1 for a title that is a ROME appellation,
+    0.5-0.7 for a good match, under 0.3 for noise.
 
     Example: passerelle trades infer --title "Développeur Python (H/F)" --top-k 3 --json
 
