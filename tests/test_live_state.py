@@ -297,3 +297,23 @@ def test_changed_leaves_the_engine_and_equals_a_rebuild(referential, small_data,
         np.array([y.key for y in kept_y], np.int64)).reshape(-1, 8), y_vectors]),
         trade_scores=np.vstack([engine.youth_trade_scores[rows], y_scores.astype(np.float16)]))
     assert _contents(result) == _contents(rebuilt)
+
+
+def test_upsert_rows_replaces_in_place_and_rebuilds_moved_places(referential, small_data):
+    import dataclasses
+
+    from matching.recommend.catalog import upsert_rows, vacancy_table
+
+    codes = np.asarray(referential.codes)
+    vacancies = small_data[0][:20]
+    table = vacancy_table(vacancies, codes)
+    _ = table.places
+    same = upsert_rows(table, vacancy_table([dataclasses.replace(vacancies[3], places=7)], codes))
+    assert same.rows is table.rows and same.places is table.places and same.vacancies[3].places == 7
+    assert table.vacancies[3] is vacancies[3]  # the table read by requests is unchanged
+    far = next(v for v in vacancies if abs(v.place.lat - vacancies[3].place.lat) > 0.1)
+    moved = upsert_rows(table, vacancy_table([dataclasses.replace(vacancies[3], location=far.place),
+                                              small_data[0][25]], codes))
+    assert "places" not in moved.__dict__ and len(moved) == 21 and moved.rows[small_data[0][25].id] == 20
+    near, distance = moved.near(far.place.lat, far.place.lon, 0.5)
+    assert 3 in near.positions.tolist() and distance[near.positions.tolist().index(3)] == 0.0

@@ -1,7 +1,7 @@
 """Copy-on-write changes of a loaded :class:`~matching.recommend.recommender.Recommender`.
 
 :func:`changed` returns a new recommender holding the changes and leaves the one it is given as
-it was: tables are rebuilt (:func:`matching.recommend.catalog.drop_ids`, :func:`append_rows`),
+it was: tables are rebuilt (:func:`matching.recommend.catalog.drop_ids`, :func:`upsert_rows`),
 a vector index is copied before it changes (:meth:`~matching.search.index.VectorIndex.copy`),
 everything else (referential, embedder, trade searcher, unchanged tables and indexes) is shared.
 Requests may go on reading the old recommender while the next one is built; the service swaps
@@ -19,7 +19,7 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-from matching.recommend.catalog import append_rows, drop_ids, vacancy_table, youth_table
+from matching.recommend.catalog import drop_ids, upsert_rows, vacancy_table, youth_table
 from matching.search.index import VectorIndex
 from matching.search.texts import vacancy_texts
 from matching.types import Vacancy, Youth, stable_keys
@@ -46,22 +46,33 @@ def changed(engine, *, gone_vacancies: Sequence[str] = (), vacancies: Sequence[V
     if gone_vacancies or vacancies:
         if vacancies and vacancy_vectors is None:
             vacancy_vectors = engine.encode_vacancies(vacancies)
-        ids = [v.id for v in vacancies]
-        result.vacancies = append_rows(drop_ids(engine.vacancies, [*gone_vacancies, *ids]),
-                                       vacancy_table(vacancies, engine.codes))
-        result.vacancy_index = _changed_index(engine.vacancy_index, gone_vacancies, ids,
+        kept = drop_ids(engine.vacancies, gone_vacancies)
+        result.vacancies = upsert_rows(kept, vacancy_table(vacancies, engine.codes)) if vacancies else kept
+        result.vacancy_index = _changed_index(engine.vacancy_index, gone_vacancies, [v.id for v in vacancies],
                                               vacancy_vectors, same_vacancies)
     if gone_youths or youths:
         if youths and (youth_vectors is None or youth_scores is None):
             youth_vectors, youth_scores = engine.youth_features(youths)
-        ids = [y.id for y in youths]
-        kept = _kept_rows(engine.youths, [*gone_youths, *ids])
-        result.youths = append_rows(drop_ids(engine.youths, [*gone_youths, *ids]), youth_table(youths))
-        new_scores = np.asarray(youth_scores if youths else np.zeros((0, len(engine.codes))), np.float16)
-        result.youth_trade_scores = np.concatenate([engine.youth_trade_scores[kept], new_scores])
-        result.youth_index = _changed_index(engine.youth_index, gone_youths, ids, youth_vectors,
-                                            same_youths)
+        kept = drop_ids(engine.youths, gone_youths)
+        result.youths = upsert_rows(kept, youth_table(youths)) if youths else kept
+        result.youth_trade_scores = _upserted_scores(
+            engine.youth_trade_scores[_kept_rows(engine.youths, gone_youths)], kept, youths, youth_scores)
+        result.youth_index = _changed_index(engine.youth_index, gone_youths, [y.id for y in youths],
+                                            youth_vectors, same_youths)
     return result
+
+
+def _upserted_scores(scores: np.ndarray, table, youths: list[Youth], new_scores) -> np.ndarray:
+    """The trade scores ``(n, n_cards)`` float16 in the row order of :func:`upsert_rows`."""
+    if not youths:
+        return scores
+    new_scores = np.asarray(new_scores, dtype=np.float16)
+    present = [row for row, y in enumerate(youths) if y.id in table.rows]
+    added = [row for row, y in enumerate(youths) if y.id not in table.rows]
+    if present:
+        scores = scores.copy()  # (the one read by requests stays as it is)
+        scores[[table.rows[youths[row].id] for row in present]] = new_scores[present]
+    return np.concatenate([scores, new_scores[added]]) if added else scores
 
 
 def _changed_index(index: VectorIndex | None, gone: Sequence[str], ids: list[str],

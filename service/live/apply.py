@@ -94,7 +94,20 @@ def next_state(base: EngineState, batch: Batch) -> tuple[EngineState, list[str]]
         engine, gone_vacancies=gone_v, vacancies=batch.vacancies, vacancy_vectors=v_vectors,
         gone_youths=gone_y, youths=batch.youths, youth_vectors=y_vectors, youth_scores=y_scores,
         same_vacancies=v_same, same_youths=y_same)
+    warm(recommender)
     return EngineState(recommender, batch.generation), gone_y
+
+
+def warm(engine: Recommender) -> None:
+    """Build now the lookups that reads build on first need (vacancy places, key orders, index
+    positions), so that no request pays for them after a change or waits for another building
+    them. Parts shared with the previous state are built already: nothing to do for them."""
+    _ = engine.vacancies.places
+    for table in (engine.vacancies, engine.youths):
+        table.rows_of(table.keys[:1])
+    for index in (engine.vacancy_index, engine.youth_index):
+        if index is not None and len(index):
+            index.vectors(index.keys()[:1])
 
 
 def _vacancy_vectors(engine, vacancies: list[VacancyRow]) -> tuple[np.ndarray | None, set[str]]:

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from matching.recommend.recommender import Recommender
 from matching.search.embeddings import make_embedder
 from matching.types import stable_keys
-from service.live.apply import EngineState, next_state, read_changes
+from service.live.apply import EngineState, next_state, read_changes, warm
 from service.live.snapshots import read_snapshot, write_snapshot
 from service.store.changes import changes_since, log_state, prune_tombstones
 from service.store.employers import expire_vacancies
@@ -108,6 +108,7 @@ class LiveEngine:
             vacancies = load_vacancies(session, referential)
             youths = load_youths(session, referential)
         encoded = _fill(recommender, vacancies, youths, snapshot, changed, progress)  # not published yet
+        warm(recommender)
         live = cls(recommender, sessions, read_sessions, snapshot_dir, generation=state.generation,
                    instance=state.instance, metadata=metadata)
         live.snapshot_generation = snapshot.generation if snapshot is not None else -1
