@@ -28,6 +28,16 @@ from service.store.models import ApiKey, Employer, Vacancy, Youth
 from service.workspace import Workspace
 
 OTHER_ML = "ML-NANCY-TEST"
+PROFILE_MARKER = "MARQUEUR-PROFIL-"
+"""Planted in every profile these fixtures store (tests/conftest.py looks for it in the run's log)."""
+
+
+def plant_markers(data: synthetic.SyntheticData, label: str) -> synthetic.SyntheticData:
+    """Put a marker in each youth's free-text dossier reference (``external_id``), where it
+    changes no suggestion: a log line quoting a profile would then fail the run."""
+    for number, profile in enumerate(data.youths):
+        profile["external_id"] = f"{profile.get('external_id', '')}-{PROFILE_MARKER}{label}-{number}"
+    return data
 
 
 @dataclass
@@ -72,7 +82,8 @@ def shared_api(request, engine_home, tmp_path_factory):
                             snapshot_interval_s=3600)
         workspace = Workspace(settings)
         stack.callback(lambda: workspace.store()[0].dispose())
-        data = synthetic.generate(workspace.referential(), n_youths=60, n_vacancies=250, seed=5)
+        data = plant_markers(synthetic.generate(workspace.referential(), n_youths=60, n_vacancies=250,
+                                                seed=5), "api")
         workspace.load_demo_into_store(data)
         keys, ids = make_keys(workspace)
         with TestClient(create_app(settings)) as client:
@@ -151,7 +162,8 @@ def loaded_store(request, engine_home, tmp_path):
         workspace = Workspace(settings)
         stack.callback(lambda: workspace.store()[0].dispose())
         # smaller than the api fixture's: the server encodes every row at its first start
-        data = synthetic.generate(workspace.referential(), n_youths=40, n_vacancies=120, seed=5)
+        data = plant_markers(synthetic.generate(workspace.referential(), n_youths=40, n_vacancies=120,
+                                                seed=5), "store")
         workspace.load_demo_into_store(data)
         keys, _ = make_keys(workspace)
         yield LoadedStore(request.param, settings, workspace, data, keys)

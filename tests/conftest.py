@@ -11,13 +11,18 @@ import pytest
 from matching.referential.loader import Referential, load_referential
 
 LOG_MARKERS = ("PASSERELLE-MARKER-", "MARQUEUR-PROFIL-")
-"""Prefixes of the marker strings that tests plant in profiles: no log line may ever hold one."""
+"""Prefixes of the marker strings that tests plant in profiles: no log line may ever hold one.
+
+Every profile the API fixtures store (``tests/api_fixtures.py``: ``plant_markers``) and every
+profile the API and security tests send carries ``MARQUEUR-PROFIL-`` in its dossier reference;
+the security tests' served profiles carry ``PASSERELLE-MARKER-`` in their free texts too."""
 
 
 @pytest.fixture(scope="session", autouse=True)
 def session_log(tmp_path_factory: pytest.TempPathFactory):
     """The log of the whole run in one file (the service's records from INFO, others from
-    WARNING); at the end no line may hold a planted marker or SQL parameters.
+    WARNING); at the end no line may hold a planted marker (:data:`LOG_MARKERS`: one is in every
+    profile the API tests store) or SQL parameters.
 
     The apps the tests create put their filter (:mod:`service.logs`) on this handler as they
     would on uvicorn's: what it lets through is what a server's log would hold.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
+from api_fixtures import PROFILE_MARKER
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -22,8 +23,9 @@ EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "youth.
 
 
 def profile(**changes) -> dict:
+    """The example profile, its dossier reference marked (must never reach the run's log)."""
     data = {k: v for k, v in EXAMPLE.items() if k not in ("available_from", "mission_locale")}
-    return {**data, **changes}
+    return {**data, "external_id": f"{EXAMPLE['external_id']}-{PROFILE_MARKER}test-api", **changes}
 
 
 def create(api, **changes) -> dict:
@@ -276,7 +278,7 @@ def test_shortlists_are_pseudonymised_until_an_adviser_shares(api):
     listed = api.client.get(path, params={"top_k": 50}, headers=api.as_("er")).json()
     card = next(c for c in listed["candidates"] if c["candidate_ref"] == mine)["card"]
     assert set(card) == {*CARD_FIELDS, *SHARED_FIELDS} and card["shared"] is True
-    assert card["external_id"] == EXAMPLE["external_id"] and card["gender"] == EXAMPLE["gender"]
+    assert card["external_id"] == profile()["external_id"] and card["gender"] == EXAMPLE["gender"]
     refused = create(api, consent_share=False)
     assert_problem(api.client.post(f"/v1/youths/{refused['id']}/shares", json={"key_id": api.key_ids["er"]},
                                    headers=api.as_("adviser")), 409, "consent_share")

@@ -10,7 +10,7 @@ import json
 import re
 from pathlib import Path
 
-from api_fixtures import api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
+from api_fixtures import PROFILE_MARKER, api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
 
 from service.output import CARD_FIELDS, SHARED_FIELDS
 from service.pseudonym import candidate_ref, pseudonym_key
@@ -22,6 +22,7 @@ ITEM_FIELDS = {"candidate_ref", "score", "score_parts", "reasons", "distance_km"
 def bakery(api, siret: str) -> tuple[dict, str]:
     """A consenting Metz youth who wants to bake, and a bakery vacancy near her."""
     data = {k: v for k, v in EXAMPLE.items() if k not in ("available_from", "mission_locale")}
+    data["external_id"] = f"{EXAMPLE['external_id']}-{PROFILE_MARKER}cards"  # never in the log
     youth = api.client.post("/v1/youths", json={**data, "wished_trades": ["D1102"], "mobility_km": 50},
                             headers=api.as_("adviser")).json()
     employer = {"siret": siret, "name": "Pains et Cie", "naf": "1071C", "commune_insee": "57463"}
@@ -70,7 +71,7 @@ def test_the_adviser_resolves_a_candidate_ref_to_share(api):
     card = next(c for c in shortlist(api, vacancy_id).json()["candidates"] if c["candidate_ref"] == mine)["card"]
     assert set(card) == {*CARD_FIELDS, *SHARED_FIELDS} and card["shared"] is True
     assert (card["gender"], card["diploma_level"], card["external_id"]) == (
-        EXAMPLE["gender"], EXAMPLE["diploma_level"], EXAMPLE["external_id"])
+        EXAMPLE["gender"], EXAMPLE["diploma_level"], f"{EXAMPLE['external_id']}-{PROFILE_MARKER}cards")
     assert card["experiences"] == EXAMPLE["experiences"]
 
 

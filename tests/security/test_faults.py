@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from api_fixtures import api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
+from api_fixtures import PROFILE_MARKER, api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
 from pydantic import BaseModel
 
 from service.api.employers import EmployerPatch, VacancyPatch
@@ -28,8 +28,9 @@ UNKNOWN = {"youth": "Y-0123456789abcdef", "vacancy": "V-0123456789abcdef", "sire
 
 
 def profile(**changes) -> dict:
+    """The example profile, its dossier reference marked (must never reach the run's log)."""
     data = {k: v for k, v in EXAMPLE.items() if k not in ("available_from", "mission_locale")}
-    return {**data, **changes}
+    return {**data, "external_id": f"{EXAMPLE['external_id']}-{PROFILE_MARKER}{Path(__file__).stem}", **changes}
 
 
 def create_youth(api, **changes) -> dict:

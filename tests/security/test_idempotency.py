@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from api_fixtures import api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
+from api_fixtures import PROFILE_MARKER, api, shared_api  # noqa: F401  (the fixtures of tests/api, shared)
 from sqlalchemy import func, select, update
 
 from service.api.idempotency import HEADER, REPLAYED_HEADER
@@ -27,8 +27,9 @@ EXAMPLE = json.loads((Path(__file__).resolve().parents[2] / "examples" / "youth.
 
 
 def profile(**changes) -> dict:
+    """The example profile, its dossier reference marked (must never reach the run's log)."""
     data = {k: v for k, v in EXAMPLE.items() if k not in ("available_from", "mission_locale")}
-    return {**data, **changes}
+    return {**data, "external_id": f"{EXAMPLE['external_id']}-{PROFILE_MARKER}{Path(__file__).stem}", **changes}
 
 
 def new_key() -> str:

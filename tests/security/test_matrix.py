@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from api_fixtures import make_keys, store_url
+from api_fixtures import PROFILE_MARKER, make_keys, store_url
 from fastapi.testclient import TestClient
 
 from service.api.app import create_app
@@ -176,6 +176,7 @@ def make_resources(matrix: Matrix, side: str) -> Resources:
     adviser, er = ("adviser", "er") if side == "A" else ("adviser_other", "er_other")
     client = matrix.client
     profile = {k: v for k, v in EXAMPLE.items() if k not in ("available_from", "mission_locale", "postcode")}
+    profile["external_id"] = f"{EXAMPLE['external_id']}-{PROFILE_MARKER}matrix"  # never in the log
     youth = created(client.post("/v1/youths", json={**profile, "commune_insee": commune},
                                 headers=matrix.as_(adviser)), "youth")["id"]
     siret = f"9{next(_sirets):013d}"
