@@ -5,7 +5,8 @@ A card is plausible for a youth (issue #12, ``docs/ACCESS.md``) when it is acces
 - it is one of the youth's :data:`ANCHORS` most relevant accessible cards (or a wished card),
   or is close to one of them: a ROME mobility link (either direction) or at least
   :data:`MIN_SHARED_CORE` shared "coeur de métier" skills; and
-- its relevance is at least :data:`RELEVANCE_FLOOR` times the best accessible card's.
+- its relevance is at least :data:`RELEVANCE_FLOOR` times the best accessible card's (the best
+  card not wished: a wished card scores 1).
 
 The re-rankers keep the relevance-only top-k whatever this says; only the cards they move up
 must be plausible. :func:`neighbours` is built once per referential; :func:`plausible` is a pure
@@ -22,7 +23,7 @@ ANCHORS = 5
 """How many of the youth's most relevant cards anchor the pool."""
 MIN_SHARED_CORE = 3
 """Shared core skills from which two cards count as close."""
-RELEVANCE_FLOOR = 0.75
+RELEVANCE_FLOOR = 0.35
 """A policy pick scores at least this share of the best card (measured: docs/ACCESS.md)."""
 
 
@@ -69,6 +70,8 @@ def plausible(scores: np.ndarray, close: np.ndarray, *, wished: np.ndarray | Non
     anchor[order] = True
     if wished is not None:
         anchor |= np.asarray(wished, dtype=bool) & finite
-    best = float(scores[finite].max())
+    # the best card the youth did not name: a wished card scores 1 whatever the texts say
+    unnamed = finite if wished is None else finite & ~np.asarray(wished, dtype=bool)
+    best = float(scores[unnamed].max() if unnamed.any() else scores[finite].max())
     near = close[anchor].any(axis=0)
     return near & finite & (scores >= floor * best)

@@ -55,7 +55,7 @@ def is_thin(texts: list[str], wishes_known: bool, threshold: int = THIN_BELOW) -
 def centre_cards(referential, codes: np.ndarray, words: list[str]) -> np.ndarray:
     """Cards of the interest centres whose label or definition names one of ``words`` (stems),
     bool ``(n_cards,)``."""
-    wanted = {w[:6] for w in words}
+    wanted = ranking.stems(" ".join(words))
     out = np.zeros(len(codes), dtype=bool)
     if not wanted:
         return out

@@ -40,6 +40,8 @@ class TradeRules:
         self._close: np.ndarray | None = None
         self._open: np.ndarray | None = None
         self._open_key: int | None = None
+        self.relevance_floor = plausible.RELEVANCE_FLOOR
+        """Share of the best score a policy pick reaches (measured: benchmarks/quality/realistic_floor.py)."""
 
     def wished(self, youth: Youth) -> np.ndarray:
         """Bool ``(n_cards,)``: the cards the youth's wishes name (codes or titles)."""
@@ -56,7 +58,7 @@ class TradeRules:
         """Bool ``(n_cards,)``: the cards a policy may move into this youth's list."""
         if self._close is None:
             self._close = plausible.neighbours(self.referential, self.codes)
-        return plausible.plausible(row_scores, self._close, wished=wished)
+        return plausible.plausible(row_scores, self._close, wished=wished, floor=self.relevance_floor)
 
     @staticmethod
     def texts(youth: Youth) -> list[str]:
