@@ -245,8 +245,10 @@ class Recommender:
     def search_trades(self, text: str, top_k: int = 10) -> list[TradeSuggestion]:
         """Relevance-only search of ROME cards for a free text (no mix policy)."""
         positions, scores = self.trade_searcher.search([text], top_k)
-        return [self._trade_item(None, int(pos), float(score), "", text)
-                for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
+        found = [(int(pos), float(score)) for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
+        items = [self._trade_item(None, pos, score, "", text) for pos, score in found]
+        self._rules.finish_items(items, [pos for pos, _ in found], None)
+        return items
 
     def _trade_vectors(self, pool: np.ndarray, mix: TradeMix) -> np.ndarray | None:
         if not mix.diversity:

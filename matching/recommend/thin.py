@@ -28,10 +28,10 @@ taf taff poste argent gagner vie quelque quelques importe special speciale parti
 besoin dois doit peut peux pour avec sans dans sur par chez cette ces mon mes ton tes son ses
 """.split())
 ASK_NEXT = [
-    "Qu'est-ce qui t'intéresse ou te plaît, même en dehors du travail (sport, jeux, cuisine, "
+    "Qu'est-ce qui vous intéresse ou vous plaît, même en dehors du travail (sport, jeux, cuisine, "
     "bricolage, animaux, aider les autres…) ?",
-    "Qu'as-tu déjà fait, même un petit job, un stage, du bénévolat ou aider un proche ?",
-    "Qu'est-ce que tu ne veux surtout pas faire (horaires, lieux, tâches) ?",
+    "Qu'avez-vous déjà fait, même un petit job, un stage, du bénévolat ou de l'aide à un proche ?",
+    "Qu'est-ce que vous ne voulez surtout pas faire (horaires, lieux, tâches) ?",
 ]
 """Questions an adviser can ask to complete a thin profile (French, shown as ``ask_next``)."""
 OPEN_PER_DOMAIN = 1

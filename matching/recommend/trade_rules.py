@@ -19,7 +19,7 @@ from matching.types import Youth
 
 THIN_NOTE = "thin_profile"
 ASK_NEXT = thin.ASK_NEXT
-CENTRE_REASON = "lié à un centre d'intérêt que tu as cité (ROME)"
+CENTRE_REASON = "lié à un centre d'intérêt que vous avez cité (ROME)"
 OPEN_REASON = "métier qui recrute, accessible pour débuter (profil à compléter)"
 
 
