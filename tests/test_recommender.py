@@ -64,8 +64,8 @@ def _unmet_bands(result, floor: float) -> set[str]:
 
 def test_balanced_policy_meets_floors_and_says_so(engine):
     """Each list has k cards; a band under its floor is one the engine names (``floor_unmet``),
-    and only then. The default pool (50 cards) meets every floor; a pool of the 10 most relevant
-    cards with a floor of 1/3 (3 of each band in 10) cannot, for some youths, and says so."""
+    and only then. Floors are met with plausible cards only (issue #12, docs/ACCESS.md): some
+    lists meet them, others cannot and say so instead of taking an implausible card."""
     seen = {"met": 0, "unmet": 0}
     for mix in (TradeMix(), TradeMix(floor=1 / 3, pool_size=10)):
         for youth in _youths(engine, 5):
@@ -78,7 +78,7 @@ def test_balanced_policy_meets_floors_and_says_so(engine):
             for item in result.items:
                 if item.moved_by:
                     assert item.reasons[0].startswith("proposé pour") or item.reasons[0].startswith("pour ")
-    assert seen["met"] >= 5 and seen["unmet"] >= 1, seen
+    assert seen["met"] >= 1 and seen["unmet"] >= 1, seen
 
 
 def test_vacancies_are_eligible_and_within_radius(engine):
