@@ -196,12 +196,7 @@ def rerank_trades(
     """
     _check_trade_args(policy, floor, min_non_traditional, diversity, embeddings, max_per_domain)
     scores = np.asarray(scores, dtype=np.float32)
-    ok = np.ones(scores.size, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
-    rel_rank = relevance_rank(np.where(ok, scores, -np.inf).astype(np.float32))
-    size = max(0, min(top_k, int(ok.sum())))
-    pool = np.argsort(rel_rank)[: int(ok.sum())][: max(pool_size, size)]
-    if plausible is not None:
-        pool = pool[np.asarray(plausible, dtype=bool)[pool] | (np.arange(pool.size) < size)]
+    rel_rank, size, pool = _trade_pool(scores, top_k, pool_size, eligible, plausible)
     labels, floors, notes = _trade_floors(
         policy,
         np.asarray(bands).astype(str),
@@ -239,6 +234,20 @@ def _band_reasons(reasons: np.ndarray, youth_gender: str | None, share_women, ba
     else:
         flags = np.zeros(picked.size, dtype=bool)
     return np.where(floor_picks & ~flags, "balance", reasons).astype(object)
+
+
+def _trade_pool(scores: np.ndarray, top_k: int, pool_size: int, eligible, plausible
+                ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Relevance rank over the eligible items (the others rank last), list size, and the pool:
+    the ``max(pool_size, size)`` most relevant eligible items, less the implausible ones
+    outside the relevance-only top ``size``."""
+    ok = np.ones(scores.size, dtype=bool) if eligible is None else np.asarray(eligible, dtype=bool)
+    rel_rank = relevance_rank(np.where(ok, scores, -np.inf).astype(np.float32))
+    size = max(0, min(top_k, int(ok.sum())))
+    pool = np.argsort(rel_rank)[: int(ok.sum())][: max(pool_size, size)]
+    if plausible is not None:
+        pool = pool[np.asarray(plausible, dtype=bool)[pool] | (np.arange(pool.size) < size)]
+    return rel_rank, size, pool
 
 
 def _mmr_inputs(
