@@ -63,6 +63,14 @@ def test_access_texts_are_read_not_guessed() -> None:
     assert "CAP" in access.requirement_text("Il travaille en équipe. Cet emploi est accessible avec un CAP.")
 
 
+def test_first_diploma_named_by_access_texts() -> None:
+    assert access.first_diploma("Cet emploi est accessible avec un CAP Boulanger.") == 3
+    assert access.first_diploma("Ce métier est accessible avec un diplôme de niveau Bac+2 (BTS/DUT).") == 5
+    assert access.first_diploma("Cet emploi est accessible avec un diplôme de niveau Bac+3 à Bac+5.") == 6
+    assert access.first_diploma("Cet emploi est accessible avec un Master en droit.") == 7
+    assert access.first_diploma("Cet emploi est accessible sans diplôme ni expérience.") == 0
+
+
 def test_referential_requirements(referential) -> None:
     cards = referential.cards
     req = access.card_requirements(cards)

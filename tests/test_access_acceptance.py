@@ -16,6 +16,7 @@ import pytest
 from benchmarks.quality import realistic
 from matching.fairness.policies import TradeMix
 from matching.profiles import parse_youth
+from matching.recommend.access import first_diploma
 from matching.recommend.thin import ASK_NEXT
 from service.output import suggestions_for
 
@@ -71,6 +72,8 @@ def test_je_sais_pas_is_a_thin_profile(engine, referential) -> None:
     cards = referential.cards
     assert not any(cards.at[t["code_rome"], "cadre"] or cards.at[t["code_rome"], "regulated"]
                    for t in document["trades"])
+    # open trades for a beginner: no access text that first asks for bac+2 or more
+    assert all(first_diploma(cards.at[t["code_rome"], "access"]) < 5 for t in document["trades"]), labels
     # one card per domain, unless a gender-band floor had to relax the cap
     assert len({cards.at[t["code_rome"], "code_domaine"] for t in document["trades"]}) >= 8
 

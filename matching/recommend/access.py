@@ -44,6 +44,10 @@ _OPTIONAL = re.compile(r"peu(?:t|vent)|conseill|recommand|utile|non obligatoire|
                        r"amené|en cas", re.IGNORECASE)
 _FIRM = re.compile(r"obligatoire|exig|requi[st]|nécessaire|accessible|titulaire|demandé", re.IGNORECASE)
 _MIN_AGE = re.compile(r"(?:avoir|âgée? d[e'’]|âge minimum de|au moins)\s*(\d{2})\s*ans", re.IGNORECASE)
+_FIRST_DIPLOMA = re.compile(r"accessible (?:avec|à partir d)[^.]*?(?:niveau\s*)?(CAP|BEP|Bac\s*\+\s*\d|Bac|BTS|DUT|BUT|"
+                            r"Licence|Master|Doctorat)", re.IGNORECASE)
+_DIPLOMA_LEVELS = {"cap": 3, "bep": 3, "bac": 4, "bts": 5, "dut": 5, "but": 6, "licence": 6, "master": 7,
+                   "doctorat": 8}
 MAX_SENTENCES = 3
 
 
@@ -56,6 +60,8 @@ class CardRequirements:
             derogations). driving: the job is driving or requires a driving licence.
         min_age: minimum age named by the access text or implied by driving (0: none known).
         text: the access sentences stating requirements, or :data:`NOT_STATED`.
+        first_diploma: :func:`first_diploma` of each card (0: none named); not a rule of
+            :func:`accessible`, used to choose the open trades of a thin profile.
     """
 
     cadre: np.ndarray
@@ -63,6 +69,7 @@ class CardRequirements:
     driving: np.ndarray
     min_age: np.ndarray
     text: list[str]
+    first_diploma: np.ndarray | None = None
 
 
 def requirement_text(access: str) -> str:
@@ -83,6 +90,19 @@ def min_age(access: str) -> int:
     return min(ages) if ages else 0
 
 
+def first_diploma(access: str) -> int:
+    """The diploma level of the first "accessible avec ... niveau X" of an access text (CAP 3,
+    Bac 4, Bac+2 5, Bac+3 and licence 6, Bac+5 and master 7...), 0 when it names none. The
+    lowest way in is usually named first; texts also name experience as another way in."""
+    match = _FIRST_DIPLOMA.search(str(access or ""))
+    if not match:
+        return 0
+    token = re.sub(r"\s", "", match.group(1).lower())
+    if token.startswith("bac+"):
+        return min(8, 4 + {"1": 1, "2": 1, "3": 2, "4": 3, "5": 3}.get(token[4:], 4))
+    return _DIPLOMA_LEVELS.get(token, 0)
+
+
 def card_requirements(cards: pd.DataFrame) -> CardRequirements:
     """Read each card's requirements from the card frame (in its row order)."""
     access = cards["access"].astype(str).tolist()
@@ -97,6 +117,7 @@ def card_requirements(cards: pd.DataFrame) -> CardRequirements:
         driving=driving,
         min_age=np.where(driving, np.maximum(ages, ADULT), ages),
         text=[requirement_text(a) for a in access],
+        first_diploma=np.array([first_diploma(a) for a in access], dtype=np.int64),
     )
 
 

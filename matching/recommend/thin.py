@@ -36,6 +36,9 @@ ASK_NEXT = [
 """Questions an adviser can ask to complete a thin profile (French, shown as ``ask_next``)."""
 OPEN_PER_DOMAIN = 1
 """Trades shown per ROME domain in a thin profile's list."""
+OPEN_MAX_DIPLOMA = 5
+"""Cards whose access text first names a diploma of this level (bac+2) or more are not shown
+as open trades to a thin profile."""
 CENTRE_BONUS = 3.0
 """Added to the openness of the cards of a named interest centre (openness is at most 3)."""
 
@@ -72,7 +75,7 @@ def openness(referential, codes: np.ndarray, vacancies: np.ndarray | None = None
     """How open each card is to a newcomer, float ``(n_cards,)`` in [0, 3]: hirings (La Bonne
     Boîte, log-scaled), recruitment tension (DARES, rank) and, when given, the open vacancies of
     the territory per card (log-scaled); regulated and graduate-level cards, and the ``closed``
-    ones (bool ``(n_cards,)``: driving jobs), score 0."""
+    ones (bool ``(n_cards,)``: driving jobs, bac+2 first named), score 0."""
     codes = np.asarray(codes).astype(str)
     cards = referential.cards.loc[codes]
     hires = referential.hires.groupby("code_rome")["hirings"].sum().reindex(codes).fillna(0.0).to_numpy()

@@ -77,7 +77,11 @@ class TradeRules:
             vacancies = np.bincount(np.asarray(table.rome_pos, dtype=np.int64), minlength=self.codes.size)
         key = None if vacancies is None else int(vacancies.sum())
         if self._open is None or key != self._open_key:
-            self._open = thin.openness(self.referential, self.codes, vacancies, closed=self.requirements.driving)
+            req = self.requirements
+            closed = req.driving.copy()
+            if req.first_diploma is not None:
+                closed |= req.first_diploma >= thin.OPEN_MAX_DIPLOMA
+            self._open = thin.openness(self.referential, self.codes, vacancies, closed=closed)
             self._open_key = key
         centres = thin.centre_cards(self.referential, self.codes, thin.informative_words(self.texts(youth)))
         order = thin.thin_key(row_scores, centres, self._open)
