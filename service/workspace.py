@@ -87,10 +87,12 @@ class Workspace:
                 return searcher
         except (FileNotFoundError, ValueError, KeyError, OSError):
             pass
-        task = "Encodage des fiches métier"
+        fitting, task = "Modèle des métiers (construit une fois)", "Encodage des fiches métier"
+        progress(fitting, 0, 1)  # announced before the encoding bar, and held after it (the fit)
         searcher = TradeSearcher().fit(referential, embedder,
                                        on_progress=lambda done, total: progress(task, done, total))
         searcher.save(self.trades_dir)
+        progress(fitting, 1, 1)
         return searcher
 
     def generate_demo(self, referential, n_youths=DEMO_YOUTHS, n_vacancies=DEMO_VACANCIES,

@@ -79,9 +79,13 @@ SKILL_CONFIRM = 0.26
 """Least cosine between the youth's texts and "card label : skill label", whole and with their
 shared words masked, for a skill found by stems to be cited (:meth:`ItemBuilder.sense_confirmed`;
 USE, chosen on ``benchmarks/quality/word_sense.csv``)."""
-SKILL_CANDIDATES = 4
+SKILL_SURE = 0.45
+"""Cosine from which a skill is cited without the masked check (no homonym of the development
+set comes near: the highest is 0.41)."""
+SKILL_CANDIDATES = 2
 """Skills found by stems per skill cited, checked by the embedder best first."""
-_VECTOR_CACHE = 8192
+_VECTOR_CACHE = 16384
+"""Texts whose vectors are kept (about 32 MB with USE): skills in context recur across youths."""
 
 
 def nan_to_none(value):
@@ -189,40 +193,53 @@ class ItemBuilder:
     def cited_skills(self, code: str, query: frozenset[str], texts: tuple[str, ...],
                      limit: int) -> list[str]:
         """Up to ``limit`` skills of a card that share stems with ``query`` and that the
-        embedder confirms for ``texts`` (:func:`sense_confirmed`), best stem match first."""
+        embedder confirms for ``texts`` (:meth:`sense_confirmed`), best stem match first."""
         found = self.skill_index(code).best(query, limit * SKILL_CANDIDATES)
         if not found or self.embedder is None:
             return found[:limit]
-        card = self._labels[self._codes_pos(code)]
-        return [label for label in found
-                if texts and self.sense_confirmed(f"{card} : {label}", texts, query)][:limit]
+        if not texts:
+            return []
+        confirmed = self.sense_confirmed(code, found, texts, query)
+        return [label for label, ok in zip(found, confirmed, strict=True) if ok][:limit]
 
     def youth_skills(self, youth: Youth, code: str, limit: int) -> list[str]:
         """Up to ``limit`` skills of a card that the youth's texts name (:meth:`cited_skills`)."""
         known = self.youth_query(youth)
         return self.cited_skills(code, known.stems, known.texts, limit)
 
-    def sense_confirmed(self, skill: str, texts: tuple[str, ...], query: frozenset[str]) -> bool:
-        """Whether the youth's ``texts`` use the words they share with ``skill`` (read in its card,
-        "Brodeur / Brodeuse : Techniques de restauration") in the skill's sense.
+    def sense_confirmed(self, code: str, labels: list[str], texts: tuple[str, ...],
+                        query: frozenset[str]) -> list[bool]:
+        """Whether the youth's ``texts`` use the words they share with each skill label of card
+        ``code`` in the skill's sense, the skill read in its card ("Brodeur / Brodeuse :
+        Techniques de restauration").
 
-        Two cosines must reach :data:`SKILL_CONFIRM`: the texts against the skill, and, when the
-        texts say something besides the shared words, the same with the shared words masked on
-        both sides: what surrounds "restauration" in a cook's text is not what surrounds it in
-        an embroiderer's skill, though the word alone pulls the two together.
+        The cosine of the texts and the skill must reach :data:`SKILL_CONFIRM`. Below
+        :data:`SKILL_SURE`, and when the texts say something besides the shared words, the cosine
+        with the shared words masked on both sides must reach it too: what surrounds
+        "restauration" in a cook's text is not what surrounds it in an embroiderer's skill,
+        though the word alone pulls the two together. At most two encoder calls, for the texts
+        not seen yet (skills in their card recur from youth to youth: cached).
         """
-        shared = query & ranking.stems(skill)
-        masked = [ranking.masked(text, shared) for text in texts]
-        vectors = self._encoded([skill, ranking.masked(skill, shared), *texts, *masked])
-        whole, bare, rest = vectors[0], vectors[1], vectors[2:]
-        if float((rest[: len(texts)] @ whole).max()) < SKILL_CONFIRM:
-            return False
-        if not any(ranking.stems(text) for text in masked):  # the shared words are all they say
-            return True
-        return float((rest[len(texts):] @ bare).max()) >= SKILL_CONFIRM
+        card = self._card_label(code)
+        vectors = self._encoded([*texts, *(f"{card} : {label}" for label in labels)])
+        similarity = (vectors[: len(texts)] @ vectors[len(texts):].T).max(axis=0)
+        answers = [bool(value >= SKILL_CONFIRM) for value in similarity]
+        doubtful = []
+        for i, (label, value) in enumerate(zip(labels, similarity, strict=True)):
+            if SKILL_CONFIRM <= value < SKILL_SURE:
+                shared = query & ranking.stems(label)
+                masked = [ranking.masked(text, shared) for text in texts]
+                if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
+                    doubtful.append((i, ranking.masked(f"{card} : {label}", shared), masked))
+        if doubtful:
+            strings = [t for _, bare, masked in doubtful for t in (bare, *masked)]
+            found = dict(zip(strings, self._encoded(strings), strict=True))
+            for i, bare, masked in doubtful:
+                answers[i] = float((np.stack([found[t] for t in masked]) @ found[bare]).max()) >= SKILL_CONFIRM
+        return answers
 
-    def _codes_pos(self, code: str) -> int:
-        return int(np.searchsorted(self._codes, code))
+    def _card_label(self, code: str) -> str:
+        return str(self._labels[int(np.searchsorted(self._codes, code))])
 
     def _encoded(self, texts: list[str]) -> np.ndarray:
         """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache; a full
