@@ -6,10 +6,9 @@ its share of women, its skills indexed by stem) is read once; what depends only 
 stems of their texts, their wished codes) once per youth, not once per item.
 
 A skill is cited only when the youth's words meet it in the same sense: a stem shared with the
-skill label finds it, and the embedder confirms it (:data:`SKILL_CONFIRM`: the cosine between one
-of the youth's texts and the skill read in its card, "Brodeur / Brodeuse : Techniques de
-restauration"), so a homonym ("restauration" of a cook and of an embroiderer) or a shared root
-("brasserie" and "brassage") names no skill. Negated clauses ("pas dans un bureau") give no stem.
+skill label finds it, and the embedder confirms it (:mod:`~matching.recommend.skill_sense`), so a
+homonym ("restauration" of a cook and of an embroiderer) or a shared root ("brasserie" and
+"brassage") names no skill. Negated clauses ("pas dans un bureau") give no stem.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from matching.recommend import ranking
+from matching.recommend.skill_sense import SkillSense
 from matching.search.texts import youth_query_texts
 from matching.types import Youth
 
@@ -75,17 +75,6 @@ TRADE_SKILLS, VACANCY_SKILLS = 3, 2
 """Skill labels named in the reasons of a trade and of a vacancy."""
 CLOSE_TRADE = 0.7
 """Trade score from which a vacancy's or a candidate's trade is said to be close."""
-SKILL_CONFIRM = 0.26
-"""Least cosine between the youth's texts and "card label : skill label", whole and with their
-shared words masked, for a skill found by stems to be cited (:meth:`ItemBuilder.sense_confirmed`;
-USE, chosen on ``benchmarks/quality/word_sense.csv``)."""
-SKILL_SURE = 0.45
-"""Cosine from which a skill is cited without the masked check (no homonym of the development
-set comes near: the highest is 0.41)."""
-SKILL_CANDIDATES = 2
-"""Skills found by stems per skill cited, checked by the embedder best first."""
-_VECTOR_CACHE = 16384
-"""Texts whose vectors are kept (about 32 MB with USE): skills in context recur across youths."""
 
 
 def nan_to_none(value):
@@ -120,7 +109,6 @@ class ItemBuilder:
                  share_women: np.ndarray, bands: np.ndarray, embedder=None):
         self.referential = referential
         self.embedder = embedder
-        self._vectors: dict[str, np.ndarray] = {}
         self._codes = [str(code) for code in codes]
         self._cards = cards
         self._labels = cards["label"].to_numpy()
@@ -135,6 +123,7 @@ class ItemBuilder:
         self._skill_index: dict[str, ranking.LabelIndex] = {}
         self._mobility: dict[str, set[str]] | None = None
         self._last: YouthQuery | None = None
+        self._sense = SkillSense(embedder, self._card_label, self.skill_index)
 
     # ----------------------------------------------------------------- per card
     def card_fields(self) -> list[dict]:
@@ -192,65 +181,25 @@ class ItemBuilder:
     # ----------------------------------------------------------------- skills cited
     def cited_skills(self, code: str, query: frozenset[str], texts: tuple[str, ...],
                      limit: int) -> list[str]:
-        """Up to ``limit`` skills of a card that share stems with ``query`` and that the
-        embedder confirms for ``texts`` (:meth:`sense_confirmed`), best stem match first."""
-        found = self.skill_index(code).best(query, limit * SKILL_CANDIDATES)
-        if not found or self.embedder is None:
-            return found[:limit]
-        if not texts:
-            return []
-        confirmed = self.sense_confirmed(code, found, texts, query)
-        return [label for label, ok in zip(found, confirmed, strict=True) if ok][:limit]
+        """Up to ``limit`` skills of a card that the youth's ``texts`` name in the same sense
+        (:mod:`~matching.recommend.skill_sense`), best stem match first."""
+        return self._sense.cited(code, query, texts, limit)
 
     def youth_skills(self, youth: Youth, code: str, limit: int) -> list[str]:
         """Up to ``limit`` skills of a card that the youth's texts name (:meth:`cited_skills`)."""
         known = self.youth_query(youth)
         return self.cited_skills(code, known.stems, known.texts, limit)
 
-    def sense_confirmed(self, code: str, labels: list[str], texts: tuple[str, ...],
-                        query: frozenset[str]) -> list[bool]:
-        """Whether the youth's ``texts`` use the words they share with each skill label of card
-        ``code`` in the skill's sense, the skill read in its card ("Brodeur / Brodeuse :
-        Techniques de restauration").
-
-        The cosine of the texts and the skill must reach :data:`SKILL_CONFIRM`. Below
-        :data:`SKILL_SURE`, and when the texts say something besides the shared words, the cosine
-        with the shared words masked on both sides must reach it too: what surrounds
-        "restauration" in a cook's text is not what surrounds it in an embroiderer's skill,
-        though the word alone pulls the two together. At most two encoder calls, for the texts
-        not seen yet (skills in their card recur from youth to youth: cached).
-        """
-        card = self._card_label(code)
-        vectors = self._encoded([*texts, *(f"{card} : {label}" for label in labels)])
-        similarity = (vectors[: len(texts)] @ vectors[len(texts):].T).max(axis=0)
-        answers = [bool(value >= SKILL_CONFIRM) for value in similarity]
-        doubtful = []
-        for i, (label, value) in enumerate(zip(labels, similarity, strict=True)):
-            if SKILL_CONFIRM <= value < SKILL_SURE:
-                shared = query & ranking.stems(label)
-                masked = [ranking.masked(text, shared) for text in texts]
-                if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
-                    doubtful.append((i, ranking.masked(f"{card} : {label}", shared), masked))
-        if doubtful:
-            strings = [t for _, bare, masked in doubtful for t in (bare, *masked)]
-            found = dict(zip(strings, self._encoded(strings), strict=True))
-            for i, bare, masked in doubtful:
-                answers[i] = float((np.stack([found[t] for t in masked]) @ found[bare]).max()) >= SKILL_CONFIRM
-        return answers
+    def prefetch(self, youth: Youth | None, codes: list[str], limit: int, query: str | None = None) -> None:
+        """Confirm the skills of one list's cards in one batch (:meth:`SkillSense.prefetch`)."""
+        if youth is not None:
+            known = self.youth_query(youth)
+            self._sense.prefetch(codes, known.stems, known.texts, limit)
+        elif query:
+            self._sense.prefetch(codes, ranking.stems(query), (query,), limit)
 
     def _card_label(self, code: str) -> str:
         return str(self._labels[int(np.searchsorted(self._codes, code))])
-
-    def _encoded(self, texts: list[str]) -> np.ndarray:
-        """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache; a full
-        cache is replaced, never cleared, so a concurrent reader keeps the one it holds)."""
-        cache = self._vectors
-        missing = list(dict.fromkeys(t for t in texts if t not in cache))
-        fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
-        if len(cache) + len(fresh) > _VECTOR_CACHE:
-            self._vectors = {}
-        self._vectors.update(fresh)
-        return np.stack([fresh[t] if t in fresh else cache[t] for t in texts]).astype(np.float32)
 
     # ----------------------------------------------------------------- items
     def trade_item(self, youth: Youth | None, pos: int, score: float, why: str,

@@ -21,6 +21,8 @@ from matching.fairness.policies import (
 from matching.recommend import ranking
 from matching.recommend.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
 from matching.recommend.items import (  # noqa: F401 (the item types are re-exported)
+    TRADE_SKILLS,
+    VACANCY_SKILLS,
     CandidateSuggestion,
     ItemBuilder,
     TradeSuggestion,
@@ -236,6 +238,7 @@ class Recommender:
             youth.gender, self._share_women[pool], self._trade_vectors(pool, used), plausible=plausible,
         )
         counter = mix.policy == "counter_stereotype" and youth.gender in ("F", "M")
+        self._items.prefetch(youth, [str(self.codes[p]) for p in reranked.ids], TRADE_SKILLS)
         items = [self._trade_item(youth, int(pos), float(row_scores[pos]), why, counter=counter)
                  for pos, why in zip(reranked.ids, reranked.why, strict=True)]
         rules.finish_items(items, reranked.ids, centres)
@@ -246,6 +249,7 @@ class Recommender:
         """Relevance-only search of ROME cards for a free text (no mix policy)."""
         positions, scores = self.trade_searcher.search([text], top_k)
         found = [(int(pos), float(score)) for pos, score in zip(positions[0], scores[0], strict=False) if pos >= 0]
+        self._items.prefetch(None, [str(self.codes[pos]) for pos, _ in found], TRADE_SKILLS, text)
         items = [self._trade_item(None, pos, score, "", text) for pos, score in found]
         self._rules.finish_items(items, [pos for pos, _ in found], None)
         return items
@@ -312,6 +316,8 @@ class Recommender:
             reranked = rerank_vacancy_list(rows, score, table.employer[rows], table.family[rows],
                                            top_k, mix, None if exposure is None else exposure[rows])
             picked = reranked.positions
+            self._items.prefetch(youth, [table.vacancies[r].code_rome for r in reranked.ids.tolist()],
+                                 VACANCY_SKILLS)
             shown = {name: value[picked].tolist() for name, value in parts.items()}
             items = []
             for j, (row, value, why, km) in enumerate(zip(

@@ -1,0 +1,169 @@
+"""Skills named in reasons only in the youth's sense: stems find a card's skills, the embedder
+confirms them.
+
+A skill found by stems is cited when the cosine between one of the youth's texts and the skill
+read in its card ("Brodeur / Brodeuse : Techniques de restauration") reaches
+:data:`SKILL_CONFIRM`; below :data:`SKILL_SURE` the same check must also pass with the shared
+words masked on both sides, so a homonym ("restauration" of a cook and of an embroiderer) or a
+shared root ("brasserie" and "brassage") names no skill. Thresholds chosen on
+``benchmarks/quality/word_sense.csv`` (USE).
+
+Cost: the skills read in their card are encoded once per process and kept; a youth's list costs
+at most two encoder calls for its own texts (:meth:`SkillSense.prefetch`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from matching.recommend import ranking
+
+SKILL_CONFIRM = 0.26
+"""Least cosine between the youth's texts and "card label : skill label", whole and with their
+shared words masked, for a skill found by stems to be cited."""
+SKILL_SURE = 0.45
+"""Cosine from which a skill is cited without the masked check (no homonym of the development
+set comes near: the highest is 0.41)."""
+SKILL_CANDIDATES = 2
+"""Skills found by stems per skill cited, checked by the embedder best first."""
+_VECTOR_CACHE = 16384
+"""Youths' texts and masked skills whose vectors are kept (about 32 MB with USE)."""
+_CITED_CACHE = 4096
+"""Cited skills kept per (card, youth texts) by :meth:`SkillSense.prefetch` (replaced when full)."""
+
+
+class SkillSense:
+    """Cited skills of cards for a youth's texts.
+
+    Args:
+        embedder: confirms the skills found by stems (None: stems alone, no confirmation).
+        card_label: a card's label from its ROME code.
+        skill_index: a card's skills indexed by stem (:class:`~matching.recommend.ranking.LabelIndex`).
+    """
+
+    def __init__(self, embedder, card_label: Callable[[str], str],
+                 skill_index: Callable[[str], ranking.LabelIndex]) -> None:
+        self.embedder = embedder
+        self._card_label = card_label
+        self.skill_index = skill_index
+        self._vectors: dict[str, np.ndarray] = {}
+        self._cited: dict[tuple, list[str]] = {}
+        self._skills_in_card: dict[str, np.ndarray] = {}
+
+    def cited(self, code: str, query: frozenset[str], texts: tuple[str, ...], limit: int) -> list[str]:
+        """Up to ``limit`` skills of a card that share stems with ``query`` and that the
+        embedder confirms for ``texts``, best stem match first."""
+        ready = self._cited.get((code, query, texts, limit))
+        return list(ready) if ready is not None else self.cited_many([code], query, texts, limit)[0]
+
+    def prefetch(self, codes: list[str], query: frozenset[str], texts: tuple[str, ...], limit: int) -> None:
+        """Confirm the skills of the cards of one list in one batch, so that the items built
+        next find their cited skills ready (:meth:`cited`)."""
+        if self.embedder is None or not codes:
+            return
+        unique = list(dict.fromkeys(codes))
+        found = self.cited_many(unique, query, texts, limit)
+        memo = self._cited if len(self._cited) < _CITED_CACHE else {}
+        for code, labels in zip(unique, found, strict=True):
+            memo[(code, query, texts, limit)] = labels
+        self._cited = memo
+
+    def cited_many(self, codes: list[str], query: frozenset[str], texts: tuple[str, ...],
+                   limit: int) -> list[list[str]]:
+        """:meth:`cited` for several cards at once: the encoder is called at most twice
+        for the whole list, not twice per card."""
+        found = [self.skill_index(code).best(query, limit * SKILL_CANDIDATES) for code in codes]
+        if self.embedder is None:
+            return [labels[:limit] for labels in found]
+        if not texts:
+            return [[] for _ in codes]
+        confirmed = self.sense_confirmed_many(list(zip(codes, found, strict=True)), texts, query, limit)
+        return [[label for label, ok in zip(labels, oks, strict=True) if ok][:limit]
+                for labels, oks in zip(found, confirmed, strict=True)]
+
+    def sense_confirmed_many(self, cards: list[tuple[str, list[str]]], texts: tuple[str, ...],
+                             query: frozenset[str], limit: int | None = None) -> list[list[bool]]:
+        """Per ``(code, labels)``: whether the youth's ``texts`` use the words they share with
+        each skill label of card ``code`` in the skill's sense, the skill read in its card
+        ("Brodeur / Brodeuse : Techniques de restauration").
+
+        The cosine of the texts and the skill must reach :data:`SKILL_CONFIRM`. Below
+        :data:`SKILL_SURE`, and when the texts say something besides the shared words, the cosine
+        with the shared words masked on both sides must reach it too: what surrounds
+        "restauration" in a cook's text is not what surrounds it in an embroiderer's skill,
+        though the word alone pulls the two together. At most two encoder calls for all the
+        cards, for the texts not seen yet (skills in their card recur: cached). With ``limit``,
+        a card's doubtful skills are checked only while they could still be among its first
+        ``limit`` cited (the others are answered False: they would not be cited).
+        """
+        pairs = [(code, label) for code, labels in cards for label in labels]
+        if not pairs:
+            return [[] for _ in cards]
+        strings = [f"{self._card_label(code)} : {label}" for code, label in pairs]
+        similarity = (self._encoded(list(texts)) @ self._in_card(strings).T).max(axis=0)
+        answers = [bool(value >= SKILL_CONFIRM) for value in similarity]
+        worth = self._worth_checking(cards, similarity, limit)
+        unchecked = set(range(len(pairs))) - set(worth)
+        answers = [ok and (i not in unchecked or value >= SKILL_SURE)
+                   for i, (ok, value) in enumerate(zip(answers, similarity, strict=True))]
+        doubtful = []
+        for i in worth:
+            label, value = pairs[i][1], similarity[i]
+            if SKILL_CONFIRM <= value < SKILL_SURE:
+                shared = query & ranking.stems(label)
+                masked = [ranking.masked(text, shared) for text in texts]
+                if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
+                    doubtful.append((i, ranking.masked(strings[i], shared), masked))
+        if doubtful:
+            wanted = [t for _, bare, masked in doubtful for t in (bare, *masked)]
+            found = dict(zip(wanted, self._encoded(wanted), strict=True))
+            for i, bare, masked in doubtful:
+                answers[i] = float((np.stack([found[t] for t in masked]) @ found[bare]).max()) >= SKILL_CONFIRM
+        out, start = [], 0
+        for _, labels in cards:
+            out.append(answers[start:start + len(labels)])
+            start += len(labels)
+        return out
+
+    @staticmethod
+    @staticmethod
+    def _worth_checking(cards: list[tuple[str, list[str]]], similarity: np.ndarray,
+                        limit: int | None) -> list[int]:
+        """Indices (into the flattened labels) of the skills whose masked check may change what
+        is cited: per card, in order, while fewer than ``limit`` skills are sure or pending."""
+        out, start = [], 0
+        for _, labels in cards:
+            taken = 0
+            for i in range(start, start + len(labels)):
+                if limit is not None and taken >= limit:
+                    break
+                if similarity[i] >= SKILL_CONFIRM:
+                    taken += 1
+                    out.append(i)
+            start += len(labels)
+        return out
+
+    def _in_card(self, strings: list[str]) -> np.ndarray:
+        """``(len(strings), dim)`` vectors of skills read in their card ("card : skill"), each
+        encoded once per process and kept (float16; at most one per skill of the referential,
+        about 90 MB with USE), so that a youth's list encodes only the youth's own texts."""
+        kept = self._skills_in_card
+        missing = list(dict.fromkeys(t for t in strings if t not in kept))
+        if missing:
+            fresh = self.embedder.encode_queries(missing).astype(np.float16)
+            kept.update(zip(missing, fresh, strict=True))
+        return np.stack([kept[t] for t in strings]).astype(np.float32)
+
+    def _encoded(self, texts: list[str]) -> np.ndarray:
+        """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache; a full
+        cache is replaced, never cleared, so a concurrent reader keeps the one it holds)."""
+        cache = self._vectors
+        missing = list(dict.fromkeys(t for t in texts if t not in cache))
+        fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
+        if len(cache) + len(fresh) > _VECTOR_CACHE:
+            self._vectors = {}
+        self._vectors.update(fresh)
+        return np.stack([fresh[t] if t in fresh else cache[t] for t in texts]).astype(np.float32)
+
