@@ -154,7 +154,12 @@ class WishMatcher:
         apps = referential.appellations
         labels = list(zip(apps["code_rome"].astype(str), apps["label"].astype(str), strict=True))
         labels += list(zip(referential.cards.index.astype(str), referential.cards["label"].astype(str), strict=True))
-        self._titles = [(position[c], ranking.stems(label)) for c, label in labels if c in position]
+        titles = [(position[c], ranking.stems(label)) for c, label in labels if c in position]
+        self._title_card = np.array([pos for pos, _ in titles], dtype=np.int64)
+        self._by_stem: dict[str, set[int]] = {}
+        for i, (_, stems) in enumerate(titles):
+            for stem in stems:
+                self._by_stem.setdefault(stem, set()).add(i)
         self._position = position
 
     def mask(self, wishes) -> np.ndarray:
@@ -166,6 +171,7 @@ class WishMatcher:
                 out[self._position[code]] = True
                 continue
             wanted = ranking.stems(str(wish))
-            if wanted:
-                out[[pos for pos, title in self._titles if wanted <= title]] = True
+            if wanted:  # the titles holding every stem of the wish: intersect the stems' titles
+                titles = set.intersection(*(self._by_stem.get(stem, set()) for stem in wanted))
+                out[self._title_card[sorted(titles)]] = True
         return out

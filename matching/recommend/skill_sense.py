@@ -28,6 +28,8 @@ SKILL_SURE = 0.45
 set comes near: the highest is 0.41)."""
 SKILL_CANDIDATES = 2
 """Skills found by stems per skill cited, checked by the embedder best first."""
+MAX_CHECKED = 20
+"""Distinct cards of one list whose skills are checked and named (the rest name none)."""
 _VECTOR_CACHE = 16384
 """Youths' texts and masked skills whose vectors are kept (about 32 MB with USE)."""
 _CITED_CACHE = 4096
@@ -60,11 +62,14 @@ class SkillSense:
 
     def prefetch(self, codes: list[str], query: frozenset[str], texts: tuple[str, ...], limit: int) -> None:
         """Confirm the skills of the cards of one list in one batch, so that the items built
-        next find their cited skills ready (:meth:`cited`)."""
+        next find their cited skills ready (:meth:`cited`). Only the first :data:`MAX_CHECKED`
+        distinct cards of a list name skills: the check's cost grows with the list, and a list of
+        96 would cost seconds on a cold process."""
         if self.embedder is None or not codes:
             return
         unique = list(dict.fromkeys(codes))
-        found = self.cited_many(unique, query, texts, limit)
+        checked = unique[:MAX_CHECKED]
+        found = self.cited_many(checked, query, texts, limit) + [[] for _ in unique[MAX_CHECKED:]]
         memo = self._cited if len(self._cited) < _CITED_CACHE else {}
         for code, labels in zip(unique, found, strict=True):
             memo[(code, query, texts, limit)] = labels
