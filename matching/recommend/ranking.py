@@ -46,6 +46,7 @@ _SUFFIXES = tuple(sorted(
 _MIN_STEM = 4
 
 
+@lru_cache(maxsize=65536)
 def word_stem(word: str) -> str:
     """Return the stem of one folded word: the whole word less one ending of :data:`_SUFFIXES`.
 

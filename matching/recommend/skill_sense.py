@@ -26,8 +26,10 @@ shared words masked, for a skill found by stems to be cited."""
 SKILL_SURE = 0.45
 """Cosine from which a skill is cited without the masked check (no homonym of the development
 set comes near: the highest is 0.41)."""
-SKILL_CANDIDATES = 2
-"""Skills found by stems per skill cited, checked by the embedder best first."""
+SKILL_CANDIDATES = 1
+"""Skills found by stems per skill cited, checked by the embedder best first (1: a skill the
+check rejects is not replaced by the next one; each candidate costs an encoding on a cold
+process, measured in benchmarks/load/RESULTS_load.md)."""
 MAX_CHECKED = 20
 """Distinct cards of one list whose skills are checked and named (the rest name none)."""
 _VECTOR_CACHE = 16384
