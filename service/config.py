@@ -17,6 +17,8 @@
 ``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
 ``PASSERELLE_PSEUDONYM_KEY``   key of the pseudonyms in batch exports (default: generated once
                                and kept in the data home).
+``PASSERELLE_WEB_SECRET``      key signing the web page's session cookies (default: generated
+                               once and kept in the data home, ``secrets/web_session.key``).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()
     snapshot_interval_s: float = 30.0
     pseudonym_key: str | None = None
+    web_secret: str | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -68,6 +71,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         cors_origins=tuple(o.strip() for o in (env.get("PASSERELLE_CORS_ORIGINS") or "").split(",") if o.strip()),
         snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 30.0),
         pseudonym_key=env.get("PASSERELLE_PSEUDONYM_KEY") or None,
+        web_secret=env.get("PASSERELLE_WEB_SECRET") or None,
     )
 
 

@@ -27,7 +27,15 @@ def pseudonym_key(settings: Settings) -> bytes:
     """Return the pseudonym key of these settings (created in the data home if needed)."""
     if settings.pseudonym_key:
         return settings.pseudonym_key.encode("utf-8")
-    path = settings.home / KEY_FILE
+    return home_secret(settings.home / KEY_FILE)
+
+
+def home_secret(path: Path) -> bytes:
+    """Return the random key kept in ``path`` (a data-home file, mode 0600), created on first use.
+
+    Two processes creating it at once keep one key: the file appears whole (hard link of a
+    written temporary file) and the loser reads the winner's.
+    """
     try:
         return _read(path)
     except FileNotFoundError:
@@ -51,7 +59,7 @@ def pseudonym_key(settings: Settings) -> bytes:
 def _read(path: Path) -> bytes:
     key = path.read_text(encoding="ascii").strip()
     if not key:
-        raise ValueError(f"{path} is empty: delete it to generate a new key (pseudonyms will change)")
+        raise ValueError(f"{path} is empty: delete it to generate a new key (what it signed changes)")
     return key.encode("ascii")
 
 

@@ -27,6 +27,7 @@ from service.api.middleware import (
 from service.api.security import RateLimiter, failure_limiter
 from service.config import Settings, get_settings
 from service.logs import install_log_filter
+from service.web.app import install as install_pages
 
 log = logging.getLogger("passerelle.api")
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
     idempotency.install(app)  # a retry's replayed answer
     for module in (youths, employers, trades, admin, ops):
         app.include_router(module.router)
+    install_pages(app)  # the French web pages (service/web): same app, keys and roles
     app.add_middleware(Metrics)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:  # closed by default

@@ -114,6 +114,15 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def principal_of(session, key) -> Principal:
+    """The :class:`Principal` of a live key row (its Mission Locale's territory read in ``session``)."""
+    territory = None
+    if key.mission_locale:
+        mission = session.get(MissionLocale, key.mission_locale)
+        territory = dict(mission.territory) if mission else None
+    return Principal(key.id, key.role, key.mission_locale, territory)
+
+
 def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """Return the caller of ``request`` or raise 401; apply the rate limits (429).
 
@@ -135,11 +144,7 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
             state.failure_limiter.take(address)
             raise ApiError(401, "unknown or revoked API key", "clé d'API inconnue ou révoquée",
                            headers={"WWW-Authenticate": "Bearer"})
-        territory = None
-        if key.mission_locale:
-            mission = session.get(MissionLocale, key.mission_locale)
-            territory = dict(mission.territory) if mission else None
-        principal = Principal(key.id, key.role, key.mission_locale, territory)
+        principal = principal_of(session, key)
     if (wait := state.rate_limiter.take(principal.key_id)) > 0:
         raise too_many(wait, "too many requests for this key: slow down",
                        "trop de requêtes pour cette clé : ralentissez")

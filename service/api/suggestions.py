@@ -34,6 +34,14 @@ class SuggestParams:
                         max_per_domain=self.max_per_domain, diversity=self.diversity)
 
 
+def default_params(**changes: Any) -> SuggestParams:
+    """The route's parameters with their defaults, but for ``changes`` (for callers other than
+    FastAPI, whose dataclass defaults are ``Query`` markers, e.g. the web pages)."""
+    values = {field.name: getattr(field.default, "default", field.default)
+              for field in dataclasses.fields(SuggestParams)}
+    return SuggestParams(**{**values, **changes})
+
+
 def _check_contracts(contracts: list[str] | None) -> None:
     from matching.errors import InvalidProfile
 

@@ -105,8 +105,9 @@ def _scope(principal: Principal) -> str | None:
     return principal.mission_locale if principal.role == "adviser" else None
 
 
-def _validated(request: Request, data: Any, principal: Principal) -> tuple[dict, list[str]]:
-    """Validate a profile for the caller's Mission Locale; return the stored form and warnings."""
+def validated_profile(request: Request, data: Any, principal: Principal) -> tuple[dict, list[str]]:
+    """Validate a profile for the caller's Mission Locale; return the stored form and warnings
+    (shared with the web pages: one validator, one set of French messages)."""
     if not isinstance(data, dict):
         raise ApiError(422, "the profile must be a JSON object", "le profil doit être un objet JSON", field="body")
     given = data.get("mission_locale")
@@ -134,14 +135,23 @@ def create_youth(request: Request, principal: Caller, data: Annotated[dict[str, 
     """Store a youth profile (adviser). The answer carries the stored youth and the ``id`` the
     service assigned; a body with ``id`` answers 422 (your reference goes in ``external_id``)."""
     require(principal, "adviser")
-    document, warnings = _validated(request, data, principal)
+    row, warnings = create_stored_youth(request, principal, data, idempotency)
+    return _stored(row, warnings)
+
+
+def create_stored_youth(request: Request, principal: Principal, data: Any,
+                        idempotency: Idempotency | None = None):
+    """Validate and store a new youth of the adviser's Mission Locale (audited, indexed before
+    returning); return the row and the warnings. Shared by the API and the web pages."""
+    document, warnings = validated_profile(request, data, principal)
     st = state(request)
     with st.sessions.begin() as session:
         row = crud.create_youth(session, document, mission_locale=principal.mission_locale)
         crud.audit(session, principal.actor, "create", "youth", row.id)
-        idempotency.record(session, row.id, youth_id=row.id)
+        if idempotency is not None:
+            idempotency.record(session, row.id, youth_id=row.id)
     st.live.catch_up()
-    return _stored(row, warnings)
+    return row, warnings
 
 
 @router.get("/v1/youths", response_model=list[YouthListItem])
@@ -179,16 +189,24 @@ def update_youth(request: Request, principal: Caller, youth_id: YouthId,
     if not isinstance(version, int) or isinstance(version, bool):
         raise ApiError(422, "give the version you read (an integer) with your change",
                        "indiquez la version lue (un entier) avec votre modification", field="version")
+    row, warnings = update_stored_youth(request, principal, youth_id, changes, version)
+    return _stored(row, warnings)
+
+
+def update_stored_youth(request: Request, principal: Principal, youth_id: str, changes: dict[str, Any],
+                        version: int):
+    """Apply ``changes`` to a youth of the adviser's Mission Locale, read at ``version`` (409 when
+    stale); validated, audited and indexed before returning. Shared by the API and the pages."""
     st = state(request)
     with st.read_sessions() as session:
         current = crud.get_youth(session, youth_id, mission_locale=principal.mission_locale).profile
-    merged, warnings = _validated(request, {**current, **changes}, principal)
+    merged, warnings = validated_profile(request, {**current, **changes}, principal)
     with st.sessions.begin() as session:
         row = crud.update_youth(session, youth_id, merged, version=version,
                                 mission_locale=principal.mission_locale)
         crud.audit(session, principal.actor, "update", "youth", row.id)
     st.live.catch_up()
-    return _stored(row, warnings)
+    return row, warnings
 
 
 @router.delete("/v1/youths/{youth_id}", status_code=204, response_class=Response)
@@ -210,6 +228,13 @@ def youth_suggestions(request: Request, principal: Caller, youth_id: YouthId, pa
     engine version); each item carries its ``suggestion_id`` for ``POST /v1/outcomes``.
     """
     require(principal, "adviser", "batch")
+    return stored_suggestions(request, principal, youth_id, params)
+
+
+def stored_suggestions(request: Request, principal: Principal, youth_id: str,
+                       params: sugg.SuggestParams) -> dict[str, Any]:
+    """Compute, record and return a stored youth's suggestion document (items carry their
+    ``suggestion_id``). The one path of the API route and the web pages."""
     st = state(request)
     with st.read_sessions() as session:
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))

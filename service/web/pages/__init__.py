@@ -1,0 +1,1 @@
+"""The pages, one module per group: sign-in, young people, suggestions..."""
