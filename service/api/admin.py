@@ -16,12 +16,17 @@ from service.api.security import in_territory, require
 from service.store import crud
 from service.store.indicators import indicators, indicators_csv
 from service.store.models import (
-    OUTCOME_STATUSES,
     AuditLine,
     Employer,
     MissionLocale,
     Outcome,
     Suggestion,
+)
+from service.store.outcome_codes import (
+    DECLINE_REASONS,
+    OUTCOME_STATUSES,
+    REASON_MAX_LENGTH,
+    check_outcome,
 )
 
 router = APIRouter(responses=COMMON, dependencies=[Depends(clean_json)])
@@ -34,7 +39,11 @@ class _Strict(BaseModel):
 class OutcomeIn(_Strict):
     suggestion_id: int = Field(ge=1, le=ROW_ID_MAX)
     status: Literal[OUTCOME_STATUSES]  # type: ignore[valid-type]
-    reason: str | None = Field(None, max_length=500, description="Why, for a decline (no personal details).")
+    reason: str | None = Field(
+        None, max_length=REASON_MAX_LENGTH,
+        description="For `declined`, required: one of " + ", ".join(f"`{code}`" for code in DECLINE_REASONS)
+        + ". Other statuses: an optional note (no personal details).",
+        examples=["employer_no_reply"])
 
 
 class OutcomeOut(BaseModel):
@@ -62,8 +71,10 @@ def _replay_outcome(session, _principal, outcome_id: str) -> OutcomeOut:
              responses=responses(409))
 def add_outcome(request: Request, principal: Caller, body: OutcomeIn,
                 idempotency: Annotated[Idempotency, idempotent("outcome", _replay_outcome)]) -> OutcomeOut:
-    """Record what happened to a suggestion: contacted, immersion, hired, in post after 6 months, declined."""
+    """Record what happened to a suggestion: contacted, applied, immersion, hired, in post after
+    6 months, declined (with a reason code)."""
     require(principal, "adviser", "employer_relations")
+    check_outcome(body.status, body.reason)  # 422 naming `reason` before any lookup
     with state(request).sessions.begin() as session:
         suggestion = session.get(Suggestion, body.suggestion_id)
         employer = (session.get(Employer, suggestion.employer_siret)

@@ -39,18 +39,17 @@ from sqlalchemy.orm import Session
 from matching.types import NOT_STATED
 from service.store.changes import record_changes
 from service.store.models import ApiKey, AuditLine, IndicatorCount, Outcome, Suggestion
+from service.store.outcome_codes import (
+    COUNTED_STATUSES,
+    DECLINE_MEASURES,
+    DECLINE_REASONS,
+    declined_measure,
+)
 from service.store.rows import rowcount, table_of
 from service.store.youths import audit, get_youth
 
-MEASURES: tuple[str, ...] = (
-    "youths",
-    "suggestions",
-    "contacted",
-    "immersion",
-    "hired",
-    "in_post_6_months",
-    "declined",
-)
+MEASURES: tuple[str, ...] = ("youths", "suggestions", *COUNTED_STATUSES, *DECLINE_MEASURES)
+"""Columns of ``indicator_counts`` that an erasure adds to."""
 GroupKey = tuple[str, str, str, str, str, bool, str]
 """(mission_locale, period, gender_group, item_kind, sector_family, non_traditional, siret)."""
 _KEY_COLUMNS = (
@@ -97,12 +96,12 @@ def youth_counts(
         if index == 0:
             counts[key]["youths"] += 1
     outcomes = session.execute(
-        select(Outcome.suggestion_id, Outcome.status, Outcome.created_at)
+        select(Outcome.suggestion_id, Outcome.status, Outcome.reason, Outcome.created_at)
         .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
         .where(Suggestion.youth_id == youth_id)
     ).all()
-    for suggestion_id, status, created_at in outcomes:
-        if status in MEASURES:
+    for suggestion_id, status, reason, created_at in outcomes:
+        if status in COUNTED_STATUSES:
             mission_locale, item_kind, sector_family, non_traditional, siret = groups[suggestion_id]
             key = (
                 mission_locale,
@@ -114,6 +113,8 @@ def youth_counts(
                 siret,
             )
             counts[key][status] += 1
+            if status == "declined" and reason in DECLINE_REASONS:
+                counts[key][declined_measure(reason)] += 1
     return counts
 
 

@@ -29,17 +29,18 @@ from sqlalchemy.orm import Session
 
 from matching.types import GENDERS, NOT_STATED
 from service.store.models import IndicatorCount, MissionLocale, Outcome, Suggestion, Youth
+from service.store.outcome_codes import (
+    COUNTED_STATUSES,
+    DECLINE_MEASURES,
+    DECLINE_REASONS,
+    declined_measure,
+)
 
 GROUPS: tuple[str, ...] = (*GENDERS, NOT_STATED)
 TOTAL = "total"
 COLUMNS: tuple[str, ...] = (*GROUPS, TOTAL)
-OUTCOME_MEASURES: tuple[str, ...] = (
-    "contacted",
-    "immersion",
-    "hired",
-    "in_post_6_months",
-    "declined",
-)
+OUTCOME_MEASURES: tuple[str, ...] = COUNTED_STATUSES
+"""Outcome statuses counted (``proposed`` is not); declines are counted by reason too."""
 
 Key = tuple[str, str, str, bool]
 """(gender group, item kind, sector family or '', non-traditional)."""
@@ -118,6 +119,7 @@ def measures(session: Session, scope: Scope) -> tuple[dict[Key, Counter[str]], C
     youths: Counter[str] = Counter()
     _add_live_suggestions(session, scope, by_key)
     _add_live_outcomes(session, scope, by_key)
+    _add_live_decline_reasons(session, scope, by_key)
     _add_live_youths(session, scope, youths)
     _add_anonymous(session, scope, by_key, youths)
     return by_key, youths
@@ -154,6 +156,28 @@ def _add_live_outcomes(session: Session, scope: Scope, by_key: dict[Key, Counter
         by_key[_key(_group(gender), item_kind, family, non_traditional)][status] += count
 
 
+def _add_live_decline_reasons(
+    session: Session, scope: Scope, by_key: dict[Key, Counter[str]]
+) -> None:
+    """Count the live declines recorded in the period by reason code (others: no reason)."""
+    statement = (
+        select(Youth.gender, *_KIND_COLUMNS, Outcome.reason, func.count())
+        .select_from(Outcome)
+        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
+        .join(Youth, Youth.id == Suggestion.youth_id)
+        .where(
+            Outcome.status == "declined",
+            Outcome.reason.in_(tuple(DECLINE_REASONS)),
+            *scope.suggestions(),
+            *scope.moments(Outcome.created_at),
+        )
+        .group_by(Youth.gender, *_KIND_COLUMNS, Outcome.reason)
+    )
+    for gender, item_kind, family, non_traditional, reason, count in session.execute(statement):
+        key = _key(_group(gender), item_kind, family, non_traditional)
+        by_key[key][declined_measure(reason)] += count
+
+
 def _add_live_youths(session: Session, scope: Scope, youths: Counter[str]) -> None:
     """Count the live youths whose first suggestion was made in the period."""
     first = (
@@ -177,7 +201,7 @@ def _add_anonymous(
     session: Session, scope: Scope, by_key: dict[Key, Counter[str]], youths: Counter[str]
 ) -> None:
     """Add the anonymous counts that erased youths left in ``indicator_counts``."""
-    names = ("suggestions", *OUTCOME_MEASURES)
+    names = ("suggestions", *OUTCOME_MEASURES, *DECLINE_MEASURES)
     sums = [
         func.coalesce(func.sum(getattr(IndicatorCount, name)), 0) for name in ("youths", *names)
     ]

@@ -19,9 +19,13 @@ Indicators (name: definition):
   period, all of them and by item kind.
 - ``suggestions_sector_<family>`` for ``artisanat``, ``commerce``, ``liberal``, ``other``:
   suggestions carrying that sector family (vacancy suggestions do; trade suggestions carry none).
-- ``outcomes_<status>`` for ``contacted``, ``immersion``, ``hired``, ``in_post_6_months``
-  (still in post after 6 months) and ``declined``: outcome rows recorded in the period with that
-  status (``proposed`` is not counted).
+- ``outcomes_<status>`` for ``contacted``, ``applied``, ``immersion``, ``hired``,
+  ``in_post_6_months`` (still in post after 6 months) and ``declined``: outcome rows recorded in
+  the period with that status (``proposed`` is not counted).
+- ``outcomes_declined_<reason>`` for each reason code of
+  :data:`~service.store.outcome_codes.DECLINE_REASONS`: declines recorded in the period with
+  that reason. Declines stored before the codes existed (free text) count in
+  ``outcomes_declined`` only, so the reasons may sum to less.
 - ``firms``: distinct employers (SIRET) of the vacancy suggestions made in the period. Erased
   youths contribute the SIRETs kept in ``indicator_counts`` (groups with ``suggestions > 0`` in
   the period): a firm suggested to a live youth and to an erased one counts once. The
@@ -31,9 +35,11 @@ Indicators (name: definition):
 - ``non_traditional_suggested_share``: ``non_traditional_trade_suggestions`` /
   ``suggestions_trade``.
 - ``take_up_outcomes``: outcome rows that show a take-up, i.e. status ``contacted``,
-  ``immersion``, ``hired`` or ``in_post_6_months`` (not ``proposed``, not ``declined``),
-  recorded in the period, on suggestions of any kind. One suggestion that goes contacted ->
-  immersion -> hired counts three steps.
+  ``applied``, ``immersion``, ``hired`` or ``in_post_6_months`` (not ``proposed``, not
+  ``declined``), recorded in the period, on suggestions of any kind. One suggestion that goes
+  contacted -> applied -> hired counts three steps.
+- ``take_up_outcomes_sector_<family>``: the same, on suggestions carrying that sector family
+  (vacancy suggestions).
 - ``non_traditional_take_up_outcomes``: the same, on suggestions flagged ``non_traditional``
   (trade or vacancy; a NULL flag counts as not non-traditional, as in ``indicator_counts``).
 - ``non_traditional_take_up_share``: ``non_traditional_take_up_outcomes`` /
@@ -81,11 +87,17 @@ from service.store.indicator_queries import (
     firm_counts,
     measures,
 )
+from service.store.outcome_codes import (
+    DECLINE_MEASURES,
+    DECLINE_REASONS,
+    TAKE_UP_STATUSES,
+    declined_measure,
+)
 from service.store.youths import get_mission_locale
 
 SUPPRESSION_THRESHOLD = 5
 """Counts from 1 to ``SUPPRESSION_THRESHOLD - 1`` are suppressed."""
-TAKE_UP: tuple[str, ...] = ("contacted", "immersion", "hired", "in_post_6_months")
+TAKE_UP: tuple[str, ...] = TAKE_UP_STATUSES
 CSV_COLUMNS: tuple[str, ...] = (
     "mission_locale",
     "from",
@@ -97,6 +109,12 @@ CSV_COLUMNS: tuple[str, ...] = (
     "suppressed",
 )
 
+_SECTOR_WORDS = {
+    "artisanat": "secteur artisanat",
+    "commerce": "secteur commerce",
+    "liberal": "secteur professions libérales",
+    "other": "autres secteurs",
+}
 LABELS_FR: dict[str, str] = {
     "youths": "Jeunes ayant reçu des suggestions (au mois de leur première suggestion)",
     "suggestions": "Suggestions faites",
@@ -107,14 +125,23 @@ LABELS_FR: dict[str, str] = {
     "suggestions_sector_liberal": "Suggestions du secteur professions libérales",
     "suggestions_sector_other": "Suggestions des autres secteurs",
     "outcomes_contacted": "Mises en relation (contact pris)",
+    "outcomes_applied": "Candidatures envoyées",
     "outcomes_immersion": "Immersions",
     "outcomes_hired": "Embauches",
     "outcomes_in_post_6_months": "Toujours en poste après 6 mois",
     "outcomes_declined": "Suggestions déclinées",
+    **{
+        f"outcomes_{declined_measure(code)}": f"Suggestions déclinées : {label}"
+        for code, label in DECLINE_REASONS.items()
+    },
     "firms": "Entreprises concernées par des offres suggérées",
     "non_traditional_trade_suggestions": "Suggestions de métiers non traditionnels pour le genre",
     "non_traditional_suggested_share": "Part des métiers non traditionnels parmi les métiers suggérés",
-    "take_up_outcomes": "Suites positives (contact, immersion, embauche, en poste à 6 mois)",
+    "take_up_outcomes": "Suites positives (contact, candidature, immersion, embauche, en poste à 6 mois)",
+    **{
+        f"take_up_outcomes_sector_{family}": f"Suites positives, {label}"
+        for family, label in _SECTOR_WORDS.items()
+    },
     "non_traditional_take_up_outcomes": "Suites positives sur des suggestions non traditionnelles",
     "non_traditional_take_up_share": "Part des suites positives portant sur des suggestions non traditionnelles",
 }
@@ -161,11 +188,15 @@ def _counts(
         rows[f"suggestions_sector_{family}"] = _sum(by_key, ["suggestions"], family=family)
     for status in OUTCOME_MEASURES:
         rows[f"outcomes_{status}"] = _sum(by_key, [status])
+    for measure in DECLINE_MEASURES:
+        rows[f"outcomes_{measure}"] = _sum(by_key, [measure])
     rows["firms"] = firms
     rows["non_traditional_trade_suggestions"] = _sum(
         by_key, ["suggestions"], item_kind="trade", non_traditional=True
     )
     rows["take_up_outcomes"] = _sum(by_key, TAKE_UP)
+    for family in SECTOR_FAMILIES:
+        rows[f"take_up_outcomes_sector_{family}"] = _sum(by_key, TAKE_UP, family=family)
     rows["non_traditional_take_up_outcomes"] = _sum(by_key, TAKE_UP, non_traditional=True)
     return rows
 
@@ -223,6 +254,20 @@ def indicators(
         raise ValueError(f"period: from {scope.first} is after to {scope.last}")
     if mission_locale is not None:
         get_mission_locale(session, mission_locale)
+    return {
+        "period": {"from": scope.first, "to": scope.last},
+        "mission_locale": mission_locale,
+        "generated_at": utcnow().isoformat(timespec="seconds"),
+        "suppression_threshold": SUPPRESSION_THRESHOLD,
+        "synthetic": any_synthetic(session, scope),
+        "groups": list(COLUMNS),
+        "indicators": indicator_rows(session, scope),
+    }
+
+
+def indicator_rows(session: Session, scope: Scope) -> dict[str, dict[str, Any]]:
+    """Return the suppressed rows of a scope: ``{name: {"label", "kind", "values",
+    "suppressed"}}`` in :data:`INDICATOR_NAMES` order (the ``indicators`` of the document)."""
     by_key, youths = measures(session, scope)
     counts = _counts(by_key, youths, firm_counts(session, scope))
     rows: dict[str, dict[str, Any]] = {}
@@ -232,22 +277,13 @@ def indicators(
     for name, (numerator, denominator) in SHARES.items():
         shares, suppressed = _share(rows[numerator], rows[denominator])
         rows[name] = {"values": shares, "suppressed": suppressed}
-    document_rows = {
+    return {
         name: {
             "label": LABELS_FR[name],
             "kind": "share" if name in SHARES else "count",
             **rows[name],
         }
         for name in INDICATOR_NAMES
-    }
-    return {
-        "period": {"from": scope.first, "to": scope.last},
-        "mission_locale": mission_locale,
-        "generated_at": utcnow().isoformat(timespec="seconds"),
-        "suppression_threshold": SUPPRESSION_THRESHOLD,
-        "synthetic": any_synthetic(session, scope),
-        "groups": list(COLUMNS),
-        "indicators": document_rows,
     }
 
 
@@ -288,6 +324,7 @@ __all__ = [
     "GROUPS",
     "INDICATOR_NAMES",
     "SUPPRESSION_THRESHOLD",
+    "indicator_rows",
     "indicators",
     "indicators_csv",
 ]

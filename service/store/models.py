@@ -30,20 +30,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from matching.types import CONTRACTS, DIPLOMA_LEVELS, GENDERS, SECTOR_FAMILIES
 from service.store.columns import NAMING, BigIntId, JsonDocument, UtcDateTime, one_of, utcnow
+from service.store.outcome_codes import OUTCOME_STATUSES
 
 ROLES: tuple[str, ...] = ("adviser", "employer_relations", "batch", "admin")
 SCOPED_ROLES: tuple[str, ...] = ("adviser", "employer_relations")
 """Roles whose keys belong to one Mission Locale."""
 VACANCY_STATUSES: tuple[str, ...] = ("open", "filled", "expired")
 ITEM_KINDS: tuple[str, ...] = ("trade", "vacancy")
-OUTCOME_STATUSES: tuple[str, ...] = (
-    "proposed",
-    "contacted",
-    "immersion",
-    "hired",
-    "in_post_6_months",
-    "declined",
-)
 INDEX_KINDS: tuple[str, ...] = ("youth", "vacancy")
 INDEX_OPS: tuple[str, ...] = ("upsert", "delete")
 
@@ -269,6 +262,19 @@ class IndicatorCount(Base):
     hired: Mapped[int] = mapped_column(Integer, default=0)
     in_post_6_months: Mapped[int] = mapped_column(Integer, default=0)
     declined: Mapped[int] = mapped_column(Integer, default=0)
+    applied: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # declines by reason code (service.store.outcome_codes.DECLINE_REASONS); a decline recorded
+    # without a code counts in ``declined`` only
+    declined_employer_no_reply: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_employer_declined: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_youth_declined: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_transport_distance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_hours_conditions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_qualification_missing: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    declined_position_filled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    declined_other: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class IndexChange(Base):

@@ -20,6 +20,7 @@ from service.store.changes import record_changes
 from service.store.columns import utcnow
 from service.store.errors import duplicate, not_found
 from service.store.models import ApiKey, AuditLine, MissionLocale, Outcome, Suggestion, Youth
+from service.store.outcome_codes import check_outcome
 from service.store.rows import check_version, flush, table_of
 from service.store.territory import territory_contains
 
@@ -213,7 +214,13 @@ def add_suggestions(
 def add_outcome(
     session: Session, suggestion_id: int, status: str, reason: str | None = None
 ) -> Outcome:
-    """Record what happened to a suggestion (``contacted``, ``hired``, ``declined``...)."""
+    """Record what happened to a suggestion (``contacted``, ``applied``, ``declined``...).
+
+    Raises:
+        InvalidOutcome: unknown status, or a ``declined`` outcome without a reason code
+            (:func:`service.store.outcome_codes.check_outcome`). UnknownId: no such suggestion.
+    """
+    reason = check_outcome(status, reason)
     if session.get(Suggestion, suggestion_id) is None:
         raise not_found("suggestion", suggestion_id)
     outcome = Outcome(suggestion_id=suggestion_id, status=status, reason=reason)

@@ -219,6 +219,17 @@ def test_suggestions_are_the_cli_document_and_are_recorded(api, tmp_path, monkey
     assert [o["status"] for o in again["suggestions"][-1]["outcomes"]] == ["contacted"]
     assert_problem(api.client.post("/v1/outcomes", json={"suggestion_id": last, "status": "hired"},
                                    headers=api.as_("adviser_other")), 404)
+    # applied is a status; a decline takes a reason code (422 naming `reason` and the codes)
+    for body in ({"status": "applied"}, {"status": "declined", "reason": "employer_no_reply"}):
+        recorded = api.client.post("/v1/outcomes", json={"suggestion_id": last, **body},
+                                   headers=api.as_("adviser"))
+        assert recorded.status_code == 201, recorded.text
+        assert recorded.json()["reason"] == body.get("reason")
+    for reason in (None, "trop loin"):
+        refused = assert_problem(api.client.post(
+            "/v1/outcomes", json={"suggestion_id": last, "status": "declined", "reason": reason},
+            headers=api.as_("adviser")), 422, field="reason")
+        assert "position_filled" in refused["detail"] and "position_filled" in refused["detail_fr"]
 
 
 def test_suggestions_for_a_profile_in_the_body_store_nothing(api):

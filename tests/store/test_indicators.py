@@ -19,6 +19,7 @@ from service.store.indicators import (
     indicators,
     indicators_csv,
 )
+from service.store.models import Outcome
 
 MARCH = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 APRIL = datetime(2026, 4, 2, 14, 0, tzinfo=UTC)
@@ -60,8 +61,10 @@ def youth_with(session, youth_id, gender, items, *, mission_locale="ML-METZ", sy
     return rows
 
 
-def outcome(session, suggestion_id: int, status: str, at: datetime) -> None:
-    crud.add_outcome(session, suggestion_id, status).created_at = at
+def outcome(session, suggestion_id: int, status: str, at: datetime, reason=None) -> None:
+    if status == "declined" and reason is None:
+        reason = "employer_declined"
+    crud.add_outcome(session, suggestion_id, status, reason).created_at = at
 
 
 @pytest.fixture
@@ -140,6 +143,13 @@ def test_known_answers_with_primary_and_secondary_suppression(history):
     # declined: 2 M, total 2: both under 5
     assert values(document, "outcomes_declined") == [0, None, 0, 0, None]
     assert suppressed(document, "outcomes_declined") == ["M", "total"]
+    # the 2 declines carry the reason employer_declined: suppressed as the status row is
+    assert values(document, "outcomes_declined_employer_declined") == [0, None, 0, 0, None]
+    assert values(document, "outcomes_declined_employer_no_reply") == [0, 0, 0, 0, 0]
+    assert values(document, "outcomes_applied") == [0, 0, 0, 0, 0]
+    # take-up by sector family of the suggested vacancy (trades carry none)
+    assert values(document, "take_up_outcomes_sector_artisanat") == [12, 0, 0, 0, 12]
+    assert values(document, "take_up_outcomes_sector_commerce") == [0, 5, 0, 0, 5]
     # firms: M saw one firm (suppressed, no secondary: the total is a distinct count)
     assert values(document, "firms") == [6, None, 0, 0, 6]
     assert suppressed(document, "firms") == ["M"]
@@ -164,6 +174,28 @@ def test_known_answers_with_primary_and_secondary_suppression(history):
                 assert value is None
             elif row["kind"] == "count":
                 assert value == 0 or value >= 5
+
+
+def test_applied_is_a_take_up_and_declines_count_by_reason(history):
+    with history.begin() as session:
+        offers = [youth_with(session, f"Y-a{number}", "F", [vacancy("other", siret(1), False)])[0]
+                  for number in range(1, 6)]
+        for offer in offers:
+            outcome(session, offer.id, "applied", APRIL)
+            outcome(session, offer.id, "declined", APRIL, reason="qualification_missing")
+        # a decline stored before the codes (free text) counts in outcomes_declined only
+        session.add(Outcome(suggestion_id=offers[0].id, status="declined", reason="loin",
+                            created_at=APRIL))
+    april = figures(history, start=date(2026, 4, 1), end=date(2026, 4, 30))
+    assert values(april, "outcomes_applied") == [5, 0, 0, 0, 5]
+    assert values(april, "take_up_outcomes") == [11, 0, 0, 0, 11]  # 6 hires + 5 applications
+    assert values(april, "take_up_outcomes_sector_other") == [5, 0, 0, 0, 5]
+    assert values(april, "outcomes_declined") == [6, 0, 0, 0, 6]
+    assert values(april, "outcomes_declined_qualification_missing") == [5, 0, 0, 0, 5]
+    with history.begin() as session:
+        for number in range(1, 6):
+            crud.erase_youth(session, f"Y-a{number}")
+    assert figures(history, start=date(2026, 4, 1), end=date(2026, 4, 30)) == april
 
 
 def test_secondary_suppression_picks_the_smallest_other_group():

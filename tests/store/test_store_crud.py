@@ -12,7 +12,8 @@ from store_factories import employer_fields, vacancy_fields, youth_profile
 
 from matching.errors import UnknownId
 from service.store import crud
-from service.store.models import Suggestion, Vacancy, Youth
+from service.store.models import Outcome, Suggestion, Vacancy, Youth
+from service.store.outcome_codes import InvalidOutcome
 
 
 def test_youth_round_trip(seeded):
@@ -234,8 +235,34 @@ def test_suggestions_and_outcomes(seeded):
         assert crud.add_outcome(session, rows[0].id, "contacted").status == "contacted"
     with pytest.raises(UnknownId), seeded.begin() as session:
         crud.add_outcome(session, 10_000, "hired")
-    with pytest.raises(IntegrityError), seeded.begin() as session:
+    with pytest.raises(InvalidOutcome) as refused, seeded.begin() as session:
         crud.add_outcome(session, rows[0].id, "promoted")
+    assert refused.value.field == "status"
+    with pytest.raises(IntegrityError), seeded.begin() as session:  # the CHECK constraint too
+        session.add(Outcome(suggestion_id=rows[0].id, status="promoted"))
+        session.flush()
+
+
+def test_applied_and_declined_with_a_reason_code(seeded):
+    with seeded.begin() as session:
+        youth = crud.create_youth(session, youth_profile("Y-reasons"))
+        (row,) = crud.add_suggestions(
+            session, youth, [{"item_kind": "trade", "item_id": "F1703", "score": 0.5}],
+            policy={}, engine_version="t")
+        assert crud.add_outcome(session, row.id, "applied").status == "applied"
+        declined = crud.add_outcome(session, row.id, "declined", "position_filled")
+        assert (declined.status, declined.reason) == ("declined", "position_filled")
+        note = crud.add_outcome(session, row.id, "contacted", "rappeler lundi")  # a free note
+        assert note.reason == "rappeler lundi"
+        row_id = row.id
+    for reason in (None, "trop loin", "Position_filled"):
+        with pytest.raises(InvalidOutcome) as refused, seeded.begin() as session:
+            crud.add_outcome(session, row_id, "declined", reason)
+        assert refused.value.field == "reason"
+        assert "employer_no_reply" in str(refused.value)
+        assert "trop loin" not in str(refused.value)  # the text is not echoed
+    with pytest.raises(InvalidOutcome), seeded.begin() as session:
+        crud.add_outcome(session, row_id, "contacted", "x" * 501)
 
 
 def test_touch_and_inactive_youths(seeded):

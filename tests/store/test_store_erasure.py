@@ -11,7 +11,8 @@ from store_factories import dump_database, youth_profile
 from matching.errors import UnknownId
 from matching.types import stable_key
 from service.store import crud
-from service.store.models import AuditLine, IndicatorCount
+from service.store.erasure import MEASURES
+from service.store.models import AuditLine, IndicatorCount, Outcome
 
 VACANCY_ITEM = {
     "item_kind": "vacancy",
@@ -38,6 +39,7 @@ def make_history(sessions, youth_id: str, external_id: str) -> None:
             engine_version="0.1.0",
         )
         crud.add_outcome(session, vacancy.id, "contacted")
+        crud.add_outcome(session, vacancy.id, "applied")
         crud.add_outcome(session, vacancy.id, "hired")
         crud.audit(session, key, "read_suggestions", "youth", youth_id)
 
@@ -57,6 +59,7 @@ def counts(sessions) -> dict[tuple, dict[str, int]]:
                 "youths": r.youths,
                 "suggestions": r.suggestions,
                 "contacted": r.contacted,
+                "applied": r.applied,
                 "hired": r.hired,
                 "declined": r.declined,
             }
@@ -103,6 +106,7 @@ def test_erasure_keeps_anonymous_counts_and_merges_groups(seeded):
         "youths": 1,
         "suggestions": 1,
         "contacted": 1,
+        "applied": 1,
         "hired": 1,
         "declined": 0,
     }
@@ -110,6 +114,7 @@ def test_erasure_keeps_anonymous_counts_and_merges_groups(seeded):
         "youths": 0,
         "suggestions": 1,
         "contacted": 0,
+        "applied": 0,
         "hired": 0,
         "declined": 0,
     }
@@ -121,6 +126,7 @@ def test_erasure_keeps_anonymous_counts_and_merges_groups(seeded):
         "youths": 2,
         "suggestions": 2,
         "contacted": 2,
+        "applied": 2,
         "hired": 2,
         "declined": 0,
     }
@@ -134,15 +140,23 @@ def test_counts_use_the_month_and_the_gender_group(seeded):
             session, youth, [TRADE_ITEM], policy={}, engine_version="t"
         )
         suggestion.created_at = datetime(2026, 3, 31, 23, 0, tzinfo=UTC)
-        outcome = crud.add_outcome(session, suggestion.id, "declined", reason="trop loin")
+        outcome = crud.add_outcome(session, suggestion.id, "declined", reason="transport_distance")
         outcome.created_at = datetime(2026, 4, 2, tzinfo=UTC)
+        # a decline stored before reasons were codes (free text): counted, under no reason
+        session.add(Outcome(suggestion_id=suggestion.id, status="declined", reason="trop loin",
+                            created_at=datetime(2026, 4, 3, tzinfo=UTC)))
     with seeded.begin() as session:
         crud.erase_youth(session, "Y-x")
         rows = session.scalars(select(IndicatorCount).order_by(IndicatorCount.period)).all()
-        assert [(r.period, r.gender_group, r.youths, r.suggestions, r.declined) for r in rows] == [
-            ("2026-03", "not_stated", 1, 1, 0),
-            ("2026-04", "not_stated", 0, 0, 1),
+        assert [(r.period, r.gender_group, r.youths, r.suggestions, r.declined,
+                 r.declined_transport_distance, r.declined_other) for r in rows] == [
+            ("2026-03", "not_stated", 1, 1, 0, 0, 0),
+            ("2026-04", "not_stated", 0, 0, 2, 1, 0),
         ]
+
+
+def test_every_counted_measure_has_its_column():
+    assert all(hasattr(IndicatorCount, name) for name in MEASURES)
 
 
 def test_erasing_an_unknown_youth_raises(seeded):
