@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_fixtures import plant_markers
-from security.served import Serve
+from security.served import MARKER, Serve, marked_profile
 
 from matching.synthetic import dataset as synthetic
 from service.config import Settings
@@ -84,6 +84,12 @@ class WebServer:
         headers = {"Authorization": f"Bearer {self.keys[key]}"}
         return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=60, **kwargs)
 
+    def new_youth(self, key: str = "adviser", **changes) -> str:
+        """Store the example profile (a marker in its free texts) with ``changes``; its id."""
+        answer = self.api("POST", "/v1/youths", key, json={**marked_profile(), **changes})
+        assert answer.status_code == 201, answer.text
+        return answer.json()["id"]
+
 
 def web_home(path: Path, referential_cache: Path, trades: Path) -> tuple[Settings, dict[str, str]]:
     """A data home at ``path`` with synthetic data of every Mission Locale and one key per role."""
@@ -120,7 +126,7 @@ def web_server(chromium_path, tmp_path_factory, referential_cache_dir, referenti
         yield WebServer(serve.url, keys, serve, settings.home)
     finally:
         serve.stop()
-    leaks = [line for line in serve.text().splitlines() if "MARQUEUR-PROFIL-" in line]
+    leaks = [line for line in serve.text().splitlines() if "MARQUEUR-PROFIL-" in line or MARKER in line]
     assert not leaks, f"the server logged personal data: {leaks[:3]}"
 
 
@@ -139,13 +145,18 @@ def browser(chromium_path):
 def page(browser, web_server):
     """A page in a fresh context (no cookie), French, 1280 x 800, based at the server's address.
 
-    ``page.console_errors`` collects the console's error messages (a CSP violation shows there).
+    ``page.console_errors`` collects the console's error messages (a CSP violation shows there),
+    ``page.failed_responses`` the status and address of every answer >= 400.
     """
     context = browser.new_context(base_url=web_server.url, locale="fr-FR",
                                   viewport={"width": 1280, "height": 800})
     context.set_default_timeout(20_000)  # a shared 2-core machine; a missing element fails anyway
     opened = context.new_page()
     opened.console_errors = []
-    opened.on("console", lambda message: message.type == "error" and opened.console_errors.append(message.text))
+    opened.failed_responses = []
+    opened.on("console", lambda message: message.type == "error" and opened.console_errors.append(
+        f"{message.text} ({message.location.get('url')})"))
+    opened.on("response", lambda answer: answer.status >= 400 and opened.failed_responses.append(
+        f"{answer.status} {answer.request.method} {answer.url}"))
     yield opened
     context.close()

@@ -1,0 +1,119 @@
+"""An adviser's pages in the browser: create a youth through the form (with the commune
+autocompletion), a form error that keeps the entries, suggestions and the mix policy switch,
+another Mission Locale's youth answering 404."""
+
+from __future__ import annotations
+
+import re
+
+from browsing import axe_check, no_console_errors, screenshot, sign_in_as
+from playwright.sync_api import expect
+
+WISHES = ("Coiffure (D1202)", "Secrétariat (M1607)")
+
+
+def trade_codes(page) -> list[str]:
+    return page.locator("#trade-cards [data-rome]").evaluate_all("cards => cards.map(c => c.dataset.rome)")
+
+
+def test_create_a_youth_then_see_suggestions(page, web_server):
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    page.locator("#nouveau-profil").click()
+    expect(page).to_have_url(re.compile(r"/jeunes/nouveau$"))
+    page.get_by_label("Référence du dossier").fill("DOSSIER-MARQUEUR-PROFIL-browser-form")
+    commune = page.get_by_label("Commune de résidence")
+    commune.press_sequentially("Metz", delay=50)  # htmx fills the datalist from the referential
+    expect(page.locator("#communes-list option[value='Metz (57463)']")).to_have_count(1)
+    commune.fill("Metz (57463)")
+    page.get_by_label("Âge").fill("19")
+    page.get_by_label("Genre").select_option("F")
+    page.get_by_label("Métier souhaité 1").fill("Boulangerie - viennoiserie (D1102)")
+    page.get_by_label("Expériences (une par ligne)").fill("Stage en boulangerie : vente et encaissement")
+    page.get_by_label("Centres d'intérêt").fill("J'aime la cuisine et le contact avec les clients")
+    page.get_by_label("Apprentissage").check()
+    screenshot(page, "jeune-nouveau")
+    page.locator("#enregistrer").click()
+    expect(page).to_have_url(re.compile(r"/jeunes/Y-[^/?]+\?enregistre=1$"))
+    expect(page.locator("#profil-enregistre")).to_be_visible()
+    youth_id = re.search(r"/jeunes/([^/?]+)", page.url).group(1)
+    stored = web_server.api("GET", f"/v1/youths/{youth_id}").json()["profile"]
+    assert stored["commune_insee"] == "57463" and stored["wished_trades"] == ["D1102"]
+    assert stored["age"] == 19 and stored["contracts"] == ["apprentissage"]
+    page.locator("#voir-suggestions").click()
+    expect(page).to_have_url(re.compile(rf"/jeunes/{youth_id}/suggestions"))
+    cards = page.locator("#trade-cards [data-rome]")
+    expect(cards.first).to_be_visible()
+    assert "D1102" in trade_codes(page)  # the wished trade is suggested
+    expect(page.locator("#vacancy-cards [data-vacancy-id]").first).to_be_visible()
+    no_console_errors(page)
+
+
+def stored_count(web_server) -> int:
+    return len(web_server.api("GET", "/v1/youths", params={"limit": 1000}).json())
+
+
+def test_a_form_error_keeps_the_entries(page, web_server):
+    before = stored_count(web_server)
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    page.goto("/jeunes/nouveau")
+    page.get_by_label("Commune de résidence").fill("Villeinconnue-sur-Moselle")
+    page.get_by_label("Âge").fill("20")
+    page.get_by_label("Genre").select_option("M")
+    page.get_by_label("Expériences (une par ligne)").fill("Livreur à vélo\nBénévole aux Restos du coeur")
+    page.get_by_label("Centres d'intérêt").fill("le sport, pas dans un bureau")
+    page.get_by_label("Intérim").check()
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.locator("#enregistrer").click()
+    assert answer.value.status == 422
+    commune = page.get_by_label("Commune de résidence")
+    expect(commune).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#commune-error")).to_contain_text("introuvable")
+    expect(page.locator("#form-errors")).to_contain_text("introuvable")
+    expect(commune).to_have_value("Villeinconnue-sur-Moselle")
+    expect(page.get_by_label("Âge")).to_have_value("20")
+    expect(page.get_by_label("Genre")).to_have_value("M")
+    expect(page.get_by_label("Expériences (une par ligne)")).to_have_value(
+        "Livreur à vélo\nBénévole aux Restos du coeur")
+    expect(page.get_by_label("Centres d'intérêt")).to_have_value("le sport, pas dans un bureau")
+    expect(page.get_by_label("Intérim")).to_be_checked()
+    axe_check(page)
+    screenshot(page, "jeune-erreur")
+    assert stored_count(web_server) == before  # nothing was stored
+
+
+def test_switching_the_mix_policy_changes_the_trade_list(page, web_server):
+    youth_id = web_server.new_youth(gender="F", wished_trades=["D1202", "M1607"],
+                                    interests="J'aime la coiffure, l'esthétique et l'accueil",
+                                    experiences=["Stage dans un salon de coiffure", "Accueil en mairie"])
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    page.goto(f"/jeunes/{youth_id}/suggestions?mix=off")
+    expect(page.locator("#trade-cards")).to_have_attribute("data-mix-policy", "off")
+    relevance_only = trade_codes(page)
+    assert relevance_only and page.locator("#trade-cards [data-mix=true]").count() == 0
+    page.locator("#mix-counter_stereotype").check()
+    page.locator("#appliquer-mixite").click()
+    expect(page).to_have_url(re.compile(r"mix=counter_stereotype"))
+    expect(page.locator("#trade-cards")).to_have_attribute("data-mix-policy", "counter_stereotype")
+    mixed = trade_codes(page)
+    assert mixed != relevance_only
+    marked = page.locator("#trade-cards [data-mix=true]")
+    assert marked.count() >= 1
+    expect(marked.first.locator("[data-marker=mixite]")).to_have_text("Proposé pour la mixité")
+    assert set(marked.evaluate_all("cards => cards.map(c => c.dataset.rome)")) <= set(mixed)
+
+
+def test_another_mission_locales_youth_answers_404(page, web_server):
+    theirs = web_server.api("GET", "/v1/youths", "adviser_other").json()
+    assert theirs, "no youth in the other Mission Locale"
+    other_id = theirs[0]["id"]
+    assert web_server.api("GET", f"/v1/youths/{other_id}", "adviser_other").status_code == 200
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    answer = page.goto("/jeunes/Y-does-not-exist")
+    assert answer is not None and answer.status == 404
+    unknown = page.locator("main").inner_text()
+    for path in (f"/jeunes/{other_id}", f"/jeunes/{other_id}/suggestions", f"/jeunes/{other_id}/modifier"):
+        answer = page.goto(path)
+        assert answer is not None and answer.status == 404, path
+        assert page.locator("main").inner_text() == unknown  # the same page as an unknown id
+    axe_check(page)  # the 404 page itself
+    screenshot(page, "erreur-404")
