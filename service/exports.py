@@ -55,7 +55,8 @@ MIX_LABELS = {"balanced": "équilibrée", "counter_stereotype": "contre les sté
 SUGGESTION_HEADERS: tuple[str, ...] = (
     "Rang", "Type", "Code ROME", "Intitulé", "Employeur", "Famille de secteur", "Contrat",
     "Distance (km)", "Part de femmes dans le métier (%)", "Mixité du métier", "Placé par",
-    "Métier réglementé", "Niveau cadre", "Accès", "Pourquoi", "Référence de l'offre",
+    "Métier réglementé", "Niveau cadre", "Accès", "Compétences déjà montrées",
+    "Compétences à acquérir", "Débutants acceptés", "Pourquoi", "Référence de l'offre",
     "N° de suggestion",
 )
 SHORTLIST_HEADERS: tuple[str, ...] = (
@@ -95,8 +96,9 @@ def suggestions_table(document: Mapping[str, Any]) -> Table:
             rank, "Métier", trade["code_rome"], trade["label"], None, None, None, None,
             None if share is None else round(100 * share), BAND_LABELS.get(trade.get("band"), ""),
             _moved_by(trade.get("moved_by")), _yes_no(trade.get("regulated")),
-            _yes_no(trade.get("cadre")), trade.get("access"), _joined(trade.get("reasons")),
-            None, trade.get("suggestion_id"),
+            _yes_no(trade.get("cadre")), trade.get("access"), _joined(trade.get("skills_shown")),
+            _joined(trade.get("skills_to_acquire")), None, _joined(trade.get("reasons")), None,
+            trade.get("suggestion_id"),
         ])
     for rank, item in enumerate(document.get("vacancies", []), start=1):
         employer = item.get("employer") or {}
@@ -104,7 +106,8 @@ def suggestions_table(document: Mapping[str, Any]) -> Table:
             rank, "Offre", item["code_rome"], item["title"], employer.get("name"),
             sector_family_label(employer.get("sector_family")), item.get("contract"),
             item.get("distance_km"), None, None, _moved_by(item.get("moved_by")), None, None,
-            None, _joined(item.get("reasons")), item["vacancy_id"], item.get("suggestion_id"),
+            None, None, None, _yes_no(item.get("beginners_accepted")), _joined(item.get("reasons")),
+            item["vacancy_id"], item.get("suggestion_id"),
         ])
     return SUGGESTION_HEADERS, rows
 
@@ -232,4 +235,6 @@ __all__ = [
     "suggestions_csv",
     "suggestions_table",
     "suggestions_xlsx",
+    "table_csv",
+    "table_xlsx",
 ]

@@ -25,7 +25,8 @@ SUGGESTIONS = {
         {"code_rome": "D1102", "label": "Boulanger / Boulangère", "score": 1.0,
          "reasons": ["Vous avez parlé de pain", "Métier en tension"], "share_women": 0.18,
          "band": "male", "regulated": False, "cadre": False, "moved_by": None,
-         "access": "non renseigné", "suggestion_id": 41},
+         "access": "non renseigné", "suggestion_id": 41,
+         "skills_shown": ["Pétrissage"], "skills_to_acquire": ["Hygiène", "Cuisson"]},
         {"code_rome": "I1604", "label": "Mécanicien automobile", "score": 0.7,
          "reasons": ["=HYPERLINK(\"http://x\")"], "share_women": None, "band": "unknown",
          "regulated": True, "cadre": False, "moved_by": "mixite", "access": "CAP"},
@@ -34,7 +35,8 @@ SUGGESTIONS = {
         {"vacancy_id": "V-00ab", "title": "-Vendeur (H/F)", "code_rome": "D1106",
          "employer": {"name": "@Fournil de Metz", "sector_family": "liberal"},
          "distance_km": 3.4, "contract": "CDI", "score": 0.8, "score_parts": {"semantic": 0.5},
-         "reasons": ["à 3,4 km"], "moved_by": "employer_cap", "suggestion_id": 43},
+         "reasons": ["à 3,4 km"], "moved_by": "employer_cap", "suggestion_id": 43,
+         "beginners_accepted": True},
     ],
     "synthetic": True,
     "policy": {"trades": {"mix": "counter_stereotype"}, "vacancies": {}},
@@ -86,6 +88,9 @@ def test_suggestions_csv_and_xlsx_hold_the_same_known_rows():
     assert bread["Placé par"] == "pertinence" and bread["Métier réglementé"] == "Non"
     assert bread["Pourquoi"] == "Vous avez parlé de pain ; Métier en tension"
     assert bread["N° de suggestion"] == "41"
+    assert bread["Compétences déjà montrées"] == "Pétrissage"
+    assert bread["Compétences à acquérir"] == "Hygiène ; Cuisson"
+    assert bread["Débutants acceptés"] == ""
     mechanic = dict(zip(SUGGESTION_HEADERS, rows[2], strict=True))
     assert mechanic["Placé par"] == "proposé pour la mixité" and mechanic["Métier réglementé"] == "Oui"
     assert mechanic["Pourquoi"] == "'=HYPERLINK(\"http://x\")"
@@ -94,12 +99,13 @@ def test_suggestions_csv_and_xlsx_hold_the_same_known_rows():
     assert offer["Employeur"] == "'@Fournil de Metz"
     assert offer["Famille de secteur"] == "profession libérale"
     assert offer["Distance (km)"] == "3.4" and offer["Référence de l'offre"] == "V-00ab"
+    assert offer["Débutants acceptés"] == "Oui"
     sheets = read_xlsx(suggestions_xlsx(SUGGESTIONS))
     assert list(sheets) == ["Suggestions", "À propos"]
     table = sheets["Suggestions"]
     assert tuple(table[0]) == SUGGESTION_HEADERS
     assert table[1][:4] == [1, "Métier", "D1102", "Boulanger / Boulangère"]
-    assert table[2][14] == "'=HYPERLINK(\"http://x\")"  # text, not a formula
+    assert table[2][SUGGESTION_HEADERS.index("Pourquoi")] == "'=HYPERLINK(\"http://x\")"
     assert table[3][7] == 3.4 and table[3][3] == "'-Vendeur (H/F)"
     about = dict(row[:2] for row in sheets["À propos"])
     assert about["Attention"] == SYNTHETIC_NOTICE
