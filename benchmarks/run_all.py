@@ -116,6 +116,13 @@ BENCHMARKS: tuple[Benchmark, ...] = (
                "--down-steps", "", "--start-timeout", "300", "--out", "{out}"),
         needs_home=True,
     ),
+    Benchmark(
+        "web", "benchmarks.web.web_bench", "benchmarks/out/web_bench.json",
+        keys=("machine", "data", "pages", "missing"),
+        quick=("--home", "{home}", "--model", QUICK_MODEL, "--youths", "100", "--vacancies", "300",
+               "--repeats", "3", "--renders", "0", "--out", "{out}"),
+        needs_home=True,
+    ),
 )
 NAMES = tuple(b.name for b in BENCHMARKS)
 
