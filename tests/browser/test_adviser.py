@@ -9,7 +9,16 @@ import re
 from browsing import axe_check, no_console_errors, screenshot, sign_in_as
 from playwright.sync_api import expect
 
-WISHES = ("Coiffure (D1202)", "Secrétariat (M1607)")
+BAD_ENTRIES = {"Commune de résidence": "Villeinconnue-sur-Moselle", "Âge": "20",
+               "Expériences (une par ligne)": "Livreur à vélo\nBénévole aux Restos du coeur",
+               "Centres d'intérêt": "le sport, pas dans un bureau"}
+"""A profile whose commune does not exist: every other entry must come back as typed."""
+
+
+def fill(page, entries: dict[str, str]) -> None:
+    """Type each value into the field labelled by its key."""
+    for label, value in entries.items():
+        page.get_by_label(label).fill(value)
 
 
 def trade_codes(page) -> list[str]:
@@ -25,11 +34,10 @@ def test_create_a_youth_then_see_suggestions(page, web_server):
     commune.press_sequentially("Metz", delay=50)  # htmx fills the datalist from the referential
     expect(page.locator("#communes-list option[value='Metz (57463)']")).to_have_count(1)
     commune.fill("Metz (57463)")
-    page.get_by_label("Âge").fill("19")
+    fill(page, {"Âge": "19", "Métier souhaité 1": "Boulangerie - viennoiserie (D1102)",
+                "Expériences (une par ligne)": "Stage en boulangerie : vente et encaissement",
+                "Centres d'intérêt": "J'aime la cuisine et le contact avec les clients"})
     page.get_by_label("Genre").select_option("F")
-    page.get_by_label("Métier souhaité 1").fill("Boulangerie - viennoiserie (D1102)")
-    page.get_by_label("Expériences (une par ligne)").fill("Stage en boulangerie : vente et encaissement")
-    page.get_by_label("Centres d'intérêt").fill("J'aime la cuisine et le contact avec les clients")
     page.get_by_label("Apprentissage").check()
     screenshot(page, "jeune-nouveau")
     page.locator("#enregistrer").click()
@@ -56,11 +64,8 @@ def test_a_form_error_keeps_the_entries(page, web_server):
     before = stored_count(web_server)
     sign_in_as(page, web_server.keys["adviser"], "adviser")
     page.goto("/jeunes/nouveau")
-    page.get_by_label("Commune de résidence").fill("Villeinconnue-sur-Moselle")
-    page.get_by_label("Âge").fill("20")
+    fill(page, BAD_ENTRIES)
     page.get_by_label("Genre").select_option("M")
-    page.get_by_label("Expériences (une par ligne)").fill("Livreur à vélo\nBénévole aux Restos du coeur")
-    page.get_by_label("Centres d'intérêt").fill("le sport, pas dans un bureau")
     page.get_by_label("Intérim").check()
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.locator("#enregistrer").click()
@@ -69,12 +74,9 @@ def test_a_form_error_keeps_the_entries(page, web_server):
     expect(commune).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#commune-error")).to_contain_text("introuvable")
     expect(page.locator("#form-errors")).to_contain_text("introuvable")
-    expect(commune).to_have_value("Villeinconnue-sur-Moselle")
-    expect(page.get_by_label("Âge")).to_have_value("20")
+    for label, value in BAD_ENTRIES.items():
+        expect(page.get_by_label(label)).to_have_value(value)
     expect(page.get_by_label("Genre")).to_have_value("M")
-    expect(page.get_by_label("Expériences (une par ligne)")).to_have_value(
-        "Livreur à vélo\nBénévole aux Restos du coeur")
-    expect(page.get_by_label("Centres d'intérêt")).to_have_value("le sport, pas dans un bureau")
     expect(page.get_by_label("Intérim")).to_be_checked()
     axe_check(page)
     screenshot(page, "jeune-erreur")
