@@ -69,8 +69,9 @@ def axe_check(page: Page, *, widths: tuple[int, ...] = WIDTHS) -> None:
     assert not found, "axe-core: serious or critical violations\n" + "\n".join(found)
 
 
-def screenshot(page: Page, name: str, *, width: int | None = None) -> Path | None:
-    """Write ``docs/screenshots/<name>.png`` (whole page) when ``PASSERELLE_SCREENSHOTS=1``.
+def screenshot(page: Page, name: str, *, width: int | None = None, full_page: bool = False) -> Path | None:
+    """Write ``docs/screenshots/<name>.png`` (the first screen, or the ``full_page``) when
+    ``PASSERELLE_SCREENSHOTS=1``.
 
     The screenshots are documentation, committed and shown in the README; ordinary runs and CI
     leave them alone.
@@ -82,7 +83,7 @@ def screenshot(page: Page, name: str, *, width: int | None = None) -> Path | Non
         page.set_viewport_size({"width": width, "height": size["height"]})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     if width and size:
         page.set_viewport_size(size)
     return path

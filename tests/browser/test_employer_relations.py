@@ -1,0 +1,52 @@
+"""The employer-relations flow in the browser, up to the export: the territory's vacancies, a
+new vacancy whose ROME code is inferred from its title and shown for confirmation before it is
+saved, its balanced shortlist of pseudonymised cards, and the shortlist's CSV export.
+
+Hooks read (issue #14): candidate cards ``[data-youth-card]``, ``?balance=pool|parity|off``;
+the form's fields by their French labels (Intitulé, Description), the inferred code in
+``[data-rome]``, export links ending in ``.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from browsing import axe_check, screenshot, sign_in_as
+from playwright.sync_api import expect
+
+NOT_BUILT = pytest.mark.xfail(reason="page not built yet", strict=False)
+
+
+@NOT_BUILT
+def test_employer_relations_flow_up_to_the_export(page, web_server):
+    before = len(web_server.api("GET", "/v1/vacancies", "er", params={"limit": 1000}).json())
+    sign_in_as(page, web_server.keys["er"], "employer_relations")
+    expect(page.locator("[data-vacancy-id]").first).to_be_visible()  # the territory's vacancies
+    page.goto("/offres/nouvelle")
+    page.get_by_label(re.compile("Intitulé", re.I)).fill("Vendeur en boulangerie (H/F)")
+    page.get_by_label(re.compile("Description", re.I)).fill(
+        "Vente de pain et de viennoiseries au comptoir, encaissement, mise en rayon.")
+    page.get_by_role("button", name=re.compile("code ROME|Continuer|Vérifier", re.I)).click()
+    inferred = page.locator("[data-rome]").first
+    expect(inferred).to_be_visible()  # shown for confirmation, not saved yet
+    code = inferred.get_attribute("data-rome")
+    assert re.fullmatch(r"[A-N]\d{4}", code or "")
+    assert len(web_server.api("GET", "/v1/vacancies", "er", params={"limit": 1000}).json()) == before
+    screenshot(page, "offre-confirmation")
+    axe_check(page)
+    page.get_by_role("button", name=re.compile("Confirmer|Enregistrer", re.I)).click()
+    vacancy_id = re.search(r"/offres/([^/?]+)", page.url).group(1)
+    assert web_server.api("GET", f"/v1/vacancies/{vacancy_id}", "er").json()["code_rome"] == code
+    page.goto(f"/offres/{vacancy_id}/candidats?balance=parity")
+    cards = page.locator("[data-youth-card]")
+    expect(cards.first).to_be_visible()
+    names = [n["external_id"] for n in web_server.api("GET", "/v1/youths", "adviser").json() if n["external_id"]]
+    assert not any(name in page.locator("main").inner_text() for name in names[:50])  # pseudonymised
+    with page.expect_download() as download:
+        page.locator("a[href*='.csv']").first.click()
+    rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(rows) - 1 == cards.count()  # one row per card shown, under a header
+
