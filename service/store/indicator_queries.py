@@ -175,7 +175,7 @@ def _add_live_decline_reasons(
     )
     for gender, item_kind, family, non_traditional, reason, count in session.execute(statement):
         key = _key(_group(gender), item_kind, family, non_traditional)
-        by_key[key][declined_measure(reason)] += count
+        by_key[key][declined_measure(str(reason))] += count  # never NULL: filtered by IN
 
 
 def _add_live_youths(session: Session, scope: Scope, youths: Counter[str]) -> None:
