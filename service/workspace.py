@@ -4,6 +4,7 @@ Layout under ``PASSERELLE_HOME``::
 
     cache/referential/        compact build of the referentials (parquet)
     models/<model>/trades/    fitted trade searcher + manifest.json
+    models/<model>/skills_in_card/  every skill read in its card, encoded once (vectors.npy)
     demo/                     synthetic demo data (youths.jsonl, vacancies.parquet, ...)
     indexes/<model>/store-<id>/  snapshots of the live engine's vector indexes (vacancies/, youths/)
     passerelle.sqlite3        the store (unless PASSERELLE_DATABASE_URL names another)
@@ -15,12 +16,17 @@ Every artefact carries a manifest; a stale one (other model, other data, other s
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from matching.files import atomic_write, atomic_write_bytes
 from matching.recommend.recommender import Recommender
+from matching.recommend.skill_sense import in_card_strings
 from matching.referential.loader import load_referential
 from matching.search.trade_search import TradeSearcher
 from matching.synthetic import dataset as synthetic
@@ -30,6 +36,8 @@ Progress = Callable[[str, int, int], None]
 """``progress(task, done, total)``: reports long steps (the CLI draws bars)."""
 
 DEMO_YOUTHS, DEMO_VACANCIES, DEMO_SEED = 2000, 5000, 2026
+MODEL_FREE = ("hashing", "tfidf")
+"""Embedders that encode the skills of a list faster than a file of them would load."""
 
 
 def _quiet(task: str, done: int, total: int) -> None:
@@ -94,6 +102,35 @@ class Workspace:
         searcher.save(self.trades_dir)
         progress(fitting, 1, 1)
         return searcher
+
+    def skill_vectors(self, referential, embedder, progress: Progress = _quiet):
+        """``(strings, vectors)``: every skill read in its card (:func:`in_card_strings`),
+        encoded once per model and referential and kept in the data home (float16, 93 MB with
+        USE; about 1.5 minutes on 2 cores, once), so that no suggestion encodes them; None for
+        the model-free embedders."""
+        if self.settings.model in MODEL_FREE:
+            return None
+        strings = in_card_strings(referential)
+        digest = hashlib.blake2b("\n".join(strings).encode(), digest_size=16).hexdigest()
+        folder = self.home / "models" / model_slug(self.settings.model) / "skills_in_card"
+        expected = {"model": self.settings.model, "strings": len(strings), "strings_hash": digest}
+        try:
+            if json.loads((folder / "manifest.json").read_text()) == expected:
+                vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+                if vectors.shape == (len(strings), embedder.dim):
+                    return strings, vectors
+        except (OSError, ValueError):
+            pass
+        task, step = "Compétences lues dans leur fiche (une fois)", 1024
+        vectors = np.empty((len(strings), embedder.dim), dtype=np.float16)
+        progress(task, 0, len(strings))
+        for start in range(0, len(strings), step):
+            vectors[start:start + step] = embedder.encode_queries(strings[start:start + step])
+            progress(task, min(start + step, len(strings)), len(strings))
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / "vectors.npy", lambda path: np.save(path, vectors, allow_pickle=False))
+        atomic_write_bytes(folder / "manifest.json", json.dumps(expected).encode())  # last: marks it whole
+        return strings, vectors
 
     def generate_demo(self, referential, n_youths=DEMO_YOUTHS, n_vacancies=DEMO_VACANCIES,
                       seed=DEMO_SEED, progress: Progress = _quiet):

@@ -185,6 +185,10 @@ class ItemBuilder:
         (:mod:`~matching.recommend.skill_sense`), best stem match first."""
         return self._sense.cited(code, query, texts, limit)
 
+    def use_skill_vectors(self, strings: list[str], vectors: np.ndarray) -> None:
+        """Skills read in their card, encoded ahead (:meth:`SkillSense.use_vectors`)."""
+        self._sense.use_vectors(strings, vectors)
+
     def youth_skills(self, youth: Youth, code: str, limit: int) -> list[str]:
         """Up to ``limit`` skills of a card that the youth's texts name (:meth:`cited_skills`)."""
         known = self.youth_query(youth)

@@ -255,9 +255,7 @@ class Recommender:
         return items
 
     def _trade_vectors(self, pool: np.ndarray, mix: TradeMix) -> np.ndarray | None:
-        if not mix.diversity:
-            return None
-        return self.trade_searcher.card_vectors(pool)
+        return self.trade_searcher.card_vectors(pool) if mix.diversity else None
 
     def _trade_item(self, youth: Youth | None, pos: int, score: float, why: str,
                     query: str | None = None, counter: bool = False) -> TradeSuggestion:
@@ -266,6 +264,10 @@ class Recommender:
     def card_skills(self) -> dict[str, list[str]]:
         """Skill labels of each card, core skills first: ``{code_rome: [label, ...]}``."""
         return self._items.card_skills()
+
+    def use_skill_vectors(self, strings: list[str], vectors: np.ndarray) -> None:
+        """Skills read in their card, encoded ahead (:meth:`SkillSense.use_vectors`)."""
+        self._items.use_skill_vectors(strings, vectors)
 
     def youth_skills(self, youth: Youth, code_rome: str, limit: int = 5) -> list[str]:
         """Skills of a card that the youth's texts name in the same sense (the rule of reasons)."""

@@ -8,8 +8,10 @@ words masked on both sides, so a homonym ("restauration" of a cook and of an emb
 shared root ("brasserie" and "brassage") names no skill. Thresholds chosen on
 ``benchmarks/quality/word_sense.csv`` (USE).
 
-Cost: the skills read in their card are encoded once per process and kept; a youth's list costs
-at most two encoder calls for its own texts (:meth:`SkillSense.prefetch`).
+Cost: the skills read in their card are encoded once per model and data home
+(:func:`in_card_strings`, given by :meth:`SkillSense.use_vectors`; otherwise once per process
+and kept); a youth's list costs at most two encoder calls for its own texts and the masked
+checks (:meth:`SkillSense.prefetch`).
 """
 
 from __future__ import annotations
@@ -33,9 +35,18 @@ process, measured in benchmarks/load/RESULTS_load.md)."""
 MAX_CHECKED = 20
 """Distinct cards of one list whose skills are checked and named (the rest name none)."""
 _VECTOR_CACHE = 16384
-"""Youths' texts and masked skills whose vectors are kept (about 32 MB with USE)."""
+"""Youths' texts whose vectors are kept, and as many masked skills (each about 32 MB with USE)."""
 _CITED_CACHE = 4096
 """Cited skills kept per (card, youth texts) by :meth:`SkillSense.prefetch` (replaced when full)."""
+
+
+def in_card_strings(referential) -> list[str]:
+    """Every skill of the referential read in its card ("card label : skill label"), in the
+    order of ``referential.skills``: the strings :meth:`SkillSense.use_vectors` takes vectors of."""
+    labels = referential.cards["label"]
+    skills = referential.skills
+    return list(dict.fromkeys(f"{labels.at[code]} : {label}"
+                              for code, label in zip(skills["code_rome"], skills["label"], strict=True)))
 
 
 class SkillSense:
@@ -53,8 +64,20 @@ class SkillSense:
         self._card_label = card_label
         self.skill_index = skill_index
         self._vectors: dict[str, np.ndarray] = {}
+        self._masked_skills: dict[str, np.ndarray] = {}
         self._cited: dict[tuple, list[str]] = {}
         self._skills_in_card: dict[str, np.ndarray] = {}
+        self._known_rows: dict[str, int] = {}
+        self._known: np.ndarray | None = None
+
+    def use_vectors(self, strings: list[str], vectors: np.ndarray) -> None:
+        """Take the vectors of skills read in their card, encoded ahead (row ``i`` is
+        ``strings[i]``, from :func:`in_card_strings`): a list then encodes no skill of the
+        referential, only the youth's texts and the masked checks."""
+        if len(strings) != len(vectors):
+            raise ValueError(f"{len(strings)} strings but {len(vectors)} vectors")
+        self._known_rows = {text: row for row, text in enumerate(strings)}
+        self._known = vectors
 
     def cited(self, code: str, query: frozenset[str], texts: tuple[str, ...], limit: int) -> list[str]:
         """Up to ``limit`` skills of a card that share stems with ``query`` and that the
@@ -124,17 +147,17 @@ class SkillSense:
                 if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
                     doubtful.append((i, ranking.masked(strings[i], shared), masked))
         if doubtful:
-            wanted = [t for _, bare, masked in doubtful for t in (bare, *masked)]
-            found = dict(zip(wanted, self._encoded(wanted), strict=True))
-            for i, bare, masked in doubtful:
-                answers[i] = float((np.stack([found[t] for t in masked]) @ found[bare]).max()) >= SKILL_CONFIRM
+            masked_texts = [t for _, _, masked in doubtful for t in masked]
+            found = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
+            bares = self._encoded([bare for _, bare, _ in doubtful], self._masked_skills, "_masked_skills")
+            for (i, _, masked), bare in zip(doubtful, bares, strict=True):
+                answers[i] = float((np.stack([found[t] for t in masked]) @ bare).max()) >= SKILL_CONFIRM
         out, start = [], 0
         for _, labels in cards:
             out.append(answers[start:start + len(labels)])
             start += len(labels)
         return out
 
-    @staticmethod
     @staticmethod
     def _worth_checking(cards: list[tuple[str, list[str]]], similarity: np.ndarray,
                         limit: int | None) -> list[int]:
@@ -153,24 +176,29 @@ class SkillSense:
         return out
 
     def _in_card(self, strings: list[str]) -> np.ndarray:
-        """``(len(strings), dim)`` vectors of skills read in their card ("card : skill"), each
-        encoded once per process and kept (float16; at most one per skill of the referential,
-        about 90 MB with USE), so that a youth's list encodes only the youth's own texts."""
+        """``(len(strings), dim)`` vectors of skills read in their card ("card : skill"): the
+        vectors encoded ahead (:meth:`use_vectors`), else each encoded once per process and
+        kept (float16; at most one per skill of the referential, about 90 MB with USE)."""
+        known, rows = self._known, self._known_rows
+        if known is not None and all(t in rows for t in strings):
+            return known[[rows[t] for t in strings]].astype(np.float32)
         kept = self._skills_in_card
-        missing = list(dict.fromkeys(t for t in strings if t not in kept))
+        missing = list(dict.fromkeys(t for t in strings if t not in kept and t not in rows))
         if missing:
             fresh = self.embedder.encode_queries(missing).astype(np.float16)
             kept.update(zip(missing, fresh, strict=True))
-        return np.stack([kept[t] for t in strings]).astype(np.float32)
+        return np.stack([known[rows[t]] if t in rows else kept[t] for t in strings]).astype(np.float32)
 
-    def _encoded(self, texts: list[str]) -> np.ndarray:
-        """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache; a full
-        cache is replaced, never cleared, so a concurrent reader keeps the one it holds)."""
-        cache = self._vectors
+    def _encoded(self, texts: list[str], cache: dict | None = None, name: str = "_vectors") -> np.ndarray:
+        """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache
+        ``self.<name>``: youths' texts, or masked skills, which recur across youths and so are
+        kept apart from the texts that churn; a full cache is replaced, never cleared, so a
+        concurrent reader keeps the one it holds)."""
+        cache = self._vectors if cache is None else cache
         missing = list(dict.fromkeys(t for t in texts if t not in cache))
         fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
         if len(cache) + len(fresh) > _VECTOR_CACHE:
-            self._vectors = {}
-        self._vectors.update(fresh)
+            setattr(self, name, {})
+        getattr(self, name).update(fresh)
         return np.stack([fresh[t] if t in fresh else cache[t] for t in texts]).astype(np.float32)
 

@@ -91,6 +91,9 @@ class LiveEngine:
         embedder = make_embedder(workspace.settings.model)
         searcher = workspace.trade_searcher(referential, embedder, progress)
         recommender = Recommender(referential, embedder, searcher)
+        skills = workspace.skill_vectors(referential, embedder, progress)
+        if skills is not None:
+            recommender.use_skill_vectors(*skills)
         with read_sessions() as session:
             state = log_state(session)  # first: rows read after it are at least this new
             snapshot_dir = workspace.store_index_dir(state.instance)
