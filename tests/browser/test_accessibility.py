@@ -33,7 +33,7 @@ def ids(web_server) -> dict[str, str]:
     vacancies = web_server.api("GET", "/v1/vacancies", "er").json()
     open_ids = [v["id"] for v in vacancies if v.get("status", "open") == "open"]
     assert open_ids, "no open vacancy in ML-METZ"
-    return {"youth": web_server.new_youth(), "vacancy": open_ids[0]}
+    return {"youth": web_server.new_youth(marked=False), "vacancy": open_ids[0]}
 
 
 def sideways_overflow(page) -> int:
