@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import lru_cache
 
 from service.pseudonym import candidate_ref, pseudonym_initials
 
@@ -64,7 +65,53 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
     table = engine.vacancies
     synthetic = youth.synthetic or any(table.vacancies[table.rows[item.vacancy_id]].synthetic
                                        for item in (vacancies.items if vacancies else ()))
-    return suggest_document(trades, vacancies, synthetic=synthetic)
+    return add_details(engine, youth, suggest_document(trades, vacancies, synthetic=synthetic))
+
+
+SKILLS_TO_ACQUIRE = 5
+"""Core skills of a card that the youth does not show yet, listed at most."""
+CLOSE_TRADES = 3
+"""Close trades (the referential's mobility links, in its order) listed per card."""
+
+
+@lru_cache(maxsize=4)
+def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Core skill labels and close trade codes of every card, read once per referential."""
+    skills = referential.skills
+    core = skills[skills["core"].astype(bool)]
+    core_skills = {str(code): [str(label) for label in group["label"]]
+                   for code, group in core.groupby("code_rome", sort=False)}
+    mobility = referential.mobility.sort_values(["code_rome", "order"])
+    close = {str(code): [str(target) for target in group["code_rome_target"]]
+             for code, group in mobility.groupby("code_rome", sort=False)}
+    return core_skills, close
+
+
+def add_details(engine, youth, document: dict) -> dict:
+    """Add what an adviser reads with each item (docs/API.md):
+
+    - a trade's ``skills_shown`` (skills of the card the youth's texts name in the same sense,
+      as its reasons cite them), ``skills_to_acquire`` (the card's core skills not shown, up to
+      :data:`SKILLS_TO_ACQUIRE`) and ``close_trades`` (``code_rome`` and ``label``);
+    - a vacancy's ``beginners_accepted``.
+    """
+    from matching.recommend.items import TRADE_SKILLS  # the engine's limit: its cached checks
+
+    referential = engine.referential
+    core_skills, close = _card_links(referential)
+    for trade in document["trades"]:
+        code = trade["code_rome"]
+        shown = engine.youth_skills(youth, code, TRADE_SKILLS)
+        known = {label.casefold() for label in shown}
+        trade["skills_shown"] = shown
+        trade["skills_to_acquire"] = [label for label in core_skills.get(code, [])
+                                      if label.casefold() not in known][:SKILLS_TO_ACQUIRE]
+        trade["close_trades"] = [{"code_rome": target, "label": str(referential.cards.at[target, "label"])}
+                                 for target in close.get(code, []) if referential.has_card(target)][:CLOSE_TRADES]
+    table = engine.vacancies
+    for item in document["vacancies"]:
+        item["beginners_accepted"] = bool(table.vacancies[table.rows[item["vacancy_id"]]].beginners_accepted)
+    return document
 
 
 CARD_SKILLS = 5
