@@ -73,11 +73,11 @@ def make_keys(workspace: Workspace) -> tuple[dict[str, str], dict[str, int]]:
     return keys, ids
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_api(request, engine_home, tmp_path_factory):
-    """A running app (TestClient, lifespan entered) over a small synthetic store, per module."""
+@contextlib.contextmanager
+def running_api(kind: str, engine_home, tmp_path_factory):
+    """A running app (TestClient, lifespan entered) over a small synthetic store of ``kind``."""
     with contextlib.ExitStack() as stack:
-        url = store_url(request.param, tmp_path_factory.mktemp("api"), stack)
+        url = store_url(kind, tmp_path_factory.mktemp("api"), stack)
         settings = Settings(home=engine_home.home, model="use", database_url=url, rate_limit_per_s=0,
                             snapshot_interval_s=3600)
         workspace = Workspace(settings)
@@ -88,6 +88,13 @@ def shared_api(request, engine_home, tmp_path_factory):
         keys, ids = make_keys(workspace)
         with TestClient(create_app(settings)) as client:
             yield Api(client, keys, ids, workspace, data, settings)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_api(request, engine_home, tmp_path_factory):
+    """A running app (TestClient, lifespan entered) over a small synthetic store, per module."""
+    with running_api(request.param, engine_home, tmp_path_factory) as api:
+        yield api
 
 
 @dataclass(frozen=True)
@@ -130,16 +137,23 @@ def undo_since(workspace: Workspace, mark: StoreMark) -> None:
                 crud.revoke_api_key(session, key.id)
 
 
+@contextlib.contextmanager
+def undone(running: Api):
+    """Give ``running`` to a test, then undo what the test created or changed in its store."""
+    mark = mark_store(running.workspace)
+    yield running
+    undo_since(running.workspace, mark)
+    running.client.app.state.live.catch_up()
+    after = mark_store(running.workspace)  # the undo is complete (versions aside)
+    assert (after.youths, after.employers) == (mark.youths, mark.employers)
+    assert {i: f for i, (_, f) in after.vacancies.items()} == {i: f for i, (_, f) in mark.vacancies.items()}
+
+
 @pytest.fixture()
 def api(shared_api):
     """The module's app, with the store as the module built it; undone after the test."""
-    mark = mark_store(shared_api.workspace)
-    yield shared_api
-    undo_since(shared_api.workspace, mark)
-    shared_api.client.app.state.live.catch_up()
-    after = mark_store(shared_api.workspace)  # the undo is complete (versions aside)
-    assert (after.youths, after.employers) == (mark.youths, mark.employers)
-    assert {i: f for i, (_, f) in after.vacancies.items()} == {i: f for i, (_, f) in mark.vacancies.items()}
+    with undone(shared_api) as running:
+        yield running
 
 
 @dataclass

@@ -13,9 +13,9 @@ from fastapi.staticfiles import StaticFiles
 from service.web.core import error_pages
 from service.web.core.headers import SecurityHeaders
 from service.web.core.templates import STATIC_DIR
-from service.web.pages import lookups, signin, youths
+from service.web.pages import lookups, outcomes, signin, suggestions, youths
 
-ROUTERS = [signin.router, youths.router, lookups.router]
+ROUTERS = [signin.router, youths.router, suggestions.router, outcomes.router, lookups.router]
 """The pages' routers, in the order they are matched."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import csrf_of, sign_in
+from web_helpers import csrf_of, sign_in
 
 from service.store import crud
 

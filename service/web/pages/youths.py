@@ -11,9 +11,10 @@ random ``Y-`` ids.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from matching.errors import PasserelleError
@@ -33,15 +34,17 @@ router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
 MAX_OFFSET = 100_000
 SEARCH_MAX = 100
-CommuneCodesMax = 50
+COMMUNE_CODES_MAX = 50
 
 
-def _rows(request: Request, principal, search: str, offset: int, limit: int) -> list[dict[str, Any]]:
+def _rows(request: Request, principal, search: str, offset: int,
+          limit: int) -> tuple[list[dict[str, Any]], bool]:
+    """One page of rows (and whether more follow); the search also matches a commune's name."""
     referential = request.app.state.workspace.referential()
     codes: list[str] = []
     if search.strip():
         codes = [code for name, found in pf.commune_names(referential).items()
-                 if name == pf.fold(search) for code in found][:CommuneCodesMax]
+                 if name == pf.fold(search) for code in found][:COMMUNE_CODES_MAX]
     st = request.app.state
     with st.sessions.begin() as session:
         page = youth_page(session, mission_locale=principal.mission_locale, search=search,
@@ -66,26 +69,32 @@ def youth_list(request: Request, principal: Adviser) -> Response:
     return _list_page(request, principal, "", PAGE_SIZE)
 
 
+@dataclasses.dataclass
+class ListForm:
+    """The list's search form and its "Voir plus" form (``q``: the search, never in the URL)."""
+
+    q: str = Form("", max_length=SEARCH_MAX)
+    offset: int = Form(0, ge=0, le=MAX_OFFSET)
+    csrf_token: str = Form("", max_length=200)
+
+
+Listed = Annotated[ListForm, Depends()]
+
+
 @router.post("/jeunes")
-def youth_search(request: Request, principal: Adviser,
-                 q: Annotated[str, Form(max_length=SEARCH_MAX)] = "",
-                 offset: Annotated[int, Form(ge=0, le=MAX_OFFSET)] = 0,
-                 csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def youth_search(request: Request, principal: Adviser, form: Listed) -> Response:
     """Search (dossier reference, id or commune); without JavaScript "Voir plus" lands here too."""
-    check_token(request, csrf_token)
-    return _list_page(request, principal, q, offset + PAGE_SIZE)
+    check_token(request, form.csrf_token)
+    return _list_page(request, principal, form.q, form.offset + PAGE_SIZE)
 
 
 @router.post("/jeunes/plus")
-def youth_more(request: Request, principal: Adviser,
-               q: Annotated[str, Form(max_length=SEARCH_MAX)] = "",
-               offset: Annotated[int, Form(ge=0, le=MAX_OFFSET)] = 0,
-               csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+def youth_more(request: Request, principal: Adviser, form: Listed) -> Response:
     """The next rows of the list (htmx fragment: rows, and the "Voir plus" form replaced)."""
-    check_token(request, csrf_token)
-    rows, more = _rows(request, principal, q, offset, PAGE_SIZE)
-    return render(request, "youths/more.html", {"rows": rows, "more": more, "search": q,
-                                                "next_offset": offset + len(rows)})
+    check_token(request, form.csrf_token)
+    rows, more = _rows(request, principal, form.q, form.offset, PAGE_SIZE)
+    return render(request, "youths/more.html", {"rows": rows, "more": more, "search": form.q,
+                                                "next_offset": form.offset + len(rows)})
 
 
 @router.get("/jeunes/nouveau")
