@@ -29,8 +29,8 @@ from service.cli.common import (
     notice_prefixed,
     open_store,
     run_guarded,
+    run_server,
     split_codes,
-    store_label,
     table,
     when,
     workspace,
@@ -342,7 +342,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
 ):
-    """Run the HTTP API (uvicorn) after migrating the store once.
+    """Run the HTTP API and the web pages (uvicorn) after migrating the store once.
 
     Put a TLS reverse proxy in front of it before exposing it beyond this machine. The log goes
     to standard error: one line per request with the route template (never the path, which
@@ -352,19 +352,4 @@ def serve(
 
     Example: passerelle serve --host 0.0.0.0 --port 8000 --workers 4
     """
-    import os
-
-    from service.config import get_settings
-    from service.logs import server_log_config
-
-    try:
-        import uvicorn
-    except ImportError:
-        fail_both("uvicorn n'est pas installé : pip install uvicorn", "uvicorn is not installed: pip install uvicorn")
-    with open_store():
-        pass  # migrations run once here, not in every worker
-    notice_prefixed(f"API sur http://{host}:{port} ({workers} processus, base {store_label()})")
-    os.environ["PASSERELLE_WORKERS"] = str(workers)  # read by every worker's settings
-    get_settings.cache_clear()
-    uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                access_log=False, log_config=server_log_config(get_settings().log_level or "INFO"))
+    run_server(host, port, workers)

@@ -171,3 +171,47 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     cells = [[str(value) for value in row] for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells)
+
+
+def run_server(host: str, port: int, workers: int = 1) -> None:
+    """Migrate the store once, then serve the app (API and web pages) with uvicorn in the
+    foreground until Ctrl-C (``passerelle serve``, ``passerelle demo --serve``)."""
+    import os
+
+    from service.logs import server_log_config
+
+    try:
+        import uvicorn
+    except ImportError:
+        fail_both("uvicorn n'est pas installé : pip install uvicorn", "uvicorn is not installed: pip install uvicorn")
+    with open_store():
+        pass  # migrations run once here, not in every worker
+    notice_prefixed(f"API sur http://{host}:{port} ({workers} processus, base {store_label()})")
+    os.environ["PASSERELLE_WORKERS"] = str(workers)  # read by every worker's settings
+    get_settings.cache_clear()
+    uvicorn.run("service.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                access_log=False, log_config=server_log_config(get_settings().log_level or "INFO"))
+
+
+DEMO_KEY_LABEL = "démo --serve"
+"""Label of the keys ``passerelle demo --serve`` creates (the previous run's are revoked)."""
+
+
+def demo_keys(mission_locale: str) -> dict[str, str]:
+    """Revoke the keys of an earlier ``demo --serve``, create an adviser and an
+    employer-relations key of ``mission_locale``; return them by role (clear, shown once)."""
+    from sqlalchemy import select
+
+    from service.store.keys import create_api_key, revoke_api_key
+    from service.store.models import ApiKey
+    from service.store.youths import audit
+
+    keys = {}
+    with open_store() as sessions, sessions.begin() as session:
+        for row in session.scalars(select(ApiKey).where(ApiKey.label == DEMO_KEY_LABEL,
+                                                        ApiKey.revoked_at.is_(None))):
+            revoke_api_key(session, row.id)
+        for role in ("adviser", "employer_relations"):
+            row, keys[role] = create_api_key(session, role, mission_locale, label=DEMO_KEY_LABEL)
+            audit(session, None, "create", "api_key", str(row.id), mission_locale=mission_locale)
+    return keys

@@ -17,16 +17,22 @@ from service import output
 from service.cli.common import (
     JsonOpt,
     TopK,
+    demo_keys,
     emit,
     fail,
     fail_both,
     notice,
     read_json,
     run_guarded,
+    run_server,
     workspace,
     workspace_engine,
 )
 from service.progress import progress_bars
+
+DEMO_HOST = "127.0.0.1"
+DEMO_MISSION_LOCALE = "ML-METZ"
+"""Where ``demo --serve`` listens, and the Mission Locale of its two keys."""
 
 trades_app = typer.Typer(help="Fiches métier ROME 4.0.", no_args_is_help=True)
 index_app = typer.Typer(help="Index vectoriels.", no_args_is_help=True)
@@ -38,13 +44,18 @@ def demo(
     vacancies: Annotated[int, typer.Option(min=10, max=500_000, help="Synthetic vacancies on first run.")] = 5000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 2026,
     as_json: JsonOpt = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the web pages and the API on "
+                                        "the demo data (two demo keys printed), until Ctrl-C.")] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port of --serve.")] = 8000,
 ):
     """Run the demo: build everything on first run, then print suggestions in French.
 
     The first run generates synthetic demo data and builds the model and indexes in the data
-    home (PASSERELLE_HOME); later runs reuse them. The data are synthetic.
+    home (PASSERELLE_HOME); later runs reuse them. The data are synthetic. With --serve, print
+    the address and an adviser's and an employer-relations key of ML-METZ (those of an earlier
+    --serve are revoked), then serve the web pages on 127.0.0.1 until Ctrl-C.
 
-    Example: passerelle demo
+    Example: passerelle demo --serve
     """
     from service.demo import run_demo
     from service.pseudonym import pseudonym_key
@@ -59,6 +70,13 @@ def demo(
         engine = ws.engine(progress=progress)
     document = run_guarded(lambda: run_demo(engine, key=pseudonym_key(ws.settings)))
     emit(document, as_json, output.render_demo)
+    if serve:
+        keys = demo_keys(DEMO_MISSION_LOCALE)
+        for line in (f"Adresse : http://{DEMO_HOST}:{port}",
+                     f"Clé conseiller ({DEMO_MISSION_LOCALE}) : {keys['adviser']}",
+                     f"Clé relations entreprises ({DEMO_MISSION_LOCALE}) : {keys['employer_relations']}"):
+            typer.echo(line, err=as_json)  # with --json, standard output keeps the document alone
+        run_server(DEMO_HOST, port)
 
 
 @trades_app.command("search")
