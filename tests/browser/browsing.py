@@ -11,6 +11,7 @@ import os
 import re
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,6 +22,24 @@ WIDTHS = (1280, 360)
 SCREENSHOTS_ENV = "PASSERELLE_SCREENSHOTS"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 HOME_OF_ROLE = {"adviser": "/jeunes", "employer_relations": "/offres", "admin": "/indicateurs"}
+
+
+def page_routes() -> set[str]:
+    """The pages' GET route templates, parameters blanked: ``/jeunes/{}/suggestions``."""
+    from service.web.app import ROUTERS
+
+    return {re.sub(r"\{[^}]*\}", "{}", route.path) for router in ROUTERS for route in router.routes
+            if "GET" in getattr(route, "methods", ())}
+
+
+def require_pages(*paths: str) -> None:
+    """xfail the test when a page it drives has no route yet (issue #14 is built in parts).
+
+    A page whose route exists runs the whole test, so a page that breaks fails it.
+    """
+    missing = [path for path in paths if re.sub(r"\{[^}]*\}", "{}", path) not in page_routes()]
+    if missing:
+        pytest.xfail(f"page not built yet: {', '.join(missing)}")
 
 
 def sign_in(page: Page, key: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from browsing import axe_check, no_console_errors, screenshot, sign_in_as
+from browsing import axe_check, no_console_errors, require_pages, screenshot, sign_in_as
 from playwright.sync_api import expect
 
 BAD_ENTRIES = {"Commune de résidence": "Villeinconnue-sur-Moselle", "Âge": "20",
@@ -26,6 +26,7 @@ def trade_codes(page) -> list[str]:
 
 
 def test_create_a_youth_then_see_suggestions(page, web_server):
+    require_pages("/jeunes/nouveau", "/jeunes/{id}", "/jeunes/{id}/suggestions")
     sign_in_as(page, web_server.keys["adviser"], "adviser")
     page.locator("#nouveau-profil").click()
     expect(page).to_have_url(re.compile(r"/jeunes/nouveau$"))
@@ -84,6 +85,7 @@ def test_a_form_error_keeps_the_entries(page, web_server):
 
 
 def test_switching_the_mix_policy_changes_the_trade_list(page, web_server):
+    require_pages("/jeunes/{id}/suggestions")
     youth_id = web_server.new_youth(gender="F", wished_trades=["D1202", "M1607"],
                                     interests="J'aime la coiffure, l'esthétique et l'accueil",
                                     experiences=["Stage dans un salon de coiffure", "Accueil en mairie"])

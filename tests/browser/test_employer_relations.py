@@ -13,15 +13,12 @@ import csv
 import io
 import re
 
-import pytest
-from browsing import axe_check, screenshot, sign_in_as
+from browsing import axe_check, require_pages, screenshot, sign_in_as
 from playwright.sync_api import expect
 
-NOT_BUILT = pytest.mark.xfail(reason="page not built yet", strict=False)
 
-
-@NOT_BUILT
 def test_employer_relations_flow_up_to_the_export(page, web_server):
+    require_pages("/offres", "/offres/nouvelle", "/offres/{id}/candidats")
     before = len(web_server.api("GET", "/v1/vacancies", "er", params={"limit": 1000}).json())
     sign_in_as(page, web_server.keys["er"], "employer_relations")
     expect(page.locator("[data-vacancy-id]").first).to_be_visible()  # the territory's vacancies

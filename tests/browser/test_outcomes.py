@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import pytest
-from browsing import axe_check, screenshot, sign_in_as
+from browsing import axe_check, require_pages, screenshot, sign_in_as
 from playwright.sync_api import expect
 
 
@@ -27,6 +26,7 @@ def month_total(web_server, status: str) -> tuple[int | None, bool]:
 
 def outcome_cards(page, web_server, status: str):
     """A new youth's suggestions page (opened in ``page``); its cards with a ``status`` button."""
+    require_pages("/jeunes/{id}/suggestions")
     before = month_total(web_server, status)
     assert before == (0, False), f"another test recorded '{status}' outcomes this month"
     youth_id = web_server.new_youth()
@@ -57,8 +57,8 @@ def test_five_outcomes_turn_a_suppressed_indicator_into_a_count(page, web_server
     assert month_total(web_server, "applied") == (5, False)
 
 
-@pytest.mark.xfail(reason="page not built yet", strict=False)
 def test_the_indicators_page_shows_the_cell_change(page, web_server):
+    require_pages("/jeunes/{id}/suggestions", "/indicateurs")
     cards = outcome_cards(page, web_server, "hired")
     for number in range(4):
         record(cards.nth(number), "hired")
@@ -73,6 +73,7 @@ def test_the_indicators_page_shows_the_cell_change(page, web_server):
 
 
 def test_a_decline_needs_a_reason_from_the_list(page, web_server):
+    require_pages("/jeunes/{id}/suggestions")
     youth_id = web_server.new_youth()
     sign_in_as(page, web_server.keys["adviser"], "adviser")
     page.goto(f"/jeunes/{youth_id}/suggestions")
