@@ -9,7 +9,9 @@ run), then measures two things, each against a baseline measured in the same run
    time where the page names one), timed by the client over loopback (request sent to body read:
    an upper bound of the server's time), and the server's CPU time per request. Baseline: the
    API JSON endpoint that serves the same data, requested alternately with the page (order
-   swapped every other time). Target: p95 <= 150 ms per page.
+   swapped every other time); the first and the second request of each pair are also reported
+   apart (the second finds what the first computed for that youth). Target: p95 <= 150 ms per
+   page.
 2. **Suggestions page in Chromium**: Debian's Chromium (``--chromium``, default from
    ``scripts/chromium.sh``) opens ``/jeunes/{id}/suggestions`` of ``--renders`` youths; the
    figure is the page's ``performance.now()`` after the load event and two animation frames
@@ -139,19 +141,25 @@ def page_times(server: Server, keys: dict[str, str], youths: list[str], vacancie
             continue
         load = os.getloadavg()[0]
         page_ms, api_ms, cpu_before = [], [], server.cpu_s()
+        first_ms, second_ms = [], []  # the first and the second request of a pair (same youth or vacancy)
         for number in range(repeats):
             ids = {"youth": rng.choice(youths), "vacancy": rng.choice(vacancies)}
             steps = [(page_ms, page.format(**ids), {})]
             if api:
                 steps.append((api_ms, api.format(**ids), {"headers": bearer[who]}))
-            for times, path, extra in steps if number % 2 == 0 else steps[::-1]:
-                times.append(timed_get(clients[who], path, **extra))
+            for position, (times, path, extra) in enumerate(steps if number % 2 == 0 else steps[::-1]):
+                elapsed = timed_get(clients[who], path, **extra)
+                times.append(elapsed)
+                (first_ms if position == 0 else second_ms).append(elapsed)
         cpu_ms = (server.cpu_s() - cpu_before) * 1000 / (repeats * (2 if api else 1))
         results[name] = {"page": page, "api": api, "page_ms": stats(page_ms),
                          "api_ms": stats(api_ms) if api_ms else None,
                          "p95_ratio_to_api": round(np.percentile(page_ms, 95) / np.percentile(api_ms, 95), 2)
                          if api_ms else None,
                          "server_cpu_ms_per_request_both": round(cpu_ms, 1),
+                         "first_of_pair_ms": stats(first_ms) if api_ms else None,
+                         "second_of_pair_ms": stats(second_ms) if api_ms else None,
+                         "raw_ms": {"page": [round(x, 1) for x in page_ms], "api": [round(x, 1) for x in api_ms]},
                          "meets_target": bool(np.percentile(page_ms, 95) <= PAGE_P95_TARGET_MS),
                          "loadavg": [round(load, 2), round(os.getloadavg()[0], 2)]}
         log(f"{page}: p95 {results[name]['page_ms']['p95_ms']} ms (API {results[name]['api_ms']})")
