@@ -37,7 +37,7 @@ def test_one_click_outcome_is_recorded_by_the_store(web):
     assert done.status_code == 200 and "Enregistré" in done.text
     declined = web.client.post(f"/jeunes/{youth_id}/suivi", data={
         "csrf_token": token, "suggestion_id": suggestion_id, "status": "declined", "reason": "transport_distance"})
-    assert declined.status_code == 200 and "Transport" in declined.text
+    assert declined.status_code == 200 and "transport / distance" in declined.text
     _, _, read_sessions = web.workspace.store()
     with read_sessions() as session:
         statuses = {(o.status, o.reason) for o in session.query(Outcome).filter_by(suggestion_id=int(suggestion_id))}
