@@ -3,6 +3,7 @@ roles and scopes, validation errors, versions, erasure, shares, outcomes, indica
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -10,9 +11,11 @@ import pytest
 from alembic.script import ScriptDirectory
 from api_fixtures import PROFILE_MARKER
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from service.api.app import create_app
 from service.config import Settings
+from service.exports import SHORTLIST_HEADERS, shortlist_csv, shortlist_xlsx, suggestions_xlsx
 from service.output import CARD_FIELDS, SHARED_FIELDS
 from service.pseudonym import candidate_ref, pseudonym_key
 from service.store.db import alembic_config
@@ -211,6 +214,9 @@ def test_suggestions_are_the_cli_document_and_are_recorded(api, tmp_path, monkey
         for rank, (kind, item_id, item) in enumerate(items, start=1)]
     assert all(s["policy"] == document["policy"] and "model use" in s["engine_version"] for s in records)
     assert {"suggest", "create", "export"} <= {line["action"] for line in exported["audit"]}
+    sheet = load_workbook(io.BytesIO(suggestions_xlsx(document)))["Suggestions"]
+    assert [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        item["code_rome"] for _kind, _id, item in items]
     last = items[-1][2]["suggestion_id"]
     outcome = api.client.post("/v1/outcomes", json={"suggestion_id": last, "status": "contacted"},
                               headers=api.as_("adviser"))
@@ -290,6 +296,12 @@ def test_shortlists_are_pseudonymised_until_an_adviser_shares(api):
     card = next(c for c in listed["candidates"] if c["candidate_ref"] == mine)["card"]
     assert set(card) == {*CARD_FIELDS, *SHARED_FIELDS} and card["shared"] is True
     assert card["external_id"] == profile()["external_id"] and card["gender"] == EXAMPLE["gender"]
+    # the export of the real document: pseudonymised cards only, even once shared
+    exported = shortlist_csv(listed).decode("utf-8-sig")
+    assert exported.startswith(";".join(SHORTLIST_HEADERS)) and mine in exported
+    assert profile()["external_id"] not in exported and youth["id"] not in exported
+    sheet = load_workbook(io.BytesIO(shortlist_xlsx(listed)))["Candidats"]
+    assert sheet.max_row == len(listed["candidates"]) + 1
     refused = create(api, consent_share=False)
     assert_problem(api.client.post(f"/v1/youths/{refused['id']}/shares", json={"key_id": api.key_ids["er"]},
                                    headers=api.as_("adviser")), 409, "consent_share")
