@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import plant_markers
+from api_fixtures import PROFILE_MARKER
 from security.served import EXAMPLE, MARKER, Serve, marked_profile
 
 from matching.synthetic import dataset as synthetic
@@ -39,7 +39,8 @@ ROLES = {"adviser": ("adviser", ML), "er": ("employer_relations", ML),
          "admin": ("admin", None), "batch": ("batch", None)}
 """Key name: (role, Mission Locale)."""
 WEB_MARKER = "browser"
-"""Label of the marker planted in every stored profile (``MARQUEUR-PROFIL-browser-N``)."""
+"""Label of the marker planted in every stored profile's interests (``MARQUEUR-PROFIL-browser-N``;
+not in the dossier reference, which the screenshots show)."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -102,7 +103,9 @@ def web_home(path: Path, referential_cache: Path, trades: Path) -> tuple[Setting
     keys = {}
     try:
         data = synthetic.generate(workspace.referential(), n_youths=120, n_vacancies=400, seed=14)
-        workspace.load_demo_into_store(plant_markers(data, WEB_MARKER))
+        for number, profile in enumerate(data.youths):  # in a free text, not in the dossier
+            profile["interests"] = f"{profile.get('interests') or ''} {PROFILE_MARKER}{WEB_MARKER}-{number}"
+        workspace.load_demo_into_store(data)
         _, sessions, _ = workspace.store()
         with sessions.begin() as session:
             for name, (role, mission_locale) in ROLES.items():
@@ -128,7 +131,7 @@ def web_server(chromium_path, tmp_path_factory, referential_cache_dir, referenti
         yield WebServer(serve.url, keys, serve, settings.home)
     finally:
         serve.stop()
-    leaks = [line for line in serve.text().splitlines() if "MARQUEUR-PROFIL-" in line or MARKER in line]
+    leaks = [line for line in serve.text().splitlines() if PROFILE_MARKER in line or MARKER in line]
     assert not leaks, f"the server logged personal data: {leaks[:3]}"
 
 
