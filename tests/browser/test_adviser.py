@@ -121,3 +121,16 @@ def test_another_mission_locales_youth_answers_404(page, web_server):
         assert page.locator("main").inner_text() == unknown  # the same page as an unknown id
     axe_check(page)  # the 404 page itself
     screenshot(page, "erreur-404")
+
+
+def test_voir_plus_appends_the_next_young_people(page, web_server):
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    rows = page.locator("#youth-rows tr[data-youth-id]")
+    first = rows.evaluate_all("rows => rows.map(r => r.dataset.youthId)")
+    assert len(first) == 20  # one page
+    page.locator("#voir-plus-bouton").click()  # htmx appends the next rows in place
+    expect(rows).not_to_have_count(20)
+    shown = rows.evaluate_all("rows => rows.map(r => r.dataset.youthId)")
+    assert shown[:20] == first and len(set(shown)) == len(shown) > 20
+    expect(page).to_have_url(re.compile(r"/jeunes$"))  # no reload, nothing in the URL
+    no_console_errors(page)
