@@ -53,3 +53,20 @@ def test_page_is_accessible_at_desktop_and_phone_widths(page, web_server, ids, n
     page.set_viewport_size({"width": 1280, "height": 800})
     screenshot(page, name)
     no_console_errors(page)
+
+
+def test_keyboard_users_skip_to_the_content_and_see_the_focus(page, web_server):
+    sign_in(page, web_server.keys["adviser"])
+    page.goto("/jeunes")
+    skip = page.locator("a[href='#contenu']")
+    assert not skip.is_visible() or skip.bounding_box()["y"] < 0  # hidden until focused
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.getAttribute('href')") == "#contenu"
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0  # shown when focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "contenu"
+    page.keyboard.press("Tab")  # the first control of the content
+    style = page.evaluate("() => { const s = getComputedStyle(document.activeElement);"
+                          " return [s.outlineStyle, parseFloat(s.outlineWidth)]; }")
+    assert style[0] != "none" and style[1] >= 2, f"no visible focus ring: {style}"
