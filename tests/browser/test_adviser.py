@@ -134,3 +134,13 @@ def test_voir_plus_appends_the_next_young_people(page, web_server):
     assert shown[:20] == first and len(set(shown)) == len(shown) > 20
     expect(page).to_have_url(re.compile(r"/jeunes$"))  # no reload, nothing in the URL
     no_console_errors(page)
+
+
+def test_a_search_is_posted_never_put_in_the_url(page, web_server):
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    page.get_by_label("Rechercher un jeune").fill("Vigy")
+    page.get_by_role("button", name="Rechercher").click()
+    expect(page.locator("#youth-table caption")).to_contain_text("Vigy")
+    assert "Vigy" not in page.url and "?" not in page.url
+    communes = page.locator("#youth-rows tr td:first-of-type").all_inner_texts()
+    assert communes and all(text.startswith("Vigy") for text in communes)

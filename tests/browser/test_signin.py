@@ -90,3 +90,13 @@ def test_a_revoked_key_loses_its_open_session_and_cannot_sign_in(page, web_serve
     assert answer is not None and not page.url.endswith("/jeunes"), "the revoked key's session still works"
     sign_in(page, key)
     expect(page).to_have_url(re.compile(r"/connexion$"))
+
+
+def test_pages_carry_the_security_headers(page, web_server):
+    sign_in_as(page, web_server.keys["adviser"], "adviser")
+    answer = page.goto("/jeunes")
+    headers = answer.all_headers()
+    policy = headers["content-security-policy"]
+    assert "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+    assert "script-src 'self'" in policy
+    assert headers["x-content-type-options"] == "nosniff" and headers["referrer-policy"]
