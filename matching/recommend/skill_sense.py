@@ -187,7 +187,8 @@ class SkillSense:
         if missing:
             fresh = self.embedder.encode_queries(missing).astype(np.float16)
             kept.update(zip(missing, fresh, strict=True))
-        return np.stack([known[rows[t]] if t in rows else kept[t] for t in strings]).astype(np.float32)
+        return np.stack([kept[t] if known is None or t not in rows else known[rows[t]]
+                         for t in strings]).astype(np.float32)
 
     def _encoded(self, texts: list[str], cache: dict | None = None, name: str = "_vectors") -> np.ndarray:
         """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache
