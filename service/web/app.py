@@ -13,9 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from service.web.core import error_pages
 from service.web.core.headers import SecurityHeaders
 from service.web.core.templates import STATIC_DIR
-from service.web.pages import lookups, outcomes, signin, suggestions, youths
+from service.web.pages import (
+    indicators,
+    lookups,
+    outcomes,
+    shortlist,
+    signin,
+    suggestions,
+    vacancies,
+    youths,
+)
 
-ROUTERS = [signin.router, youths.router, suggestions.router, outcomes.router, lookups.router]
+ROUTERS = [signin.router, youths.router, suggestions.router, outcomes.router, lookups.router,
+           vacancies.router, shortlist.router, indicators.router]
 """The pages' routers, in the order they are matched."""
 
 
