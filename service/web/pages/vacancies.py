@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from pydantic import ValidationError
+from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from matching.errors import PasserelleError
@@ -26,6 +27,7 @@ from service.api.employers import create_vacancy, list_employers, list_vacancies
 from service.api.idempotency import Idempotency
 from service.api.problems import ApiError
 from service.output import sector_family_label
+from service.store.models import Employer
 from service.vacancy_rome import infer_codes
 from service.web.core.auth import EmployerRelations
 from service.web.core.csrf import check_token
@@ -47,7 +49,9 @@ def _employers(request: Request, principal) -> list[Any]:
 
 def _rows(request: Request, principal, offset: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
     vacancies = list_vacancies(request, principal, status=None, limit=limit + 1, offset=offset)
-    names = {employer.siret: employer for employer in _employers(request, principal)}
+    sirets = {vacancy.employer_siret for vacancy in vacancies[:limit]}
+    with state(request).read_sessions() as session:  # the rows' employers only, not the territory's
+        names = {e.siret: e for e in session.scalars(select(Employer).where(Employer.siret.in_(sirets)))}
     referential = state(request).workspace.referential()
     rows = []
     for vacancy in vacancies[:limit]:
