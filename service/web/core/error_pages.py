@@ -86,5 +86,5 @@ def install(app: FastAPI) -> None:
     """Wrap the API's handlers for web paths and add the pages' own (call after the API's)."""
     for key, handler in list(app.exception_handlers.items()):
         app.exception_handlers[key] = _for_pages(handler)
-    app.add_exception_handler(WebError, _web_error)
-    app.add_exception_handler(SignInRequired, _sign_in_required)
+    app.add_exception_handler(WebError, _web_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SignInRequired, _sign_in_required)  # type: ignore[arg-type]

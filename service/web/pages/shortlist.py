@@ -45,7 +45,7 @@ _SAFE_ID = re.compile(SAFE_ID)
 def _document(request: Request, principal, vacancy_id: str, balance: str) -> dict[str, Any]:
     if len(vacancy_id) > 64 or not _SAFE_ID.fullmatch(vacancy_id):
         raise WebError(404, NOT_FOUND_FR)
-    return candidates(request, principal, vacancy_id, top_k=TOP_K, balance=balance,
+    return candidates(request, principal, vacancy_id, top_k=TOP_K, balance=balance,  # type: ignore[arg-type]
                       algorithm="det_relaxed", with_qpv=False)
 
 

@@ -151,6 +151,6 @@ async def create_vacancy_page(request: Request, principal: EmployerRelations) ->
                                Idempotency(token and f"web-{token}", principal.key_id, "", 201, "vacancy"))
     except (ValidationError, ApiError, PasserelleError) as error:
         errors = vf.errors_of(error)
-        choices = _choices(request, values) if step == "enregistrer" and "title" not in errors else None
-        return _form(request, principal, values, errors, choices=choices, status_code=422)
+        again = _choices(request, values) if step == "enregistrer" and "title" not in errors else None
+        return _form(request, principal, values, errors, choices=again, status_code=422)
     return RedirectResponse(f"/offres/{saved.id}/candidats?enregistree=1", status_code=303)

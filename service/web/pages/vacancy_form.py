@@ -79,5 +79,5 @@ def errors_of(error: Exception) -> dict[str, str]:
     if isinstance(error, Conflict):
         return {"form": "Cette offre vient d'être enregistrée : voyez la liste des offres."}
     assert isinstance(error, PasserelleError)
-    field = {"employer": "employer_siret", "siret": "employer_siret"}.get(error.field or "", error.field)
+    field = {"employer": "employer_siret", "siret": "employer_siret"}.get(error.field or "", error.field or "form")
     return {field if field in MESSAGES_FR else "form": error.message_fr}
