@@ -40,12 +40,17 @@ _CITED_CACHE = 4096
 """Cited skills kept per (card, youth texts) by :meth:`SkillSense.prefetch` (replaced when full)."""
 
 
+def read_in_card(card_label: str, skill: str) -> str:
+    """A skill read in its card: the string encoded for the check ("card label : skill label")."""
+    return f"{card_label} : {skill}"
+
+
 def in_card_strings(referential) -> list[str]:
     """Every skill of the referential read in its card ("card label : skill label"), in the
     order of ``referential.skills``: the strings :meth:`SkillSense.use_vectors` takes vectors of."""
     labels = referential.cards["label"]
     skills = referential.skills
-    return list(dict.fromkeys(f"{labels.at[code]} : {label}"
+    return list(dict.fromkeys(read_in_card(labels.at[code], label)
                               for code, label in zip(skills["code_rome"], skills["label"], strict=True)))
 
 
@@ -131,7 +136,7 @@ class SkillSense:
         pairs = [(code, label) for code, labels in cards for label in labels]
         if not pairs:
             return [[] for _ in cards]
-        strings = [f"{self._card_label(code)} : {label}" for code, label in pairs]
+        strings = [read_in_card(self._card_label(code), label) for code, label in pairs]
         similarity = (self._encoded(list(texts)) @ self._in_card(strings).T).max(axis=0)
         answers = [bool(value >= SKILL_CONFIRM) for value in similarity]
         worth = self._worth_checking(cards, similarity, limit)
@@ -149,7 +154,7 @@ class SkillSense:
         if doubtful:
             masked_texts = [t for _, _, masked in doubtful for t in masked]
             found = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
-            bares = self._encoded([bare for _, bare, _ in doubtful], self._masked_skills, "_masked_skills")
+            bares = self._encoded([bare for _, bare, _ in doubtful], "_masked_skills")
             for (i, _, masked), bare in zip(doubtful, bares, strict=True):
                 answers[i] = float((np.stack([found[t] for t in masked]) @ bare).max()) >= SKILL_CONFIRM
         out, start = [], 0
@@ -190,12 +195,12 @@ class SkillSense:
         return np.stack([kept[t] if known is None or t not in rows else known[rows[t]]
                          for t in strings]).astype(np.float32)
 
-    def _encoded(self, texts: list[str], cache: dict | None = None, name: str = "_vectors") -> np.ndarray:
+    def _encoded(self, texts: list[str], name: str = "_vectors") -> np.ndarray:
         """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache
         ``self.<name>``: youths' texts, or masked skills, which recur across youths and so are
         kept apart from the texts that churn; a full cache is replaced, never cleared, so a
         concurrent reader keeps the one it holds)."""
-        cache = self._vectors if cache is None else cache
+        cache = getattr(self, name)
         missing = list(dict.fromkeys(t for t in texts if t not in cache))
         fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
         if len(cache) + len(fresh) > _VECTOR_CACHE:
