@@ -6,19 +6,18 @@ Batch-first: every public method takes a list; one query is a list of one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from matching.fairness.policies import (
     Balance,
     TradeMix,
     VacancyMix,
-    rerank_candidate_list,
     rerank_trade_list,
     rerank_vacancy_list,
 )
-from matching.recommend import ranking
+from matching.learn.tables import feature_tables
+from matching.recommend import learned, ranking
+from matching.recommend.candidates import shortlists
 from matching.recommend.catalog import VacancyTable, YouthTable, vacancy_table, youth_table
 from matching.recommend.items import (  # noqa: F401 (the item types are re-exported)
     TRADE_SKILLS,
@@ -29,28 +28,12 @@ from matching.recommend.items import (  # noqa: F401 (the item types are re-expo
     VacancySuggestion,
     candidate_item,
 )
-from matching.recommend.reach import (
-    vacancies_within_reach,
-    youth_contract_bits,
-    youths_within_reach,
-)
+from matching.recommend.learned import Ranker
+from matching.recommend.lists import FETCH_MIN, ListResult
+from matching.recommend.reach import vacancies_within_reach, youth_contract_bits
 from matching.recommend.trade_rules import ASK_NEXT, THIN_NOTE, TradeRules
 from matching.search.index import VectorIndex
 from matching.types import Vacancy, Youth
-
-FETCH_MIN = 200
-"""Vector-search candidates fetched per query before the full score is computed."""
-
-
-@dataclass
-class ListResult:
-    """One ranked list with what was applied to it."""
-
-    items: list
-    policy: dict = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    ask_next: list[str] = field(default_factory=list)
-    """Questions to ask the youth (French), for a thin profile (note ``thin_profile``)."""
 
 
 class Recommender:
@@ -276,8 +259,8 @@ class Recommender:
     # ----------------------------------------------------------------- vacancies
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
                           mix: VacancyMix | None = None, exposure: np.ndarray | None = None, *,
-                          vectors: np.ndarray | None = None,
-                          trade_scores: np.ndarray | None = None) -> list[ListResult]:
+                          vectors: np.ndarray | None = None, trade_scores: np.ndarray | None = None,
+                          ranker: Ranker | None = None, features: bool = False) -> list[ListResult]:
         """Suggest open vacancies within each youth's reach (widened by 10 km steps if too few).
 
         Args:
@@ -288,6 +271,10 @@ class Recommender:
             exposure: how often each vacancy was already proposed, ``(n_vacancies,)``.
             vectors, trade_scores: the youths' :meth:`encode_youths` and :meth:`trade_scores`
                 when already computed (batch path: :meth:`youth_features`).
+            ranker: a learned ranker re-ordering the top of the fusion before the mix
+                constraints (:mod:`matching.recommend.learned`); None: the fusion order.
+            features: give each list the features of its items (``ListResult.features``, the
+                suggestion log's rows); a ranker implies them.
         """
         mix = mix or VacancyMix()
         table = self.vacancies
@@ -298,6 +285,7 @@ class Recommender:
         plans, allowed = self._vacancies_within_reach(youths, radius_km, top_k)
         fetch = max(FETCH_MIN, top_k * 20)
         keys, semantic = self.vacancy_index.search(vectors, fetch, allowed=allowed)
+        tables = feature_tables(self.referential) if ranker is not None or features else None
         results = []
         for qi, youth in enumerate(youths):
             found = keys[qi] >= 0
@@ -313,28 +301,38 @@ class Recommender:
             }
             score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
             order = np.lexsort((table.keys[rows], -score))
+            context = None if tables is None else learned.YouthContext.of(tables, self.codes, youth, trades[qi])
+            relevance, learned_parts = None, dict[str, np.ndarray]()
+            if ranker is not None and context is not None:  # the top of the fusion, by the learned score
+                order, relevance, learned_parts = learned.rerank_top(ranker, context, table, rows, order, parts,
+                                                                     distance, score)
             rows, score, distance = rows[order], score[order], distance[order]
-            parts = {name: value[order] for name, value in parts.items()}
-            reranked = rerank_vacancy_list(rows, score, table.employer[rows], table.family[rows],
-                                           top_k, mix, None if exposure is None else exposure[rows])
-            picked = reranked.positions
-            self._items.prefetch(youth, [table.vacancies[r].code_rome for r in reranked.ids.tolist()],
-                                 VACANCY_SKILLS)
-            shown = {name: value[picked].tolist() for name, value in parts.items()}
-            items = []
-            for j, (row, value, why, km) in enumerate(zip(
-                    reranked.ids.tolist(), reranked.scores.tolist(), reranked.why,
-                    distance[picked].tolist(), strict=True)):
-                items.append(self._vacancy_item(youth, row, value,
-                                                {n: round(p[j], 4) for n, p in shown.items()},
-                                                km, radius, used, why))
+            parts = {**{name: value[order] for name, value in parts.items()}, **learned_parts}
+            reranked = rerank_vacancy_list(rows, score if relevance is None else relevance, table.employer[rows],
+                                           table.family[rows], top_k, mix, None if exposure is None else exposure[rows])
+            items = self._vacancy_items(youth, reranked, score, parts, distance, radius, used)
             notes = list(reranked.notes) + ([f"radius_widened_to_{used:g}_km"] if used > radius else [])
-            results.append(ListResult(items, {**mix.describe(), "radius_km": used}, notes))
+            logged = None if context is None else learned.shown_features(context, table, rows, parts, distance,
+                                                                           reranked.positions)
+            policy = {**mix.describe(), "radius_km": used, **({"ranker": ranker.version} if ranker else {})}
+            results.append(ListResult(items, policy, notes, features=logged,
+                                      model_version=None if ranker is None else ranker.version))
         return results
 
     def _vacancies_within_reach(self, youths: list[Youth], radius_km: float | None, top_k: int):
         """Each youth's eligible vacancies within the (widened) radius (:func:`vacancies_within_reach`)."""
         return vacancies_within_reach(self.vacancies, youths, radius_km, top_k)
+
+    def _vacancy_items(self, youth, reranked, score, parts, distance, radius, used) -> list[VacancySuggestion]:
+        """The shown items of a re-ranked list (``score``: the fusion score of each candidate)."""
+        table, picked = self.vacancies, reranked.positions
+        self._items.prefetch(youth, [table.vacancies[r].code_rome for r in reranked.ids.tolist()], VACANCY_SKILLS)
+        shown = {name: value[picked].tolist() for name, value in parts.items()}
+        values = np.asarray(score, dtype=np.float32)[picked].tolist()
+        return [self._vacancy_item(youth, row, value, {n: round(p[j], 4) for n, p in shown.items()}, km, radius,
+                                   used, why)
+                for j, (row, value, why, km) in enumerate(zip(reranked.ids.tolist(), values, reranked.why,
+                                                               distance[picked].tolist(), strict=True))]
 
     def _vacancy_item(self, youth, row, score, parts, distance, radius, used, why) -> VacancySuggestion:
         return self._items.vacancy_item(self.vacancies, youth, row, score, parts, distance, radius, used, why)
@@ -348,51 +346,7 @@ class Recommender:
         is among their wishes (or they gave none), their diploma reaches its level and they are
         available when it starts.
         """
-        from matching.errors import UnknownId
-
-        balance = balance or Balance()
-        table, youths = self.vacancies, self.youths
-        missing = [v for v in vacancy_ids if v not in table.rows]
-        if missing:
-            raise UnknownId(f"unknown vacancy id '{missing[0]}': see the loaded vacancies",
-                            field="vacancy", message_fr=f"offre inconnue « {missing[0]} »")
-        rows = [table.rows[v] for v in vacancy_ids]
-        if not len(youths) or self.youth_index is None or self.vacancy_index is None:
-            return [ListResult([], balance.describe(), ["no_youths"]) for _ in rows]
-        vectors = self.vacancy_index.vectors(table.keys[rows])
-        plans, allowed = youths_within_reach(table, youths, rows)
-        fetch = max(FETCH_MIN, top_k * 20)
-        keys, semantic = self.youth_index.search(vectors, fetch, allowed=allowed)
-        results = []
-        for qi, row in enumerate(rows):
-            found = keys[qi] >= 0
-            cand = youths.rows_of(keys[qi][found])
-            distance = plans[qi][cand]
-            parts = {
-                "semantic": np.clip(semantic[qi][found], 0.0, 1.0),
-                "trade": self.youth_trade_scores[cand, table.rome_pos[row]].astype(np.float32),
-                "distance": np.clip(1.0 - distance / youths.mobility_km[cand], 0.0, 1.0),
-                "contract": np.where(youths.contracts[cand] != 0, ranking.CONTRACT_WISHED, ranking.CONTRACT_ANY),
-            }
-            score = ranking.combine(parts, ranking.VACANCY_WEIGHTS)
-            order = np.lexsort((youths.keys[cand], -score))
-            cand, score, distance = cand[order], score[order], distance[order]
-            parts = {name: value[order] for name, value in parts.items()}
-            reranked, target = rerank_candidate_list(cand, score, youths.gender_group[cand],
-                                                     youths.qpv_group[cand], top_k, balance)
-            position = {int(c): i for i, c in enumerate(cand)}
-            items = []
-            for c, value, why in zip(reranked.ids, reranked.scores, reranked.why, strict=False):
-                i = position[int(c)]
-                items.append(candidate_item(youths.youths[int(c)].id, float(value), parts, i,
-                                            float(distance[i]), why))
-            policy = {**balance.describe(), "target": _rounded(target)}
-            results.append(ListResult(items, policy, list(reranked.notes)))
-        return results
-
-
-def _rounded(shares: dict[str, float] | None) -> dict[str, float] | None:
-    return None if shares is None else {str(g): round(float(p), 4) for g, p in sorted(shares.items())}
+        return shortlists(self, vacancy_ids, top_k, balance or Balance())
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
