@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -173,6 +174,8 @@ class Suggestion(Base):
         one_of("sector_family", SECTOR_FAMILIES),
         Index(None, "youth_id"),
         Index(None, "mission_locale", "created_at"),
+        Index(None, "item_kind", "created_at", "item_id"),
+        Index(None, "list_id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
@@ -191,6 +194,15 @@ class Suggestion(Base):
     non_traditional: Mapped[bool | None] = mapped_column(
         Boolean, comment="trade atypical for the youth's gender group when suggested"
     )
+    list_id: Mapped[str | None] = mapped_column(String(36), comment="one per served list")
+    features: Mapped[dict[str, Any] | None] = mapped_column(comment="{feature name: value}")
+    model_version: Mapped[str | None] = mapped_column(
+        String(64), comment="learned ranker; NULL: untrained fusion"
+    )
+    propensity: Mapped[float | None] = mapped_column(
+        Float, comment="probability of being shown; NULL: exploration off"
+    )
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
