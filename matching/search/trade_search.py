@@ -28,6 +28,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from matching.search.learned_fusion import (
+    LearnedFusion,
+    fusion_holdout,
+    learned_scores,
+    train_fusion,
+)
 from matching.search.lexical import CharTfidf, normalize_fr, strip_intent
 from matching.search.texts import trade_documents
 from matching.search.trade_files import read_searcher, save_searcher
@@ -60,6 +66,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "svm": 0.3,
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
+MIN_FUSION_QUERIES = 200  # fewer held-out appellations: no fusion is learned (RRF stays)
+# Settings a second fit (learning the fusion) copies from the first.
+_OPTIONS = ("weights", "ngram_range", "svm_alpha", "svm_epochs", "svm_min_df", "svm_keep",
+            "skill_kinds", "fusion", "rrf_k", "n_jobs")
 _CHUNK = 128  # queries per block: 128 to 384 time the same; 128 keeps the blocks small
 __all__ = [
     "COMPONENTS",
@@ -86,6 +96,9 @@ class TradeSearcher:
         fusion: ``"rrf"`` (weighted reciprocal-rank fusion) or ``"zscore"``.
         rrf_k: rank offset of the reciprocal-rank fusion (small: the top ranks dominate).
         n_jobs: threads training the one-vs-rest SVM.
+        learn_fusion: also learn the fusion (:mod:`~matching.search.learned_fusion`): ``fit``
+            then fits a second searcher without a tenth of the appellations and trains a
+            ``lambdarank`` model on them; ``score`` uses it instead of the weighted RRF.
 
     Attributes (after ``fit`` or ``load``):
         codes_: array of shape (n_cards,) str, the card order.
@@ -112,6 +125,7 @@ class TradeSearcher:
         fusion: str = "rrf",
         rrf_k: float = 10.0,
         n_jobs: int = 2,
+        learn_fusion: bool = False,
     ):
         if fusion not in ("rrf", "zscore"):
             raise ValueError(f"fusion must be 'rrf' or 'zscore', not {fusion!r}")
@@ -125,10 +139,13 @@ class TradeSearcher:
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.n_jobs = n_jobs
+        self.learn_fusion = learn_fusion
+        self.learned_fusion_: LearnedFusion | None = None
 
     # ------------------------------------------------------------------ fit
     def fit(
-        self, referential, embedder, exclude_appellations=None, on_progress=None
+        self, referential, embedder, exclude_appellations=None, on_progress=None,
+        fusion_queries=None,
     ) -> TradeSearcher:
         """Encode the referential and train the lexical and supervised parts; returns self.
 
@@ -141,6 +158,8 @@ class TradeSearcher:
                 referential whose normalised form equals a held-out label (the same label on
                 another appellation, its other gender form, a short or card label).
             on_progress: optional ``on_progress(done, total)`` over the encoding steps.
+            fusion_queries: with ``learn_fusion``, the ``code_ogr`` values held out of the
+                second fit as training queries (default: a seeded tenth of the kept ones).
         """
         cards = referential.cards
         self.codes_ = cards.index.to_numpy(dtype=str)
@@ -165,7 +184,23 @@ class TradeSearcher:
         self.data_hash_ = data_hash(referential)
         self._embedder = embedder
         self._prepare()
+        if self.learn_fusion:
+            self.learned_fusion_ = self._learn_fusion(
+                referential, embedder, apps, exclude_appellations, fusion_queries
+            )
         return self
+
+    def _learn_fusion(self, referential, embedder, kept, excluded, queries):
+        """Fit a searcher without ``queries`` (appellations) and learn the fusion on them."""
+        queries = fusion_holdout(kept["code_ogr"]) if queries is None else set(queries)
+        asked = kept[kept["code_ogr"].isin(queries)]
+        if len(asked) < MIN_FUSION_QUERIES:
+            return None
+        options = {k: getattr(self, k) for k in _OPTIONS}
+        second = TradeSearcher(**options).fit(
+            referential, embedder, exclude_appellations=[*(excluded or ()), *queries]
+        )
+        return train_fusion(second, asked["label"].tolist(), asked["code_rome"], self.data_hash_)
 
     def _fit_supervised(self, referential, apps, held_forms, position: pd.Series) -> None:
         """Fit the char n-gram TF-IDF and the SVM on the referential's labelled short texts."""
@@ -202,6 +237,7 @@ class TradeSearcher:
         self._app_vectors = self.app_vectors_.astype(np.float32)
         self._skill_vectors = self.skill_vectors_.astype(np.float32)
         self._n_cards = n_cards
+        self._card_appellations = np.bincount(self.app_cards_, minlength=n_cards).astype(np.float32)
 
     # ------------------------------------------------------------------ scoring
     def components(self, query_texts, names=COMPONENTS, query_vectors=None) -> dict[str, np.ndarray]:
@@ -256,7 +292,15 @@ class TradeSearcher:
         return zscore_top(scores)
 
     def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
-        """Fuse component scores: weighted sum of :meth:`normalise`d scores, ``(q, n_cards)``."""
+        """Fuse component scores, ``(q, n_cards)``: the weighted sum of :meth:`normalise`d
+        scores, reordered by the learned fusion when there is one (same values per row)."""
+        total = self.rank_fusion(components)
+        if self.learned_fusion_ is None:
+            return total
+        return learned_scores(self.learned_fusion_, components, total, self._card_appellations)
+
+    def rank_fusion(self, components: dict[str, np.ndarray]) -> np.ndarray:
+        """The weighted sum of :meth:`normalise`d component scores, ``(q, n_cards)``."""
         weights = self.weights or DEFAULT_WEIGHTS
         total: np.ndarray | None = None
         for name, weight in weights.items():
@@ -278,7 +322,7 @@ class TradeSearcher:
         if isinstance(query_texts, str):
             raise TypeError("pass a list of query texts, not a single string")
         weights = self.weights or DEFAULT_WEIGHTS
-        names = [k for k, w in weights.items() if w]
+        names = [k for k, w in weights.items() if w or self.learned_fusion_ is not None]
         return self.fuse(self.components(query_texts, names=names, query_vectors=query_vectors))
 
     def search(self, query_texts, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
@@ -335,6 +379,7 @@ class TradeSearcher:
         """Write one ``.npy`` per array, ``tfidf.npz``, ``labels.json`` and ``manifest.json``
         (:mod:`~matching.search.trade_files`)."""
         save_searcher(self, Path(directory), self.weights or DEFAULT_WEIGHTS)
+        LearnedFusion.write(self.learned_fusion_, Path(directory))
 
     @classmethod
     def load(cls, directory, embedder) -> TradeSearcher:
@@ -348,5 +393,6 @@ class TradeSearcher:
         """
         searcher = read_searcher(cls, Path(directory), embedder.name)
         searcher._embedder = embedder
+        searcher.learned_fusion_ = LearnedFusion.load(Path(directory), searcher.data_hash_)
         searcher._prepare()
         return searcher
