@@ -17,6 +17,11 @@
 ``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
 ``PASSERELLE_PSEUDONYM_KEY``   key of the pseudonyms in batch exports (default: generated once
                                and kept in the data home).
+``PASSERELLE_EXPOSURE_DAYS``   window of the exposure fed back to the congestion policy: a
+                               vacancy's exposure is the youths it was shown to in the last N days
+                               (default 14) plus the profiles shared for it then.
+``PASSERELLE_LABEL_GRADES``    training labels of outcomes, ``status=grade,...`` over the defaults
+                               of ``matching.learn.labels.DEFAULT_GRADES`` (e.g. ``hired=4``).
 ``PASSERELLE_WEB_SECRET``      key signing the web page's session cookies (default: generated
                                once and kept in the data home, ``secrets/web_session.key``).
 """
@@ -48,6 +53,8 @@ class Settings:
     snapshot_interval_s: float = 30.0
     pseudonym_key: str | None = None
     web_secret: str | None = None
+    exposure_days: int = 14
+    label_grades: str | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -72,6 +79,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 30.0),
         pseudonym_key=env.get("PASSERELLE_PSEUDONYM_KEY") or None,
         web_secret=env.get("PASSERELLE_WEB_SECRET") or None,
+        exposure_days=max(1, int(env.get("PASSERELLE_EXPOSURE_DAYS") or 14)),
+        label_grades=env.get("PASSERELLE_LABEL_GRADES") or None,
     )
 
 
