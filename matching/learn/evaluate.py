@@ -1,0 +1,185 @@
+"""Offline evaluation of a learned ranker against the fusion, on a time split of the log.
+
+:func:`evaluate_split` trains its own model on the lists served before ``split`` (never the
+active model, which may have seen the later period) and compares, on the lists served from
+``split`` on, the fusion's order (the logged rank) with the learned order (``rank_shown`` fixed
+to 1, ties by logged rank). Both sides rank the same items of the same lists against the same
+graded labels.
+
+- Metrics by ranx: ``ndcg@5``, ``ndcg@10``, ``ndcg@20``, ``recall@10``, ``mrr`` (linear gains).
+- Lists without any positive label are left out of every metric, on both sides: their NDCG is
+  0/0 and they can't tell the orders apart (ranx would drop them from a run compared with
+  ``make_comparable``; counting them as 0 would scale both sides alike). Their number is reported.
+- Significance: two-sided paired t-test (``scipy.stats.ttest_rel``) on per-list NDCG@10, the
+  test ranx's ``compare`` runs by default (``student``).
+- Exposure: share of the top-10 suggestions that go to the 10 % most-shown vacancies (counted
+  in each side's own top 10s).
+- Mixité (:func:`mixite_of`): share of non-traditional vacancies in the top 10 by gender group,
+  after the vacancy mix policy is re-applied to each order.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from matching.learn.ranker import LearnedRanker, RankerParams, design_matrix, vacancy_rows
+from matching.learn.training import train
+
+RANX_METRICS = ("ndcg@5", "ndcg@10", "ndcg@20", "recall@10", "mrr")
+TOP = 10
+"""The list length the mixité and exposure figures read."""
+EXPOSURE_TOP_SHARE = 0.10
+SIGNIFICANCE_TEST = "paired two-sided t-test (scipy.stats.ttest_rel) on per-list ndcg@10"
+NO_SHORTLIST = ("shortlists keep their ranking in issue #15 (the learned ranker re-ranks vacancy "
+                "lists only): shortlist NDKL and InfeasibleIndex are the same on both sides")
+
+
+def ordered_positions(list_codes: np.ndarray, scores: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """1-based position of every row in its list when ordered by ``scores`` desc, ties by rank."""
+    order = np.lexsort((rank, -scores, list_codes))
+    sorted_codes = list_codes[order]
+    starts = np.searchsorted(sorted_codes, np.arange(int(list_codes.max()) + 1))
+    positions = np.empty(list_codes.size, dtype=np.int64)
+    positions[order] = np.arange(list_codes.size) - starts[sorted_codes] + 1
+    return positions
+
+
+def ranx_scores(test: pd.DataFrame, positions: np.ndarray) -> tuple[dict[str, float], np.ndarray]:
+    """Mean ranx metrics of one order of ``test`` and its per-list NDCG@10 (qrels order)."""
+    from ranx import Qrels, Run, evaluate
+
+    def strings(values: pd.Series) -> np.ndarray:
+        return np.asarray(values.astype(str).tolist(), dtype=object)  # ranx wants object ids
+
+    relevant = (test["label"] > 0).to_numpy()
+    queries, docs = strings(test["list_id"]), strings(test["rank"])
+    def table(keep: np.ndarray, values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame({"q": pd.Series(queries[keep], dtype=object), "d": pd.Series(docs[keep], dtype=object),
+                             "s": values[keep]})
+
+    qrels = Qrels.from_df(table(relevant, test["label"].to_numpy(np.int64)), "q", "d", "s")
+    run = Run.from_df(table(np.ones(len(test), dtype=bool), (1000.0 - positions).astype(np.float64)), "q", "d", "s")
+    means = evaluate(qrels, run, list(RANX_METRICS))
+    per_list = np.asarray(evaluate(qrels, run, "ndcg@10", return_mean=False), dtype=np.float64)
+    return {name: round(float(means[name]), 6) for name in RANX_METRICS}, per_list
+
+
+def exposure_share(item_ids: pd.Series, positions: np.ndarray, top: int = TOP,
+                   top_share: float = EXPOSURE_TOP_SHARE) -> float | None:
+    """Share of the top-``top`` suggestions going to the ``top_share`` most-shown vacancies."""
+    counts = item_ids[positions <= top].value_counts().to_numpy()
+    if counts.size == 0:
+        return None
+    head = max(1, math.ceil(top_share * counts.size))
+    return round(float(counts[:head].sum() / counts.sum()), 6)
+
+
+def _mixed_top(test: pd.DataFrame, positions: np.ndarray, top: int) -> pd.DataFrame:
+    """The top ``top`` of every list once the vacancy mix policy is re-applied to the order."""
+    from matching.fairness.exposure import rerank_vacancies
+
+    employer = test["employer_id"] if "employer_id" in test else test["item_id"]
+    families = [c for c in test.columns if c.startswith("family_")]
+    family = (np.asarray(families)[test[families].to_numpy().argmax(axis=1)] if families
+              else np.full(len(test), "other"))
+    frame = test.assign(_position=positions, _employer=employer.astype(str).to_numpy(), _family=family)
+    kept = []
+    for _, rows in frame.sort_values(["list_id", "_position"]).groupby("list_id", sort=False):
+        scores = -rows["_position"].to_numpy(np.float32)
+        picked = rerank_vacancies(np.arange(len(rows)), scores, rows["_employer"].to_numpy(),
+                                  rows["_family"].to_numpy(), top).ids
+        kept.append(rows.iloc[np.asarray(picked, dtype=np.int64)])
+    return pd.concat(kept) if kept else frame.iloc[:0]
+
+
+def mixite_of(test: pd.DataFrame, positions: np.ndarray, top: int = TOP) -> dict[str, Any] | None:
+    """Share of non-traditional vacancies in the top ``top`` (mix policy re-applied) per youth
+    gender: a woman's vacancy is non-traditional when its trade has under 40 % women, a man's
+    when over 60 %. Needs columns ``youth_gender`` and ``share_women``; None without them."""
+    if "youth_gender" not in test or "share_women" not in test:
+        return None
+    shown = _mixed_top(test, positions, top)
+    share = shown["share_women"].to_numpy(np.float64)
+    gender = shown["youth_gender"].astype(str).to_numpy()
+    non_traditional = np.where(gender == "F", share < 0.40, np.where(gender == "M", share > 0.60, False))
+    result = {}
+    for group in ("F", "M"):
+        mine = (gender == group) & ~np.isnan(share)
+        result[group] = round(float(non_traditional[mine].mean()), 6) if mine.any() else None
+    return result
+
+
+def _p_value(learned: np.ndarray, fusion: np.ndarray) -> float:
+    from scipy.stats import ttest_rel
+
+    if learned.size < 2 or np.allclose(learned, fusion):
+        return 1.0
+    value = float(ttest_rel(learned, fusion).pvalue)
+    return 1.0 if math.isnan(value) else value
+
+
+def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence[str], *,
+                   params: RankerParams | None = None) -> dict[str, Any]:
+    """Train on lists before ``split`` and compare fusion and learned orders after it.
+
+    Returns:
+        The document of ``passerelle ranker evaluate --json`` (module docstring).
+
+    Raises:
+        ValueError: no list before or after the split, or no positive label after it.
+    """
+    rows = vacancy_rows(frame)
+    served = pd.to_datetime(rows["created_at"], utc=True)
+    cut = pd.Timestamp(split)
+    cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut
+    trained = train(rows[served < cut], feature_names, params=params, holdout_share=0.0)
+    test = rows[served >= cut].reset_index(drop=True)
+    codes = pd.factorize(test["list_id"])[0] if len(test) else np.zeros(0, dtype=np.int64)
+    labelled = pd.Series(test["label"].to_numpy() > 0).groupby(codes).transform("any").to_numpy() \
+        if len(test) else np.zeros(0, dtype=bool)
+    if not labelled.any():
+        raise ValueError("no list with a positive label after the split date")
+    return compare(test[labelled].reset_index(drop=True), trained.ranker,
+                   lists_without_positive=int(test["list_id"][~labelled].nunique()),
+                   trained_on={"rows": trained.manifest["rows"], "lists": trained.manifest["lists"]},
+                   split=cut.isoformat())
+
+
+def compare(test: pd.DataFrame, ranker: LearnedRanker, **facts: Any) -> dict[str, Any]:
+    """Fusion (logged rank) against ``ranker`` on ``test`` (lists with a positive label)."""
+    codes = pd.factorize(test["list_id"])[0]
+    rank = test["rank"].to_numpy(np.float64)
+    fusion_positions = ordered_positions(codes, -rank, rank)
+    learned_scores = ranker.score(design_matrix(test, ranker.feature_names, logged_rank=False))
+    learned_positions = ordered_positions(codes, learned_scores, rank)
+    fusion, fusion_lists = ranx_scores(test, fusion_positions)
+    learned, learned_lists = ranx_scores(test, learned_positions)
+    mix_fusion, mix_learned = mixite_of(test, fusion_positions), mixite_of(test, learned_positions)
+    mixite: dict[str, Any] = {"fusion": mix_fusion, "learned": mix_learned,
+                              "measure": f"share of non-traditional vacancies in the top {TOP} by youth gender, "
+                                         "mix policy re-applied", "shortlist_ndkl": None,
+                              "shortlist_infeasible_index": None, "shortlist_reason": NO_SHORTLIST}
+    if mix_fusion is None:
+        mixite["reason"] = "the log frame has no youth_gender / share_women columns"
+    return {
+        "fusion": fusion,
+        "learned": learned,
+        "ratio_ndcg_at_10": round(learned["ndcg@10"] / fusion["ndcg@10"], 6) if fusion["ndcg@10"] else None,
+        "p_value": _p_value(learned_lists, fusion_lists),
+        "test": SIGNIFICANCE_TEST,
+        "mixite": mixite,
+        "exposure": {"fusion": exposure_share(test["item_id"], fusion_positions),
+                     "learned": exposure_share(test["item_id"], learned_positions),
+                     "measure": f"share of top-{TOP} suggestions going to the "
+                                f"{EXPOSURE_TOP_SHARE:.0%} most-shown vacancies"},
+        "lists": int(test["list_id"].nunique()),
+        "rows": int(len(test)),
+        "model_version": ranker.version,
+        **facts,
+    }
