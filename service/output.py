@@ -48,20 +48,27 @@ def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
 
 
 def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | None = None,
-                    features=None) -> dict:
+                    features=None, *, ranker=None, log: dict | None = None, exposure=None) -> dict:
     """Run the engine for one youth and return the ``passerelle suggest --json`` document.
 
     ``features``: the youth's ``(vectors, trade_scores)`` when already known (an indexed youth,
     :func:`matching.recommend.updates.indexed_features`); otherwise its texts are encoded once for both
     lists. ``synthetic`` is true when the youth or a suggested vacancy is synthetic. Shared by
-    the command line and the API.
+    the command line and the API. ``ranker``, ``exposure``: see
+    :meth:`~matching.recommend.recommender.Recommender.suggest_vacancies`. ``log``: a dict that
+    receives what the suggestion log keeps but the document does not show (``features``: the
+    vacancies' feature matrix, ``model_version``).
     """
     vectors, scores = features if features is not None else engine.youth_features([youth])
     trades = engine.suggest_trades([youth], top_k, mix=trade_mix, scores=scores)[0]
     vacancies = None
     if len(engine.vacancies):
-        vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km,
-                                             vectors=vectors, trade_scores=scores)[0]
+        vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km, exposure=exposure,
+                                             vectors=vectors, trade_scores=scores, ranker=ranker,
+                                             features=log is not None)[0]
+    if log is not None:
+        log.update(features=vacancies.features if vacancies else None,
+                   model_version=vacancies.model_version if vacancies else None)
     table = engine.vacancies
     synthetic = youth.synthetic or any(table.vacancies[table.rows[item.vacancy_id]].synthetic
                                        for item in (vacancies.items if vacancies else ()))

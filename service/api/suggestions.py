@@ -52,13 +52,15 @@ def _check_contracts(contracts: list[str] | None) -> None:
                                  message_fr=f"contrat « {contract} » inconnu : utilisez {', '.join(CONTRACTS)}")
 
 
-def suggest(engine, youth, params: SuggestParams, features=None) -> dict[str, Any]:
-    """Compute the suggestion document for one youth (engine held by the caller)."""
+def suggest(engine, youth, params: SuggestParams, features=None, *, ranker=None, log: dict | None = None,
+            exposure=None) -> dict[str, Any]:
+    """Compute the suggestion document for one youth (engine held by the caller); ``ranker``,
+    ``log`` and ``exposure`` as in :func:`service.output.suggestions_for`."""
     _check_contracts(params.contracts)
     if params.contracts is not None:
         youth = dataclasses.replace(youth, contracts=tuple(dict.fromkeys(params.contracts)))
     return output.suggestions_for(engine, youth, params.top_k, params.trade_mix(), params.radius_km,
-                                  features)
+                                  features, ranker=ranker, log=log, exposure=exposure)
 
 
 def engine_version(live, generation: int) -> str:
@@ -66,21 +68,33 @@ def engine_version(live, generation: int) -> str:
     return f"passerelle {__version__}; model {live.metadata['model']}; generation {generation}"
 
 
-def records(engine, youth, document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The suggestion rows of a document: trades then vacancies, in list order."""
+def records(engine, youth, document: dict[str, Any], log: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """The suggestion rows of a document: trades then vacancies, in list order.
+
+    ``log``: what :func:`suggest` gave for the suggestion log (the vacancies' ``features``); each
+    vacancy row then carries its features as ``{name: value}``
+    (:data:`matching.learn.features.VACANCY_FEATURES`), each trade row its fused score
+    (``{"trade": score}``, the trade searcher's parts are not kept per card).
+    """
+    from matching.learn.features import as_dicts
+
     atypical = ATYPICAL_BAND.get(youth.gender or "")
     referential = engine.referential
+    matrix = (log or {}).get("features")
+    logged = as_dicts(matrix) if matrix is not None else [None] * len(document["vacancies"])
     rows = []
     for trade in document["trades"]:
         rows.append({"item_kind": "trade", "item_id": trade["code_rome"], "score": trade["score"],
-                     "non_traditional": None if atypical is None else trade["band"] == atypical})
-    for item in document["vacancies"]:
+                     "non_traditional": None if atypical is None else trade["band"] == atypical,
+                     "features": {"trade": float(trade["score"])} if log is not None else None})
+    for item, features in zip(document["vacancies"], logged, strict=True):
         vacancy = engine.vacancies.vacancies[engine.vacancies.rows[item["vacancy_id"]]]
         band = referential.band(referential.cards.at[vacancy.code_rome, "share_women"])
         rows.append({"item_kind": "vacancy", "item_id": vacancy.id, "score": item["score"],
                      "sector_family": vacancy.employer.sector_family,
                      "employer_siret": vacancy.employer.siret,
-                     "non_traditional": None if atypical is None else band == atypical})
+                     "non_traditional": None if atypical is None else band == atypical,
+                     "features": features})
     return rows
 
 

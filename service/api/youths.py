@@ -10,6 +10,7 @@ content).
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -31,11 +32,14 @@ from service.api.deps import (
 from service.api.idempotency import Idempotency, idempotent
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, require
+from service.live.learning import exposure_cache, ranker_for
 from service.pseudonym import pseudonym_key
 from service.store import crud
+from service.store.columns import utcnow
 from service.store.export import youth_export
 from service.store.models import Share
 from service.store.shares import share_youth, youth_of_candidate_ref
+from service.store.suggestion_log import shown_to
 
 router = APIRouter(tags=["youths"], responses=COMMON, dependencies=[Depends(clean_json)])
 Params = Annotated[sugg.SuggestParams, Depends()]
@@ -236,19 +240,25 @@ def stored_suggestions(request: Request, principal: Principal, youth_id: str,
     """Compute, record and return a stored youth's suggestion document (items carry their
     ``suggestion_id``). The one path of the API route and the web pages."""
     st = state(request)
+    exposure = exposure_cache(st)
     with st.read_sessions() as session:
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
         profile, synthetic = row.profile, row.synthetic
+        own = shown_to(session, youth_id, utcnow() - timedelta(days=exposure.days))
     youth = parse_youth(profile, st.workspace.referential(), synthetic=synthetic)[0]
     engine_state = st.live.read()  # caught up: the indexed youth is the stored one
     engine = engine_state.recommender
-    document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]))
-    items = sugg.records(engine, youth, document)
+    log: dict[str, Any] = {}  # the suggestion log's features and model version (issue #15)
+    document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]), log=log,
+                            ranker=ranker_for(youth.mission_locale),
+                            exposure=exposure.for_youth(engine.vacancies, own))
+    items = sugg.records(engine, youth, document, log)
     version = sugg.engine_version(st.live, engine_state.generation)
     policy = document["policy"]
     with st.sessions.begin() as session:
         row = crud.get_youth(session, youth_id, mission_locale=_scope(principal))
-        stored = crud.add_suggestions(session, row, items, policy=policy, engine_version=version)
+        stored = crud.add_suggestions(session, row, items, policy=policy, engine_version=version,
+                                      model_version=log.get("model_version"))
         crud.touch_youth(session, youth_id)
         crud.audit(session, principal.actor, "suggest", "youth", youth_id)
     sugg.attach_ids(document, stored)

@@ -71,11 +71,12 @@ def period_of(moment: datetime) -> str:
 def youth_counts(
     session: Session, youth_id: str, gender_group: str
 ) -> dict[GroupKey, Counter[str]]:
-    """Return a youth's contribution to the indicators, by group."""
+    """Return a youth's contribution to the indicators, by group (simulated suggestions and
+    their outcomes contribute nothing: they are not counted live either)."""
     suggestions = (
         session.execute(
             select(Suggestion)
-            .where(Suggestion.youth_id == youth_id)
+            .where(Suggestion.youth_id == youth_id, Suggestion.simulated.is_(False))
             .order_by(Suggestion.created_at, Suggestion.id)
         )
         .scalars()
@@ -98,7 +99,7 @@ def youth_counts(
     outcomes = session.execute(
         select(Outcome.suggestion_id, Outcome.status, Outcome.reason, Outcome.created_at)
         .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
-        .where(Suggestion.youth_id == youth_id)
+        .where(Suggestion.youth_id == youth_id, Suggestion.simulated.is_(False))
     ).all()
     for suggestion_id, status, reason, created_at in outcomes:
         if status in COUNTED_STATUSES:

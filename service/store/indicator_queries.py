@@ -94,10 +94,12 @@ class Scope:
         return conditions
 
     def suggestions(self) -> list[ColumnElement[bool]]:
-        """Conditions keeping suggestions of the Mission Locale (any period)."""
+        """Conditions keeping suggestions of the Mission Locale (any period), real ones only:
+        what ``passerelle outcomes simulate`` writes (``simulated``) is never counted."""
+        real = Suggestion.simulated.is_(False)
         if self.mission_locale is None:
-            return []
-        return [Suggestion.mission_locale == self.mission_locale]
+            return [real]
+        return [real, Suggestion.mission_locale == self.mission_locale]
 
 
 def _group(gender: str | None) -> str:

@@ -183,29 +183,48 @@ def add_suggestions(
     *,
     policy: Mapping[str, Any],
     engine_version: str,
+    list_id: str | None = None,
+    model_version: str | None = None,
+    simulated: bool = False,
+    created_at: datetime | None = None,
 ) -> list[Suggestion]:
-    """Record a ranked list proposed to ``youth``.
+    """Record the ranked lists proposed to ``youth`` in one bulk insert (the suggestion log).
 
     Args:
         items: one mapping per item with ``item_kind``, ``item_id``, ``score`` and optionally
-            ``sector_family``, ``employer_siret``, ``non_traditional``; rank is the position.
+            ``sector_family``, ``employer_siret``, ``non_traditional``, ``features`` (``{name:
+            value}``, the features that scored it) and ``propensity`` (probability of being shown
+            when exploration is on); rank is the position among the items of its kind.
+        list_id: the served document's id (default: a new random one); each kind of item makes
+            one list, ``<list_id>:t`` (trades) or ``<list_id>:v`` (vacancies).
+        model_version: the learned ranker that ordered the vacancies (None: the fusion).
+        simulated: rows of ``passerelle outcomes simulate`` (left out of the indicators).
+        created_at: when the lists were served (default now).
     """
-    rows = [
-        Suggestion(
+    base = list_id or secrets.token_hex(16)
+    moment = created_at or utcnow()
+    rows = []
+    for rank, item in enumerate(items, start=1):
+        kind = item["item_kind"]
+        rows.append(Suggestion(
             youth_id=youth.id,
             mission_locale=youth.mission_locale,
             rank=rank,
             policy=dict(policy),
             engine_version=engine_version,
-            item_kind=item["item_kind"],
+            item_kind=kind,
             item_id=item["item_id"],
             score=float(item["score"]),
             sector_family=item.get("sector_family"),
             employer_siret=item.get("employer_siret"),
             non_traditional=item.get("non_traditional"),
-        )
-        for rank, item in enumerate(items, start=1)
-    ]
+            list_id=f"{base}:{kind[0]}",
+            features=item.get("features"),
+            model_version=model_version if kind == "vacancy" else None,
+            propensity=item.get("propensity"),
+            simulated=simulated,
+            created_at=moment,
+        ))
     session.add_all(rows)
     session.flush()
     return rows

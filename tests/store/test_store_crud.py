@@ -232,6 +232,7 @@ def test_suggestions_and_outcomes(seeded):
             engine_version="0.1.0",
         )
         assert [row.rank for row in rows] == [1, 2]
+        assert rows[0].list_id.endswith(":v") and rows[1].list_id == rows[0].list_id[:-2] + ":t"
         assert crud.add_outcome(session, rows[0].id, "contacted").status == "contacted"
     with pytest.raises(UnknownId), seeded.begin() as session:
         crud.add_outcome(session, 10_000, "hired")

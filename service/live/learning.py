@@ -1,0 +1,111 @@
+"""What the served lists learn from: the learned ranker that applies, the exposure fed back.
+
+**Ranker provider.** No learned ranker applies by default (the untrained fusion). The model
+registry (``passerelle ranker activate``) installs a provider with :func:`set_ranker_provider`: a
+callable ``provider(mission_locale) -> ranker | None``, called once per served list; a ranker has
+``score(features) -> scores`` and ``version`` (:class:`matching.recommend.learned.Ranker`). A
+Mission Locale the provider answers None for keeps the fusion.
+
+**Exposure.** Each vacancy's exposure is the number of youths it was shown to in the last
+``exposure_days`` days (setting ``PASSERELLE_EXPOSURE_DAYS``, default 14) plus the profiles shared
+for it in that window (:func:`service.store.suggestion_log.exposure_counts`; the store keeps no
+shortlist object, shares for a vacancy are its only trace), read in one grouped query and kept
+:data:`EXPOSURE_TTL_S` seconds, so a request does not pay a scan; the counts aligned with a
+vacancy table are kept per table (one per engine generation). A youth's own earlier lists are
+taken out of their exposure (:meth:`ExposureCache.for_youth`): their list does not rotate each
+time they reload it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+
+from service.store.columns import utcnow
+
+RankerProvider = Callable[[str | None], object | None]
+EXPOSURE_TTL_S = 60.0
+"""Seconds the exposure counts read from the log are reused."""
+
+_provider: RankerProvider | None = None
+
+
+def set_ranker_provider(provider: RankerProvider | None) -> None:
+    """Install the function choosing each Mission Locale's learned ranker (None: none applies)."""
+    global _provider
+    _provider = provider
+
+
+def ranker_for(mission_locale: str | None):
+    """The learned ranker for a list served to a youth of ``mission_locale``, or None."""
+    provider = _provider
+    return None if provider is None else provider(mission_locale)
+
+
+class ExposureCache:
+    """Exposure counts from the suggestion log, refreshed at most every ``ttl_s`` seconds.
+
+    Args:
+        read_sessions: a session factory of the store.
+        days: the window of times shown (``Settings.exposure_days``).
+        ttl_s: how long counts are reused.
+        clock: seconds (monotonic), for tests.
+    """
+
+    def __init__(self, read_sessions, days: int = 14, ttl_s: float = EXPOSURE_TTL_S,
+                 clock: Callable[[], float] = time.monotonic):
+        self.read_sessions, self.days, self.ttl_s, self.clock = read_sessions, days, ttl_s, clock
+        self._lock = threading.Lock()
+        self._counts: dict[str, int] | None = None
+        self._read_at = -float("inf")
+        self._aligned: tuple[object, np.ndarray] | None = None
+
+    def counts(self) -> dict[str, int]:
+        """Vacancy id -> exposure (read again once ``ttl_s`` has passed)."""
+        with self._lock:
+            if self._counts is None or self.clock() - self._read_at >= self.ttl_s:
+                from service.store.suggestion_log import exposure_counts
+
+                with self.read_sessions() as session:
+                    self._counts = exposure_counts(session, utcnow() - timedelta(days=self.days))
+                self._read_at, self._aligned = self.clock(), None
+            return self._counts
+
+    def for_table(self, table) -> np.ndarray:
+        """Exposure aligned with a vacancy table's rows, int64 ``(n_vacancies,)``."""
+        counts = self.counts()
+        with self._lock:
+            if self._aligned is not None and self._aligned[0] is table:
+                return self._aligned[1]
+            aligned = np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
+                                  count=len(table.vacancies))
+            self._aligned = (table, aligned)
+            return aligned
+
+    def for_youth(self, table, own: set[str]) -> np.ndarray:
+        """:meth:`for_table` less the youth's own shows (``own``: vacancy ids shown to them)."""
+        aligned = self.for_table(table)
+        rows = [table.rows[v] for v in own if v in table.rows]
+        if not rows:
+            return aligned
+        mine = aligned.copy()
+        mine[rows] = np.maximum(mine[rows] - 1, 0)
+        return mine
+
+    def invalidate(self) -> None:
+        """Read the log again at the next request (tests, or after a bulk write)."""
+        with self._lock:
+            self._counts, self._aligned = None, None
+
+
+def exposure_cache(app_state) -> ExposureCache:
+    """The application's :class:`ExposureCache` (made on first use, with the settings' window)."""
+    cache = getattr(app_state, "exposure", None)
+    if cache is None:
+        cache = ExposureCache(app_state.read_sessions, days=app_state.workspace.settings.exposure_days)
+        app_state.exposure = cache
+    return cache
