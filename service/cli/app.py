@@ -2,14 +2,14 @@
 
 This is the only module that imports the command modules (:mod:`~service.cli.engine`,
 :mod:`~service.cli.admin`, :mod:`~service.cli.db`, :mod:`~service.cli.batch`,
-:mod:`~service.cli.event`, :mod:`~service.cli.trades`, :mod:`~service.cli.outcomes`); they share :mod:`~service.cli.common` and never import one another.
+:mod:`~service.cli.event`, :mod:`~service.cli.trades`, :mod:`~service.cli.outcomes`, :mod:`~service.cli.learn`); they share :mod:`~service.cli.common` and never import one another.
 """
 
 from __future__ import annotations
 
 import typer
 
-from service.cli import admin, batch, db, engine, event, outcomes, trades
+from service.cli import admin, batch, db, engine, event, learn, outcomes, trades
 from service.logs import install_log_filter
 
 install_log_filter()  # no SQL parameters nor exception messages in any log line of a command
@@ -37,6 +37,7 @@ app.add_typer(batch.batch_app, name="batch")
 batch.batch_app.command("plan-event")(event.plan_event)
 outcomes.outcomes_app.command("simulate")(outcomes.simulate)
 app.add_typer(outcomes.outcomes_app, name="outcomes")
+app.add_typer(learn.ranker_app, name="ranker")
 
 
 def main() -> None:  # pragma: no cover
