@@ -17,6 +17,9 @@
 ``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
 ``PASSERELLE_PSEUDONYM_KEY``   key of the pseudonyms in batch exports (default: generated once
                                and kept in the data home).
+``PASSERELLE_COMPUTE_THREADS`` BLAS and faiss threads of one server process (default 1: requests
+                               run side by side; on a busy 2-core machine two threads per encoder
+                               call spin and measured 5x slower).
 ``PASSERELLE_EXPOSURE_DAYS``   window of the exposure fed back to the congestion policy: a
                                vacancy's exposure is the youths it was shown to in the last N days
                                (default 14) plus the profiles shared for it then.
@@ -55,6 +58,7 @@ class Settings:
     web_secret: str | None = None
     exposure_days: int = 14
     label_grades: str | None = None
+    compute_threads: int = 1
 
     @property
     def sqlite_path(self) -> Path:
@@ -81,6 +85,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         web_secret=env.get("PASSERELLE_WEB_SECRET") or None,
         exposure_days=max(1, int(env.get("PASSERELLE_EXPOSURE_DAYS") or 14)),
         label_grades=env.get("PASSERELLE_LABEL_GRADES") or None,
+        compute_threads=max(1, int(env.get("PASSERELLE_COMPUTE_THREADS") or 1)),
     )
 
 

@@ -31,14 +31,16 @@ def usable_cores() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def limit_threads(recommender, threads: int) -> None:
-    """Use ``threads`` BLAS/OpenMP threads here (workers share the cores: one each)."""
+def limit_threads(threads: int, recommender=None) -> None:
+    """Use ``threads`` BLAS/OpenMP threads in this process (workers share the cores: one each;
+    a server's requests run side by side), and in ``recommender``'s sentence encoder."""
     import faiss
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(threads)
     faiss.omp_set_num_threads(threads)
-    _encoder_threads(recommender.embedder, threads)
+    if recommender is not None:
+        _encoder_threads(recommender.embedder, threads)
 
 
 def _encoder_threads(embedder, threads: int | None) -> int | None:
@@ -69,7 +71,7 @@ def _init_worker(engine_path: str, threads: int) -> None:
     _die_with_parent()
     with open(engine_path, "rb") as handle:
         recommender = pickle.load(handle)
-    limit_threads(recommender, threads)
+    limit_threads(threads, recommender)
     _WORKER.update(recommender=recommender)
 
 
@@ -176,7 +178,7 @@ class _RayChunkScorer:
 
         self.recommender = ray.get(engine_ref[0])
         self.request = request
-        limit_threads(self.recommender, threads)
+        limit_threads(threads, self.recommender)
 
     def __call__(self, batch):
         import pandas as pd

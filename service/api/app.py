@@ -49,8 +49,10 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from matching.batch.engines import limit_threads
         from service.workspace import Workspace
 
+        limit_threads(settings.compute_threads)  # per process, before any index or model loads
         workspace = Workspace(settings)
         _, sessions, read_sessions = workspace.store()
         app.state.workspace = workspace
