@@ -141,11 +141,11 @@ def candidates_document(engine, vacancy_id: str, result, *, key: bytes,
     table = engine.vacancies
     vacancy = table.vacancies[table.rows[vacancy_id]]
     youths = engine.youths
+    shortlisted = [youths.youths[youths.rows[item.youth_id]] for item in result.items]
+    cited = engine.youth_skills_many(shortlisted, vacancy.code_rome, CARD_SKILLS)
     items = []
-    for item in result.items:
-        youth = youths.youths[youths.rows[item.youth_id]]
+    for item, youth, skills in zip(result.items, shortlisted, cited, strict=True):
         fields = {k: v for k, v in asdict(item).items() if k != "youth_id"}
-        skills = engine.youth_skills(youth, vacancy.code_rome, CARD_SKILLS)
         items.append({"candidate_ref": candidate_ref(key, vacancy_id, item.youth_id), **fields,
                       "card": youth_card(youth, key=key, full=item.youth_id in shared, skills=skills)})
     return {

@@ -194,6 +194,12 @@ class ItemBuilder:
         known = self.youth_query(youth)
         return self.cited_skills(code, known.stems, known.texts, limit)
 
+    def youth_skills_many(self, youths: list[Youth], code: str, limit: int) -> list[list[str]]:
+        """:meth:`youth_skills` of several youths for one card, confirmed in one batch."""
+        queries = [(known.stems, known.texts) for known in map(self.youth_query, youths)]
+        self._sense.prefetch_youths(code, queries, limit)
+        return [self.cited_skills(code, stems, texts, limit) for stems, texts in queries]
+
     def prefetch(self, youth: Youth | None, codes: list[str], limit: int, query: str | None = None) -> None:
         """Confirm the skills of one list's cards in one batch (:meth:`SkillSense.prefetch`)."""
         if youth is not None:

@@ -256,6 +256,10 @@ class Recommender:
         """Skills of a card that the youth's texts name in the same sense (the rule of reasons)."""
         return self._items.youth_skills(youth, code_rome, limit)
 
+    def youth_skills_many(self, youths: list[Youth], code_rome: str, limit: int = 5) -> list[list[str]]:
+        """:meth:`youth_skills` of several youths for one card (a shortlist), in one batch."""
+        return self._items.youth_skills_many(youths, code_rome, limit)
+
     # ----------------------------------------------------------------- vacancies
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
                           mix: VacancyMix | None = None, exposure: np.ndarray | None = None, *,

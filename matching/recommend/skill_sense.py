@@ -105,6 +105,25 @@ class SkillSense:
             memo[(code, query, texts, limit)] = labels
         self._cited = memo
 
+    def prefetch_youths(self, code: str, queries: list[tuple[frozenset[str], tuple[str, ...]]],
+                        limit: int) -> None:
+        """Confirm one card's skills for several youths, ``(query, texts)`` each, in one batch
+        (a shortlist's candidates), so that :meth:`cited` finds them ready."""
+        if self.embedder is None:
+            return
+        todo = list(dict.fromkeys((query, texts) for query, texts in queries
+                                  if texts and (code, query, texts, limit) not in self._cited))
+        if not todo:
+            return
+        index = self.skill_index(code)
+        found = [index.best(query, limit * SKILL_CANDIDATES) for query, _ in todo]
+        confirmed = self.sense_confirmed_for(
+            [([(code, labels)], texts, query) for (query, texts), labels in zip(todo, found, strict=True)], limit)
+        memo = self._cited if len(self._cited) + len(todo) <= _CITED_CACHE else {}
+        for (query, texts), labels, (oks,) in zip(todo, found, confirmed, strict=True):
+            memo[(code, query, texts, limit)] = [label for label, ok in zip(labels, oks, strict=True) if ok][:limit]
+        self._cited = memo
+
     def cited_many(self, codes: list[str], query: frozenset[str], texts: tuple[str, ...],
                    limit: int) -> list[list[str]]:
         """:meth:`cited` for several cards at once: the encoder is called at most twice
@@ -128,21 +147,53 @@ class SkillSense:
         :data:`SKILL_SURE`, and when the texts say something besides the shared words, the cosine
         with the shared words masked on both sides must reach it too: what surrounds
         "restauration" in a cook's text is not what surrounds it in an embroiderer's skill,
-        though the word alone pulls the two together. At most two encoder calls for all the
+        though the word alone pulls the two together. At most three encoder calls for all the
         cards, for the texts not seen yet (skills in their card recur: cached). With ``limit``,
         a card's doubtful skills are checked only while they could still be among its first
         ``limit`` cited (the others are answered False: they would not be cited).
         """
+        return self.sense_confirmed_for([(cards, texts, query)], limit)[0]
+
+    def sense_confirmed_for(self, checks: list[tuple[list[tuple[str, list[str]]], tuple[str, ...], frozenset[str]]],
+                            limit: int | None = None) -> list[list[list[bool]]]:
+        """:meth:`sense_confirmed_many` for several youths at once, ``checks`` holding
+        ``(cards, texts, query)`` per youth (a shortlist's candidates): the same answers, with
+        three encoder calls for all of them instead of three per youth."""
+        self._encoded([text for _, texts, _ in checks for text in texts])  # one call, then cached
+        plans = [self._plan(cards, texts, query, limit) for cards, texts, query in checks]
+        doubtful = [d for _, _, found in plans for d in found]
+        if doubtful:
+            masked_texts = [t for _, _, masked in doubtful for t in masked]
+            found_vectors = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
+            bares = self._encoded([bare for _, bare, _ in doubtful], "_masked_skills")
+            masked_of = {id(d): bare for d, bare in zip(doubtful, bares, strict=True)}
+        out = []
+        for (cards, _, _), (_, answers, found) in zip(checks, plans, strict=True):
+            for entry in found:
+                i, _, masked = entry
+                best = (np.stack([found_vectors[t] for t in masked]) @ masked_of[id(entry)]).max()
+                answers[i] = float(best) >= SKILL_CONFIRM
+            per_card, start = [], 0
+            for _, labels in cards:
+                per_card.append(answers[start:start + len(labels)])
+                start += len(labels)
+            out.append(per_card)
+        return out
+
+    def _plan(self, cards: list[tuple[str, list[str]]], texts: tuple[str, ...], query: frozenset[str],
+              limit: int | None) -> tuple[list[str], list[bool], list[tuple[int, str, list[str]]]]:
+        """One youth's check before its masked encodings: the skills read in their card, the
+        answers of the whole cosine, and the doubtful skills ``(index, masked skill, masked
+        texts)`` whose masked check decides."""
         pairs = [(code, label) for code, labels in cards for label in labels]
         if not pairs:
-            return [[] for _ in cards]
+            return [], [], []
         strings = [read_in_card(self._card_label(code), label) for code, label in pairs]
         similarity = (self._encoded(list(texts)) @ self._in_card(strings).T).max(axis=0)
-        answers = [bool(value >= SKILL_CONFIRM) for value in similarity]
         worth = self._worth_checking(cards, similarity, limit)
-        unchecked = set(range(len(pairs))) - set(worth)
-        answers = [ok and (i not in unchecked or value >= SKILL_SURE)
-                   for i, (ok, value) in enumerate(zip(answers, similarity, strict=True))]
+        checked = set(worth)
+        answers = [bool(value >= SKILL_CONFIRM) and (i in checked or value >= SKILL_SURE)
+                   for i, value in enumerate(similarity)]
         doubtful = []
         for i in worth:
             label, value = pairs[i][1], similarity[i]
@@ -151,17 +202,7 @@ class SkillSense:
                 masked = [ranking.masked(text, shared) for text in texts]
                 if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
                     doubtful.append((i, ranking.masked(strings[i], shared), masked))
-        if doubtful:
-            masked_texts = [t for _, _, masked in doubtful for t in masked]
-            found = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
-            bares = self._encoded([bare for _, bare, _ in doubtful], "_masked_skills")
-            for (i, _, masked), bare in zip(doubtful, bares, strict=True):
-                answers[i] = float((np.stack([found[t] for t in masked]) @ bare).max()) >= SKILL_CONFIRM
-        out, start = [], 0
-        for _, labels in cards:
-            out.append(answers[start:start + len(labels)])
-            start += len(labels)
-        return out
+        return strings, answers, doubtful
 
     @staticmethod
     def _worth_checking(cards: list[tuple[str, list[str]]], similarity: np.ndarray,
