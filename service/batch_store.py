@@ -3,7 +3,9 @@
 Reads the run's Parquet file, maps pseudonymised query ids back to the store's youth ids (the
 same keyed hash, computed over the stored ids), and records each youth's trades and vacancies
 with the run's policy and engine version, in one transaction with one audit line for the run
-(role ``cli``, action ``batch_write_back``). Vacancy runs (shortlists) are not suggestions to a
+(role ``cli``, action ``batch_write_back``). Each youth's lists are logged like a served list
+(issue #15): one list id per youth and kind, the vacancies' features as the run computed them
+(``features`` column), trades with their fused score. Vacancy runs (shortlists) are not suggestions to a
 youth: nothing is written for them, and the notice says so.
 """
 
@@ -19,6 +21,7 @@ from sqlalchemy import select
 from matching.batch.score import pseudonymise
 from service.api.suggestions import ATYPICAL_BAND
 from service.store import crud
+from service.store.columns import utcnow
 from service.store.models import Employer, Vacancy, Youth
 
 
@@ -53,11 +56,12 @@ def write_back(results: Path, *, what: str, summary: dict[str, Any]) -> int:
                 continue  # erased since the run
             by_youth.setdefault(youth.id, []).append(_item(row, youth, vacancies, referential))
         version = meta.get("engine_version", "passerelle batch")
+        moment = utcnow()
         stored = {youth.id: youth for youth in youths.values()}
         for youth_id, items in by_youth.items():
             kept = [item for item in items if item is not None]
             crud.add_suggestions(session, stored[youth_id], kept, policy=meta.get("policy", {}),
-                                 engine_version=f"{version}; batch")
+                                 engine_version=f"{version}; batch", created_at=moment)
             written += len(kept)
         crud.audit(session, None, "batch_write_back", "batch_run", Path(results).name[:64])
     notice(f"passerelle: {written} suggestions enregistrées pour {len(by_youth)} jeunes")
@@ -69,7 +73,8 @@ def _item(row: dict[str, Any], youth: Youth, vacancies: dict, referential) -> di
     if row["item_kind"] == "trade":
         band = referential.band(referential.cards.at[row["item_id"], "share_women"])
         return {"item_kind": "trade", "item_id": row["item_id"], "score": row["score"],
-                "non_traditional": None if atypical is None else band == atypical}
+                "non_traditional": None if atypical is None else band == atypical,
+                "features": {"trade": float(row["score"])}}
     if row["item_id"] not in vacancies:
         return None  # the vacancy was deleted since the run
     vacancy, employer = vacancies[row["item_id"]]
@@ -79,4 +84,5 @@ def _item(row: dict[str, Any], youth: Youth, vacancies: dict, referential) -> di
         non_traditional = band == atypical
     return {"item_kind": "vacancy", "item_id": row["item_id"], "score": row["score"],
             "sector_family": employer.sector_family, "employer_siret": employer.siret,
-            "non_traditional": non_traditional}
+            "non_traditional": non_traditional,
+            "features": json.loads(row["features"]) if row.get("features") else None}

@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from matching.fairness.policies import Balance, TradeMix, VacancyMix
+from matching.learn.features import as_dicts
 from matching.types import Location, Youth
 
 WHAT = ("youths", "vacancies")
@@ -32,6 +33,7 @@ OUTPUT_SCHEMA = pa.schema([
     ("score", pa.float64()),
     ("score_parts", pa.string()),  # JSON object
     ("reasons", pa.string()),  # JSON list of French sentences
+    ("features", pa.string()),  # JSON object: a vacancy's logged features (log_features runs), else null
 ])
 OUTPUT_COLUMNS = tuple(OUTPUT_SCHEMA.names)
 WORKING_SET_BYTES = 256 << 20
@@ -53,6 +55,10 @@ class BatchRequest:
             its own.
         indexed: the youths are indexed in the recommender: reuse their vectors and trade
             scores (set by the run for a store source).
+        exposure: vacancy id -> exposure read from the suggestion log (the congestion policy's
+            counts, :func:`service.store.suggestion_log.exposure_counts`); None: no exposure.
+        log_features: give each vacancy row its features (``features`` column, the suggestion
+            log's, :mod:`matching.learn.features`), for ``--write-back``.
     """
 
     what: str
@@ -63,6 +69,8 @@ class BatchRequest:
     pseudonym_key: bytes | None = field(default=None, repr=False)
     texts_dir: str | None = None
     indexed: bool = False
+    exposure: dict[str, int] | None = field(default=None, repr=False)
+    log_features: bool = False
 
     def __post_init__(self):
         from matching.errors import OutOfRange
@@ -138,10 +146,12 @@ class _Rows:
     def __init__(self):
         self.columns: dict[str, list] = {name: [] for name in OUTPUT_COLUMNS}
 
-    def add(self, query_id, kind, items, item_id, parts):
-        for rank, item in enumerate(items, 1):
+    def add(self, query_id, kind, items, item_id, parts, features=None):
+        logged = [None] * len(items) if features is None else [_json(f) for f in as_dicts(features)]
+        for rank, (item, logged_features) in enumerate(zip(items, logged, strict=True), 1):
             for name, value in zip(OUTPUT_COLUMNS, (query_id, kind, rank, item_id(item), float(item.score),
-                                                    _json(parts(item)), _json(list(item.reasons))), strict=True):
+                                                    _json(parts(item)), _json(list(item.reasons)), logged_features),
+                                   strict=True):
                 self.columns[name].append(value)
 
     def table(self) -> pa.Table:
@@ -179,19 +189,22 @@ def _score_youths(recommender, youths: list[Youth], request: BatchRequest) -> Ch
         stats["texts_encoded"] = len(set(texts))
         vectors, trade_scores = recommender.youth_features(youths)
     step = sub_batch_size(len(recommender.vacancies))
+    exposure = _exposure(recommender.vacancies, request.exposure)
     key, k = request.pseudonym_key, request.top_k
     non_traditional = {"F": [0, 0], "M": [0, 0]}  # [non-traditional trades, trades with a known share]
     empty = 0
     for start in range(0, len(youths), step):
         part = slice(start, start + step)
         trades = recommender.suggest_trades(youths[part], k, mix=request.trade_mix, scores=trade_scores[part])
-        vacancies = recommender.suggest_vacancies(youths[part], k, mix=request.vacancy_mix,
-                                                  vectors=vectors[part], trade_scores=trade_scores[part])
+        vacancies = recommender.suggest_vacancies(youths[part], k, mix=request.vacancy_mix, exposure=exposure,
+                                                  vectors=vectors[part], trade_scores=trade_scores[part],
+                                                  features=request.log_features)
         _count_notes(stats, trades + vacancies)
         for youth, trade_list, vacancy_list in zip(youths[part], trades, vacancies, strict=True):
             query_id = pseudonymise(youth.id, key)
             rows.add(query_id, "trade", trade_list.items, lambda t: t.code_rome, lambda t: {"trade": t.score})
-            rows.add(query_id, "vacancy", vacancy_list.items, lambda v: v.vacancy_id, lambda v: v.score_parts)
+            rows.add(query_id, "vacancy", vacancy_list.items, lambda v: v.vacancy_id, lambda v: v.score_parts,
+                     vacancy_list.features)
             empty += not vacancy_list.items
             if youth.gender in non_traditional:
                 shares = np.array([t.share_women for t in trade_list.items if t.share_women is not None])
@@ -203,6 +216,13 @@ def _score_youths(recommender, youths: list[Youth], request: BatchRequest) -> Ch
     stats["empty_lists"] = {"vacancy": empty}
     stats["non_traditional"] = non_traditional
     return ChunkResult(table, stats)
+
+
+def _exposure(table, counts: dict[str, int] | None) -> np.ndarray | None:
+    """Exposure counts aligned with the vacancy table's rows, or None without counts."""
+    if counts is None:
+        return None
+    return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64, count=len(table))
 
 
 def _texts(recommender, youth):

@@ -8,6 +8,7 @@ the store provider replaces it without touching the command.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -180,8 +181,10 @@ def score(
     """Score every youth (top-k trades and vacancies) or every open vacancy (top-k candidates).
 
     Writes one Parquet file with the columns query_id, item_kind, rank, item_id, score,
-    score_parts and reasons. Youth ids are pseudonymised (keyed hash) unless
-    --no-pseudonymise. A killed run started again with the same arguments resumes.
+    score_parts, reasons and features (vacancy features, with --write-back). Youth ids are
+    pseudonymised (keyed hash) unless --no-pseudonymise. Youth lists of the store read each
+    vacancy's exposure (youths shown it in the last PASSERELLE_EXPOSURE_DAYS days) from the
+    suggestion log. A killed run started again with the same arguments resumes.
 
     Example: passerelle batch score --what youths --mission-locale ML-METZ --top-k 20 --out resultats.parquet
     """
@@ -192,6 +195,8 @@ def score(
         fail(f"moteur « {engine} » inconnu : --engine local|ray (en: unknown engine {engine!r})")
     hook = _write_back_hook() if write_back else None
     request = _request(what, top_k, mix, max_per_employer, balance, algorithm, not no_pseudonymise)
+    if what == "youths" and (input_path is None or write_back):  # the store's suggestion log (#15)
+        request = dataclasses.replace(request, exposure=_exposure_counts(), log_features=write_back)
     _check_runtime(engine)
     source = run_guarded(lambda: SOURCE(what, input_path=input_path, mission_locale=mission_locale,
                                         departement=departement, notice=notice))
@@ -228,6 +233,20 @@ def _request(what: str, top_k: int, mix: str, max_per_employer: int, balance: st
         what, top_k, trade_mix=TradeMix(policy=mix), vacancy_mix=VacancyMix(max_per_employer=max_per_employer),
         balance=Balance(policy=balance, algorithm=algorithm),
         pseudonym_key=_key(workspace().settings) if pseudonymise else None))
+
+
+def _exposure_counts() -> dict[str, int]:
+    """Vacancy id -> exposure from the store's suggestion log (the service's window)."""
+    from datetime import timedelta
+
+    from service.cli.common import workspace
+    from service.store.columns import utcnow
+    from service.store.suggestion_log import exposure_counts
+
+    ws = workspace()
+    _, sessions, _ = ws.store()
+    with sessions() as session:
+        return exposure_counts(session, utcnow() - timedelta(days=ws.settings.exposure_days))
 
 
 def _check_runtime(engine: str) -> None:
