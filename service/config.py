@@ -25,6 +25,8 @@
                                (default 14) plus the profiles shared for it then.
 ``PASSERELLE_LABEL_GRADES``    training labels of outcomes, ``status=grade,...`` over the defaults
                                of ``matching.learn.labels.DEFAULT_GRADES`` (e.g. ``hired=4``).
+``PASSERELLE_RANKER_MIN_LISTS`` labelled vacancy lists a Mission Locale needs before the active
+                               learned ranker serves it (default 200; below, the fusion).
 ``PASSERELLE_WEB_SECRET``      key signing the web page's session cookies (default: generated
                                once and kept in the data home, ``secrets/web_session.key``).
 """
@@ -59,6 +61,7 @@ class Settings:
     exposure_days: int = 14
     label_grades: str | None = None
     compute_threads: int = 1
+    ranker_min_lists: int = 200
 
     @property
     def sqlite_path(self) -> Path:
@@ -86,6 +89,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         exposure_days=max(1, int(env.get("PASSERELLE_EXPOSURE_DAYS") or 14)),
         label_grades=env.get("PASSERELLE_LABEL_GRADES") or None,
         compute_threads=max(1, int(env.get("PASSERELLE_COMPUTE_THREADS") or 1)),
+        ranker_min_lists=max(0, int(env.get("PASSERELLE_RANKER_MIN_LISTS") or 200)),
     )
 
 

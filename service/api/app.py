@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         from matching.batch.engines import limit_threads
+        from service.live.learning import set_ranker_provider
+        from service.live.ranker_provider import ActiveRankerProvider, ranker_root
         from service.workspace import Workspace
 
         limit_threads(settings.compute_threads)  # per process, before any index or model loads
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
         app.state.workspace = workspace
         app.state.sessions, app.state.read_sessions = sessions, read_sessions
         watch_commits(sessions)  # a 500 says "not applied" only when no commit started
+        set_ranker_provider(ActiveRankerProvider(ranker_root(settings.home), read_sessions,
+                                                 min_lists=settings.ranker_min_lists))
         live = workspace.live()
         app.state.live = live
         live.start_background(snapshot_interval_s or settings.snapshot_interval_s)
@@ -66,6 +70,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
             yield
         finally:
             live.close()
+            set_ranker_provider(None)
             workspace.store()[0].dispose()
 
     app = FastAPI(title="Passerelle API", version=service_version, description=DESCRIPTION,

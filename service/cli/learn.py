@@ -71,11 +71,16 @@ def _log(from_store: bool, source: Path | None, until: datetime | None, *, conte
         except (ValueError, OSError) as error:
             fail_both(f"journal illisible : {error}", f"unreadable log: {error}")
         return frame if until is None else frame[frame["created_at"] < until]
+    from matching.learn.labels import grades_from
     from service.live.ranker_provider import evaluation_context
     from service.store.suggestion_log import read_log
 
+    try:
+        grades = grades_from(get_settings().label_grades)
+    except ValueError as error:
+        fail_both(f"PASSERELLE_LABEL_GRADES invalide : {error}", f"invalid PASSERELLE_LABEL_GRADES: {error}")
     with open_store() as sessions, sessions() as session:
-        frame = read_log(session, until=until, item_kind="vacancy")
+        frame = read_log(session, until=until, item_kind="vacancy", grades=grades)
         if context and len(frame):
             frame = evaluation_context(session, frame, workspace().referential.cards["share_women"])
     return frame
