@@ -169,10 +169,10 @@ def run(ws, live, *, n_youths: int, n_days: int, seed: int, start: date | None =
             lists = engine.suggest_vacancies(
                 [world.youths[i] for i in visitors.tolist()], top_k=TOP_K,
                 exposure=writer.exposure(day), vectors=world.vectors[visitors],
-                trade_scores=world.trade_scores[visitors], **writer.engine_options())
+                trade_scores=world.trade_scores[visitors], ranker=None, features=True)
             minutes = np.sort(time_rng.integers(0, _minutes(OPENING, CLOSING), len(visitors)))
             moments = [datetime.combine(day, OPENING, UTC) + timedelta(minutes=int(m)) for m in minutes]
-            ids = writer.log_lists([youth_ids[i] for i in visitors.tolist()], lists, moments)
+            ids = writer.log_lists([youth_ids[i] for i in visitors.tolist()], lists, moments, seed)
             suggestion_ids = np.concatenate([suggestion_ids, ids])
             new = sim.show(d, world.shown(visitors, lists))
             summary.lists += len(lists)

@@ -8,17 +8,20 @@ the same check as ``POST /v1/outcomes`` (:func:`service.store.outcome_codes.chec
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 
+from matching.learn.features import as_dicts
 from service.api.suggestions import ATYPICAL_BAND, engine_version
 from service.store import crud
 from service.store.models import Outcome, Youth
 from service.store.outcome_codes import check_outcome
+from service.store.suggestion_log import exposure_counts
 
 SIMULATED_VERSION_SUFFIX = "; simulated"
 
@@ -30,6 +33,7 @@ class StoreWriter:
         _, self.sessions, self.read_sessions = ws.store()
         self.engine = live.recommender
         self.version = engine_version(live, live.generation) + SIMULATED_VERSION_SUFFIX
+        self.exposure_days = ws.settings.exposure_days
         self._bands: dict[str, str] = {}
 
     def synthetic_youth_ids(self) -> list[str]:
@@ -37,13 +41,18 @@ class StoreWriter:
         with self.read_sessions() as session:
             return list(session.scalars(select(Youth.id).where(Youth.synthetic)))
 
-    def exposure(self, day) -> np.ndarray | None:
-        """Each vacancy's exposure as the service reads it from the log on ``day`` (None: no log)."""
-        return None
+    def exposure(self, day: date) -> np.ndarray:
+        """Each vacancy's exposure as the service reads it from the log at the start of ``day``
+        (youths shown it in the last ``exposure_days`` days, plus shares), ``(n_vacancies,)``.
 
-    def engine_options(self) -> dict[str, Any]:
-        """Extra arguments of ``suggest_vacancies`` for a logged list (its features)."""
-        return {}
+        The day's visitors are served in one batch call, so the exposure is the same for all of
+        them: unlike a request for one youth, their own earlier lists are not taken out."""
+        since = datetime.combine(day, time(0, 0), UTC) - timedelta(days=self.exposure_days)
+        with self.read_sessions() as session:
+            counts = exposure_counts(session, since)
+        table = self.engine.vacancies
+        return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
+                           count=len(table.vacancies))
 
     def _band(self, code_rome: str) -> str:
         if code_rome not in self._bands:
@@ -63,18 +72,24 @@ class StoreWriter:
                           "non_traditional": None if atypical is None else self._band(vacancy.code_rome) == atypical})
         return items
 
-    def log_lists(self, youth_ids: Sequence[str], lists, moments: Sequence[datetime]) -> np.ndarray:
-        """Log the day's lists (one per youth, in order) at ``moments``; return the suggestion
-        ids of every item, int64 ``(n_items,)`` in list then rank order."""
+    def log_lists(self, youth_ids: Sequence[str], lists, moments: Sequence[datetime], seed: int) -> np.ndarray:
+        """Log the day's lists (one per youth, in order) at ``moments`` as the service logs a
+        served list (features as served, list id, model version), flagged simulated; return the
+        suggestion ids of every item, int64 ``(n_items,)`` in list then rank order."""
         ids: list[int] = []
         with self.sessions.begin() as session:
             for youth_id, result, moment in zip(youth_ids, lists, moments, strict=True):
                 youth = session.get(Youth, youth_id)
-                rows = crud.add_suggestions(session, youth, self._items(youth, result),
-                                            policy=result.policy, engine_version=self.version)
-                for row in rows:
-                    row.created_at = moment
-                    row.simulated = True
+                items = self._items(youth, result)
+                if result.features is not None:
+                    for item, features in zip(items, as_dicts(result.features), strict=True):
+                        item["features"] = features
+                list_id = hashlib.blake2b(f"{seed}:{moment.isoformat()}:{youth_id}".encode(),
+                                          digest_size=16).hexdigest()  # the same seed, the same ids
+                rows = crud.add_suggestions(session, youth, items, policy=result.policy,
+                                            engine_version=self.version, list_id=list_id,
+                                            model_version=result.model_version, simulated=True,
+                                            created_at=moment)
                 ids.extend(row.id for row in rows)
         return np.array(ids, dtype=np.int64)
 
