@@ -110,9 +110,10 @@ def draw_youths(revealed: np.ndarray, ticked: np.ndarray, mobility_km: np.ndarra
         rng: the preferences' generator.
     """
     n = len(mobility_km)
-    families = np.asarray(revealed, dtype=bool) & (rng.random(revealed.shape) < KEEP_REVEALED)
+    revealed = np.asarray(revealed, dtype=bool)
+    families = revealed & (rng.random(revealed.shape) < KEEP_REVEALED)
     n_hidden = 1 + (rng.random(n) < HIDDEN_EXTRA)
-    weights = np.where(families, 0.0, np.broadcast_to(family_shares, families.shape))
+    weights = np.where(revealed, 0.0, np.broadcast_to(family_shares, families.shape))  # never named
     order = _gumbel_top(weights, rng)
     for k in range(2):
         take = (n_hidden > k) & (weights[np.arange(n), order[:, k]] > 0)
