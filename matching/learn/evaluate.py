@@ -16,6 +16,8 @@ graded labels.
   in each side's own top 10s).
 - Mixité (:func:`mixite_of`): share of non-traditional vacancies in the top 10 by gender group,
   after the vacancy mix policy is re-applied to each order.
+- Both also at the top 5 (``at_5``): re-ranking a logged list of 10 items cannot change its top
+  10, only the order within it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from matching.learn.training import train
 RANX_METRICS = ("ndcg@5", "ndcg@10", "ndcg@20", "recall@10", "mrr")
 TOP = 10
 """The list length the mixité and exposure figures read."""
+SHORT_TOP = 5
+"""The shorter cut-off also reported: logged lists of 10 items have the same top 10 in any order."""
 EXPOSURE_TOP_SHARE = 0.10
 SIGNIFICANCE_TEST = "paired two-sided t-test (scipy.stats.ttest_rel) on per-list ndcg@10"
 NO_SHORTLIST = ("shortlists keep their ranking in issue #15 (the learned ranker re-ranks vacancy "
@@ -162,11 +166,17 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, **facts: Any) -> dict[str
     learned, learned_lists = ranx_scores(test, learned_positions)
     mix_fusion, mix_learned = mixite_of(test, fusion_positions), mixite_of(test, learned_positions)
     mixite: dict[str, Any] = {"fusion": mix_fusion, "learned": mix_learned,
+                              "at_5": {"fusion": mixite_of(test, fusion_positions, SHORT_TOP),
+                                       "learned": mixite_of(test, learned_positions, SHORT_TOP)},
                               "measure": f"share of non-traditional vacancies in the top {TOP} by youth gender, "
                                          "mix policy re-applied", "shortlist_ndkl": None,
                               "shortlist_infeasible_index": None, "shortlist_reason": NO_SHORTLIST}
     if mix_fusion is None:
         mixite["reason"] = "the log frame has no youth_gender / share_women columns"
+    longest = int(test.groupby("list_id").size().max())
+    if longest <= TOP:
+        mixite["note"] = (f"logged lists hold at most {longest} items: both orders have the same top {TOP}, "
+                          "so the top-10 figures are equal by construction; see at_5")
     return {
         "fusion": fusion,
         "learned": learned,
@@ -176,6 +186,8 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, **facts: Any) -> dict[str
         "mixite": mixite,
         "exposure": {"fusion": exposure_share(test["item_id"], fusion_positions),
                      "learned": exposure_share(test["item_id"], learned_positions),
+                     "at_5": {"fusion": exposure_share(test["item_id"], fusion_positions, SHORT_TOP),
+                              "learned": exposure_share(test["item_id"], learned_positions, SHORT_TOP)},
                      "measure": f"share of top-{TOP} suggestions going to the "
                                 f"{EXPOSURE_TOP_SHARE:.0%} most-shown vacancies"},
         "lists": int(test["list_id"].nunique()),

@@ -82,7 +82,7 @@ def _log(from_store: bool, source: Path | None, until: datetime | None, *, conte
     with open_store() as sessions, sessions() as session:
         frame = read_log(session, until=until, item_kind="vacancy", grades=grades)
         if context and len(frame):
-            frame = evaluation_context(session, frame, workspace().referential.cards["share_women"])
+            frame = evaluation_context(session, frame, workspace().referential().cards["share_women"])
     return frame
 
 

@@ -28,6 +28,7 @@ def test_document_keys(noise):
     assert set(noise["fusion"]) == METRICS == set(noise["learned"])
     assert set(noise["exposure"]) >= {"fusion", "learned"} and set(noise["mixite"]) >= {"fusion", "learned"}
     assert noise["mixite"]["fusion"] is None and noise["mixite"]["reason"]  # no gender in this log
+    assert set(noise["exposure"]["at_5"]) == {"fusion", "learned"} and "note" not in noise["mixite"]  # lists of 20
     assert noise["lists"] + noise["lists_without_positive"] > noise["lists"] > 300
     assert noise["trained_on"]["lists"] > 700
 

@@ -4,6 +4,7 @@ per-Mission-Locale provider on a real store."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -86,9 +87,14 @@ def test_cli_train_stores_without_activating_and_rollback_restores(tmp_path: Pat
 
 
 def test_provider_serves_the_active_ranker_only_above_the_threshold(two_models, tmp_path: Path):
-    from service.live.ranker_provider import ActiveRankerProvider, labelled_lists
+    from service.live.ranker_provider import (
+        ActiveRankerProvider,
+        evaluation_context,
+        labelled_lists,
+    )
     from service.store import crud
     from service.store.db import make_engine, session_factory, upgrade
+    from service.store.suggestion_log import read_log
     from service.store.youths import add_outcome, add_suggestions
 
     engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}")
@@ -97,16 +103,32 @@ def test_provider_serves_the_active_ranker_only_above_the_threshold(two_models, 
     with sessions.begin() as session:
         crud.create_mission_locale(session, "ML-A", "A", departements=["57"])
         crud.create_mission_locale(session, "ML-B", "B", departements=["54"])
+        crud.create_employer(session, {"siret": "12345678900011", "name": "Boulangerie", "naf": "1071C",
+                                       "sector_family": "artisanat", "size_band": "3-5", "commune_insee": "57463",
+                                       "postcode": "57000", "lat": 49.119, "lon": 6.176})
+        crud.create_vacancy(session, {"id": "V-0", "employer_siret": "12345678900011", "title": "Apprenti boulanger",
+                                      "description": "Pain.", "code_rome": "D1102", "contract": "apprentissage",
+                                      "level_required": "none", "start_date": date(2026, 9, 1),
+                                      "end_date": date(2026, 12, 31)})
         for ml, commune, lists in (("ML-A", "57463", 3), ("ML-B", "54395", 1)):
             youth = crud.create_youth(session, {"id": f"Y-{ml}", "mission_locale": ml, "commune_insee": commune,
-                                                "mobility_km": 10, "interests": "cuisine"}, mission_locale=ml)
+                                                "mobility_km": 10, "interests": "cuisine",
+                                                "gender": "F" if ml == "ML-A" else "M"}, mission_locale=ml)
             for n in range(lists):
-                rows = add_suggestions(session, youth, [{"item_kind": "vacancy", "item_id": f"V-{n}", "score": 0.5}],
+                rows = add_suggestions(session, youth, [{"item_kind": "vacancy", "item_id": f"V-{n}", "score": 0.5,
+                                                         "employer_siret": "12345678900011"}],
                                        policy={}, engine_version="t")
                 add_outcome(session, rows[0].id, "contacted")
             add_suggestions(session, youth, [{"item_kind": "vacancy", "item_id": "V-x", "score": 0.5}],
                             policy={}, engine_version="t")  # no outcome: not labelled
         assert labelled_lists(session) == {"ML-A": 3, "ML-B": 1}
+        log = read_log(session, item_kind="vacancy")
+        context = evaluation_context(session, log, pd.Series({"D1102": 0.31}))
+        first_a = context[(context["youth_id"] == "Y-ML-A") & (context["item_id"] == "V-0")].iloc[0]
+        assert (first_a["youth_gender"], first_a["share_women"], first_a["employer_id"]) == ("F", 0.31, "12345678900011")
+        unknown = context[context["item_id"] == "V-x"]  # a vacancy id the store does not hold
+        assert unknown["share_women"].isna().all() and (unknown["employer_id"] == "").all()
+        assert set(context["youth_gender"]) == {"F", "M"}
     first, _ = two_models
     root = tmp_path / "ranker"
     registry.save(root, first)
