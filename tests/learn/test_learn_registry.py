@@ -82,6 +82,12 @@ def test_cli_train_stores_without_activating_and_rollback_restores(tmp_path: Pat
         assert json.loads(runner.invoke(app, ["ranker", "list", "--json"]).stdout)["active"] is None
         both = runner.invoke(app, ["ranker", "train", "--input", str(log), "--from-store"])
         assert both.exit_code == 2
+        evaluated = runner.invoke(app, ["ranker", "evaluate", "--split-date", "2026-02-14", "--input", str(log), "--json"])
+        assert evaluated.exit_code == 0, evaluated.output
+        document = json.loads(evaluated.stdout)
+        assert {"fusion", "learned", "ratio_ndcg_at_10", "p_value", "mixite", "exposure"} <= set(document)
+        assert document["model_version"] not in {v["version"] for v in listed["versions"]}  # its own model
+        assert json.loads(runner.invoke(app, ["ranker", "list", "--json"]).stdout)["versions"] == listed["versions"]
     finally:
         get_settings.cache_clear()
 
