@@ -10,8 +10,9 @@ Mission Locale the provider answers None for keeps the fusion.
 ``exposure_days`` days (setting ``PASSERELLE_EXPOSURE_DAYS``, default 14) plus the profiles shared
 for it in that window (:func:`service.store.suggestion_log.exposure_counts`; the store keeps no
 shortlist object, shares for a vacancy are its only trace), read in one grouped query and kept
-:data:`EXPOSURE_TTL_S` seconds, so a request does not pay a scan; the counts aligned with a
-vacancy table are kept per table (one per engine generation). A youth's own earlier lists are
+:data:`EXPOSURE_TTL_S` seconds, then read again in a background thread, so a request does not
+pay the scan (about 1 s for 300,000 logged vacancy rows on this machine, benchmarks/RESULTS.md);
+the counts aligned with a vacancy table are kept per table (one per engine generation). A youth's own earlier lists are
 taken out of their exposure (:meth:`ExposureCache.for_youth`): their list does not rotate each
 time they reload it.
 """
@@ -57,34 +58,70 @@ class ExposureCache:
     """
 
     def __init__(self, read_sessions, days: int = 14, ttl_s: float = EXPOSURE_TTL_S,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, background: bool = True):
         self.read_sessions, self.days, self.ttl_s, self.clock = read_sessions, days, ttl_s, clock
+        self.background = background
         self._lock = threading.Lock()
         self._counts: dict[str, int] | None = None
         self._read_at = -float("inf")
+        self._refreshing = False
         self._aligned: tuple[object, np.ndarray] | None = None
 
-    def counts(self) -> dict[str, int]:
-        """Vacancy id -> exposure (read again once ``ttl_s`` has passed)."""
-        with self._lock:
-            if self._counts is None or self.clock() - self._read_at >= self.ttl_s:
-                from service.store.suggestion_log import exposure_counts
+    def _read(self) -> dict[str, int]:
+        from service.store.suggestion_log import exposure_counts
 
-                with self.read_sessions() as session:
-                    self._counts = exposure_counts(session, utcnow() - timedelta(days=self.days))
-                self._read_at, self._aligned = self.clock(), None
-            return self._counts
+        with self.read_sessions() as session:
+            return exposure_counts(session, utcnow() - timedelta(days=self.days))
+
+    def _store(self, counts: dict[str, int], read_at: float, aligned=None) -> None:
+        with self._lock:
+            self._counts, self._read_at, self._aligned, self._refreshing = counts, read_at, aligned, False
+
+    def _refresh(self) -> None:
+        read_at = self.clock()
+        try:
+            counts = self._read()
+        except Exception:  # the store is away: keep the old counts, try again at the next list
+            with self._lock:
+                self._refreshing = False
+            raise
+        last = self._aligned  # aligned again here, off the request path (19 ms for 50,000 vacancies)
+        self._store(counts, read_at, None if last is None else (last[0], _align(last[0], counts)))
+
+    def counts(self) -> dict[str, int]:
+        """Vacancy id -> exposure. The first call reads the log; once ``ttl_s`` has passed, the
+        log is read again in a background thread (``background``; else at once) while the lists
+        go on with the counts they had: no request waits for the grouped query."""
+        with self._lock:
+            counts, stale = self._counts, self.clock() - self._read_at >= self.ttl_s
+            start = counts is not None and stale and not self._refreshing
+            if start:
+                self._refreshing = True
+        if counts is None:
+            read_at = self.clock()
+            counts = self._read()
+            self._store(counts, read_at)
+            return counts
+        if start:
+            if self.background:
+                threading.Thread(target=self._refresh, name="exposure-refresh", daemon=True).start()
+            else:
+                self._refresh()
+                return self._counts or counts
+        return counts
 
     def for_table(self, table) -> np.ndarray:
         """Exposure aligned with a vacancy table's rows, int64 ``(n_vacancies,)``."""
         counts = self.counts()
         with self._lock:
-            if self._aligned is not None and self._aligned[0] is table:
-                return self._aligned[1]
-            aligned = np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
-                                  count=len(table.vacancies))
-            self._aligned = (table, aligned)
-            return aligned
+            kept = self._aligned
+        if kept is not None and kept[0] is table:
+            return kept[1]
+        aligned = _align(table, counts)  # outside the lock: other lists go on meanwhile
+        with self._lock:
+            if self._counts is counts:
+                self._aligned = (table, aligned)
+        return aligned
 
     def for_youth(self, table, own: set[str]) -> np.ndarray:
         """:meth:`for_table` less the youth's own shows (``own``: vacancy ids shown to them)."""
@@ -100,6 +137,10 @@ class ExposureCache:
         """Read the log again at the next request (tests, or after a bulk write)."""
         with self._lock:
             self._counts, self._aligned = None, None
+
+
+def _align(table, counts: dict[str, int]) -> np.ndarray:
+    return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64, count=len(table.vacancies))
 
 
 def exposure_cache(app_state) -> ExposureCache:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -143,9 +144,10 @@ def test_exposure_counts_youths_shown_in_the_window_and_shares(logged):
         assert shown_to(session, "Y-alice", since) == {"V-2"}
 
 
-def test_exposure_cache_reads_the_log_again_after_its_ttl(logged):
+@pytest.mark.parametrize("background", [False, True])
+def test_exposure_cache_reads_the_log_again_after_its_ttl(logged, background):
     now = [0.0]
-    cache = ExposureCache(logged, days=10_000, ttl_s=60, clock=lambda: now[0])
+    cache = ExposureCache(logged, days=10_000, ttl_s=60, clock=lambda: now[0], background=background)
     assert cache.counts() == {"V-1": 1, "V-2": 1}
     with logged.begin() as session:
         serve(session, crud.create_youth(session, youth_profile("Y-bob", external_id="D-bob")),
@@ -153,6 +155,11 @@ def test_exposure_cache_reads_the_log_again_after_its_ttl(logged):
     now[0] = 59.0
     assert cache.counts() == {"V-1": 1, "V-2": 1}  # cached
     now[0] = 60.0
+    first = cache.counts()  # in the background: the old counts while the log is read again
+    assert first == ({"V-1": 1, "V-2": 1} if background else {"V-1": 2, "V-2": 1})
+    deadline = time.monotonic() + 10
+    while cache.counts() != {"V-1": 2, "V-2": 1} and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert cache.counts() == {"V-1": 2, "V-2": 1}
 
 
@@ -171,3 +178,15 @@ def test_migration_0007_downgrades_and_upgrades(engine):
     assert not new & columns()
     upgrade(engine, "0007")
     assert new <= columns()
+
+
+def test_exposure_is_aligned_with_the_table_and_leaves_out_the_youths_own_shows(logged):
+    from types import SimpleNamespace
+
+    vacancies = tuple(SimpleNamespace(id=v) for v in ("V-0", "V-1", "V-2"))
+    table = SimpleNamespace(vacancies=vacancies, rows={v.id: i for i, v in enumerate(vacancies)})
+    cache = ExposureCache(logged, days=10_000, background=False)
+    assert cache.for_table(table).tolist() == [0, 1, 1]
+    assert cache.for_table(table) is cache.for_table(table)  # kept per table
+    assert cache.for_youth(table, {"V-2", "V-9"}).tolist() == [0, 1, 0]
+    assert cache.for_table(table).tolist() == [0, 1, 1]  # the shared counts are untouched
