@@ -133,3 +133,10 @@ def test_too_many_youths_is_one_french_error(engine_home, tmp_path, monkeypatch)
                              ["outcomes", "simulate", "--youths", "200000", "--days", "1"])
     assert result.exit_code == 2
     assert "jeunes de démonstration" in result.output and "(en:" in result.output
+
+
+def test_the_command_has_help_ending_with_an_example():
+    result = CliRunner().invoke(app, ["outcomes", "simulate", "--help"])
+    assert result.exit_code == 0
+    assert "Example: passerelle outcomes simulate" in result.output
+    assert "--preference-strength" in result.output and "--acceptance-strength" in result.output
