@@ -196,3 +196,11 @@ def test_write_back_records_the_youth_lists_in_the_store(invoke, engine_home, tm
     recorded, audited = after[0] - before[0], after[1] - before[1]
     assert recorded == rows and rows > 0
     assert audited >= 1
+    with read_sessions() as session:  # logged like a served list (#15): list ids, vacancy features
+        logged = session.execute(select(Suggestion.item_kind, Suggestion.list_id, Suggestion.features)
+                                 .order_by(Suggestion.id.desc()).limit(rows)).all()
+    from matching.learn.features import VACANCY_FEATURES
+
+    vacancy_features = [f for kind, _, f in logged if kind == "vacancy"]
+    assert vacancy_features and all(set(f) == set(VACANCY_FEATURES) for f in vacancy_features)
+    assert all(list_id and list_id.endswith(":" + kind[0]) for kind, list_id, _ in logged)

@@ -275,10 +275,8 @@ class Recommender:
             exposure: how often each vacancy was already proposed, ``(n_vacancies,)``.
             vectors, trade_scores: the youths' :meth:`encode_youths` and :meth:`trade_scores`
                 when already computed (batch path: :meth:`youth_features`).
-            ranker: a learned ranker re-ordering the top of the fusion before the mix
-                constraints (:mod:`matching.recommend.learned`); None: the fusion order.
-            features: give each list the features of its items (``ListResult.features``, the
-                suggestion log's rows); a ranker implies them.
+            ranker: re-orders the top of the fusion before the mix constraints (:mod:`.learned`).
+            features: give each list its items' features (``ListResult.features``, logged).
         """
         mix = mix or VacancyMix()
         table = self.vacancies

@@ -180,11 +180,9 @@ def score(
 ):
     """Score every youth (top-k trades and vacancies) or every open vacancy (top-k candidates).
 
-    Writes one Parquet file with the columns query_id, item_kind, rank, item_id, score,
-    score_parts, reasons and features (vacancy features, with --write-back). Youth ids are
-    pseudonymised (keyed hash) unless --no-pseudonymise. Youth lists of the store read each
-    vacancy's exposure (youths shown it in the last PASSERELLE_EXPOSURE_DAYS days) from the
-    suggestion log. A killed run started again with the same arguments resumes.
+    Writes one Parquet file: query_id, item_kind, rank, item_id, score, score_parts, reasons, features
+    (with --write-back). Youth ids are pseudonymised (keyed hash) unless --no-pseudonymise; store youths
+    read vacancy exposure from the suggestion log. A killed run started again with the same arguments resumes.
 
     Example: passerelle batch score --what youths --mission-locale ML-METZ --top-k 20 --out resultats.parquet
     """
@@ -194,9 +192,8 @@ def score(
     if engine not in ("local", "ray"):
         fail(f"moteur « {engine} » inconnu : --engine local|ray (en: unknown engine {engine!r})")
     hook = _write_back_hook() if write_back else None
-    request = _request(what, top_k, mix, max_per_employer, balance, algorithm, not no_pseudonymise)
-    if what == "youths" and (input_path is None or write_back):  # the store's suggestion log (#15)
-        request = dataclasses.replace(request, exposure=_exposure_counts(), log_features=write_back)
+    request = _logged(_request(what, top_k, mix, max_per_employer, balance, algorithm, not no_pseudonymise),
+                      from_store=input_path is None, write_back=write_back)
     _check_runtime(engine)
     source = run_guarded(lambda: SOURCE(what, input_path=input_path, mission_locale=mission_locale,
                                         departement=departement, notice=notice))
@@ -233,6 +230,14 @@ def _request(what: str, top_k: int, mix: str, max_per_employer: int, balance: st
         what, top_k, trade_mix=TradeMix(policy=mix), vacancy_mix=VacancyMix(max_per_employer=max_per_employer),
         balance=Balance(policy=balance, algorithm=algorithm),
         pseudonym_key=_key(workspace().settings) if pseudonymise else None))
+
+
+def _logged(request, *, from_store: bool, write_back: bool):
+    """Youth runs of the store (or written back) read exposure from the suggestion log (#15);
+    written back, their vacancy rows carry the features the log keeps."""
+    if request.what != "youths" or not (from_store or write_back):
+        return request
+    return dataclasses.replace(request, exposure=_exposure_counts(), log_features=write_back)
 
 
 def _exposure_counts() -> dict[str, int]:
