@@ -99,6 +99,8 @@ def rerank_top(ranker: Ranker, context: YouthContext, table, rows: np.ndarray, o
         relevance the mix constraints read (``sigmoid(learned)``) and the raw scores, in that order.
     """
     top = order[:RERANK_TOP]
+    if not top.size:  # nothing within reach: nothing to score
+        return top, np.zeros(0, dtype=np.float32), {"learned": np.zeros(0, dtype=np.float32)}
     inference = candidate_features(context, table, rows[top], {n: v[top] for n, v in parts.items()},
                                    distance_km[top])
     by_ranker, relevance, learned = learned_order(ranker, inference, fusion[top])

@@ -142,3 +142,12 @@ def test_features_for_100_candidates_take_well_under_a_few_ms(engine):
         learned.candidate_features(context, table, rows, parts, np.ones(rows.size))
         best = min(best, time.perf_counter() - start)
     assert best < 0.005, best
+
+
+def test_a_ranker_with_no_candidate_within_reach_is_not_called(engine, referential):
+    from matching.profiles import parse_youth
+
+    youth, _ = parse_youth({"postcode": "97200", "wished_trades": ["D1102"], "mobility_km": 1}, referential)
+    ranker = _ByColumn("semantic")
+    result = engine.suggest_vacancies([youth], 10, ranker=ranker)[0]
+    assert result.items == [] and ranker.seen == [] and result.features.shape == (0, len(feats.VACANCY_FEATURES))
