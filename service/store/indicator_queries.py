@@ -25,7 +25,9 @@ from sqlalchemy import (
     select,
     union,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from matching.types import GENDERS, NOT_STATED
 from service.store.models import IndicatorCount, MissionLocale, Outcome, Suggestion, Youth
@@ -54,6 +56,37 @@ _ANONYMOUS_KEY = (
     IndicatorCount.sector_family,
     IndicatorCount.non_traditional,
 )
+
+
+class month_of(FunctionElement[str]):  # noqa: N801 (an SQL function)
+    """``YYYY-MM`` of a UTC timestamp column, rendered inline (no bound parameter, so that
+    GROUP BY matches the selected expression on PostgreSQL)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(month_of)
+def _month_sqlite(element: month_of, compiler: Any, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"  # naive UTC text on SQLite
+
+
+@compiles(month_of, "postgresql")
+def _month_postgresql(element: month_of, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)} AT TIME ZONE 'UTC', 'YYYY-MM')"
+
+
+Measures = dict[str, tuple[dict[Key, Counter[str]], Counter[str]]]
+"""Counts by month (``YYYY-MM``; ``""`` for a whole period): (by group key, youths by group)."""
+
+
+def _by_month(column: Any, monthly: bool) -> list[Any]:
+    """The month of ``column`` as a leading select and GROUP BY term when ``monthly``."""
+    return [month_of(column)] if monthly else []
+
+
+def _new_measures() -> Measures:
+    return defaultdict(lambda: (defaultdict(Counter), Counter()))  # type: ignore[arg-type,return-value]
 
 
 @dataclass(frozen=True)
@@ -117,33 +150,48 @@ def _gender_group_sql() -> ColumnElement[str]:
 
 def measures(session: Session, scope: Scope) -> tuple[dict[Key, Counter[str]], Counter[str]]:
     """Return suggestion and outcome counts by group key, and youth counts by gender group."""
-    by_key: dict[Key, Counter[str]] = defaultdict(Counter)
-    youths: Counter[str] = Counter()
-    _add_live_suggestions(session, scope, by_key)
-    _add_live_outcomes(session, scope, by_key)
-    _add_live_decline_reasons(session, scope, by_key)
-    _add_live_youths(session, scope, youths)
-    _add_anonymous(session, scope, by_key, youths)
-    return by_key, youths
+    return monthly_measures(session, scope, monthly=False)[""]
 
 
-def _add_live_suggestions(session: Session, scope: Scope, by_key: dict[Key, Counter[str]]) -> None:
+def monthly_measures(session: Session, scope: Scope, *, monthly: bool = True) -> Measures:
+    """:func:`measures` of each month of the scope in one query per kind of row (months with
+    nothing counted are absent); ``monthly=False``: the whole scope under the key ``""``."""
+    out = _new_measures()
+    _add_live_suggestions(session, scope, out, monthly)
+    _add_live_outcomes(session, scope, out, monthly)
+    _add_live_decline_reasons(session, scope, out, monthly)
+    _add_live_youths(session, scope, out, monthly)
+    _add_anonymous(session, scope, out, monthly)
+    if not monthly:
+        out[""]  # noqa: B018 (a whole period has its entry even when empty)
+    return out
+
+
+def _rows(session: Session, statement: Any, monthly: bool) -> Any:
+    """Rows of ``statement`` as ``(month, *rest)`` (month ``""`` when not ``monthly``)."""
+    for row in session.execute(statement):
+        yield (row[0], *row[1:]) if monthly else ("", *row)
+
+
+def _add_live_suggestions(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
     """Count the live suggestions made in the period."""
+    month = _by_month(Suggestion.created_at, monthly)
     statement = (
-        select(Youth.gender, *_KIND_COLUMNS, func.count())
+        select(*month, Youth.gender, *_KIND_COLUMNS, func.count())
         .select_from(Suggestion)
         .join(Youth, Youth.id == Suggestion.youth_id)
         .where(*scope.suggestions(), *scope.moments(Suggestion.created_at))
-        .group_by(Youth.gender, *_KIND_COLUMNS)
+        .group_by(*month, Youth.gender, *_KIND_COLUMNS)
     )
-    for gender, item_kind, family, non_traditional, count in session.execute(statement):
-        by_key[_key(_group(gender), item_kind, family, non_traditional)]["suggestions"] += count
+    for at, gender, item_kind, family, non_traditional, count in _rows(session, statement, monthly):
+        out[at][0][_key(_group(gender), item_kind, family, non_traditional)]["suggestions"] += count
 
 
-def _add_live_outcomes(session: Session, scope: Scope, by_key: dict[Key, Counter[str]]) -> None:
+def _add_live_outcomes(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
     """Count the live outcomes recorded in the period, in the group of their suggestion."""
+    month = _by_month(Outcome.created_at, monthly)
     statement = (
-        select(Youth.gender, *_KIND_COLUMNS, Outcome.status, func.count())
+        select(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status, func.count())
         .select_from(Outcome)
         .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
         .join(Youth, Youth.id == Suggestion.youth_id)
@@ -152,18 +200,17 @@ def _add_live_outcomes(session: Session, scope: Scope, by_key: dict[Key, Counter
             *scope.suggestions(),
             *scope.moments(Outcome.created_at),
         )
-        .group_by(Youth.gender, *_KIND_COLUMNS, Outcome.status)
+        .group_by(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status)
     )
-    for gender, item_kind, family, non_traditional, status, count in session.execute(statement):
-        by_key[_key(_group(gender), item_kind, family, non_traditional)][status] += count
+    for at, gender, item_kind, family, non_traditional, status, count in _rows(session, statement, monthly):
+        out[at][0][_key(_group(gender), item_kind, family, non_traditional)][status] += count
 
 
-def _add_live_decline_reasons(
-    session: Session, scope: Scope, by_key: dict[Key, Counter[str]]
-) -> None:
+def _add_live_decline_reasons(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
     """Count the live declines recorded in the period by reason code (others: no reason)."""
+    month = _by_month(Outcome.created_at, monthly)
     statement = (
-        select(Youth.gender, *_KIND_COLUMNS, Outcome.reason, func.count())
+        select(*month, Youth.gender, *_KIND_COLUMNS, Outcome.reason, func.count())
         .select_from(Outcome)
         .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
         .join(Youth, Youth.id == Suggestion.youth_id)
@@ -173,44 +220,49 @@ def _add_live_decline_reasons(
             *scope.suggestions(),
             *scope.moments(Outcome.created_at),
         )
-        .group_by(Youth.gender, *_KIND_COLUMNS, Outcome.reason)
+        .group_by(*month, Youth.gender, *_KIND_COLUMNS, Outcome.reason)
     )
-    for gender, item_kind, family, non_traditional, reason, count in session.execute(statement):
+    for at, gender, item_kind, family, non_traditional, reason, count in _rows(session, statement, monthly):
         key = _key(_group(gender), item_kind, family, non_traditional)
-        by_key[key][declined_measure(str(reason))] += count  # never NULL: filtered by IN
+        out[at][0][key][declined_measure(str(reason))] += count  # never NULL: filtered by IN
 
 
-def _add_live_youths(session: Session, scope: Scope, youths: Counter[str]) -> None:
-    """Count the live youths whose first suggestion was made in the period."""
+def _add_live_youths(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
+    """Count the live youths whose first suggestion was made in the period (in its month)."""
     first = (
         select(Suggestion.youth_id, func.min(Suggestion.created_at).label("first_at"))
         .where(*scope.suggestions())
         .group_by(Suggestion.youth_id)
         .subquery()
     )
+    month = _by_month(first.c.first_at, monthly)
     statement = (
-        select(Youth.gender, func.count())
+        select(*month, Youth.gender, func.count())
         .select_from(first)
         .join(Youth, Youth.id == first.c.youth_id)
         .where(*scope.moments(first.c.first_at))
-        .group_by(Youth.gender)
+        .group_by(*month, Youth.gender)
     )
-    for gender, count in session.execute(statement):
-        youths[_group(gender)] += count
+    for at, gender, count in _rows(session, statement, monthly):
+        out[at][1][_group(gender)] += count
 
 
-def _add_anonymous(
-    session: Session, scope: Scope, by_key: dict[Key, Counter[str]], youths: Counter[str]
-) -> None:
+def _add_anonymous(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
     """Add the anonymous counts that erased youths left in ``indicator_counts``."""
     names = ("suggestions", *OUTCOME_MEASURES, *DECLINE_MEASURES)
     sums = [
         func.coalesce(func.sum(getattr(IndicatorCount, name)), 0) for name in ("youths", *names)
     ]
-    statement = select(*_ANONYMOUS_KEY, *sums).where(*scope.periods()).group_by(*_ANONYMOUS_KEY)
-    for gender_group, item_kind, family, non_traditional, n_youths, *counts in session.execute(
-        statement
+    month = [IndicatorCount.period] if monthly else []
+    statement = (
+        select(*month, *_ANONYMOUS_KEY, *sums)
+        .where(*scope.periods())
+        .group_by(*month, *_ANONYMOUS_KEY)
+    )
+    for at, gender_group, item_kind, family, non_traditional, n_youths, *counts in _rows(
+        session, statement, monthly
     ):
+        by_key, youths = out[at]
         youths[gender_group] += int(n_youths)
         key = _key(gender_group, item_kind, family, non_traditional)
         for name, count in zip(names, counts, strict=True):
@@ -219,8 +271,17 @@ def _add_anonymous(
 
 def firm_counts(session: Session, scope: Scope) -> dict[str, int]:
     """Distinct SIRETs of vacancy suggestions by gender group and in total (live ∪ anonymous)."""
+    return monthly_firm_counts(session, scope, monthly=False)[""]
+
+
+def monthly_firm_counts(
+    session: Session, scope: Scope, *, monthly: bool = True
+) -> dict[str, dict[str, int]]:
+    """:func:`firm_counts` of each month of the scope (months with none absent), in two
+    queries; ``monthly=False``: the whole scope under the key ``""``."""
     live = (
         select(
+            *([month_of(Suggestion.created_at).label("month")] if monthly else []),
             _gender_group_sql().label("gender_group"),
             Suggestion.employer_siret.label("siret"),
         )
@@ -234,6 +295,7 @@ def firm_counts(session: Session, scope: Scope) -> dict[str, int]:
         )
     )
     anonymous = select(
+        *([IndicatorCount.period.label("month")] if monthly else []),
         IndicatorCount.gender_group.label("gender_group"),
         IndicatorCount.employer_siret.label("siret"),
     ).where(
@@ -243,14 +305,19 @@ def firm_counts(session: Session, scope: Scope) -> dict[str, int]:
         *scope.periods(),
     )
     pairs = union(live, anonymous).subquery()
-    firms: dict[str, int] = {group: 0 for group in COLUMNS}
-    by_group = select(pairs.c.gender_group, func.count(distinct(pairs.c.siret))).group_by(
-        pairs.c.gender_group
+    month = [pairs.c.month] if monthly else []
+    out: dict[str, dict[str, int]] = defaultdict(lambda: {group: 0 for group in COLUMNS})
+    if not monthly:
+        out[""]  # noqa: B018 (a whole period has its entry even when empty)
+    by_group = select(*month, pairs.c.gender_group, func.count(distinct(pairs.c.siret))).group_by(
+        *month, pairs.c.gender_group
     )
-    for gender_group, count in session.execute(by_group):
-        firms[gender_group] = int(count)
-    firms[TOTAL] = int(session.scalar(select(func.count(distinct(pairs.c.siret)))) or 0)
-    return firms
+    for at, gender_group, count in _rows(session, by_group, monthly):
+        out[at][gender_group] = int(count)
+    total = select(*month, func.count(distinct(pairs.c.siret))).group_by(*month)
+    for at, count in _rows(session, total, monthly):
+        out[at][TOTAL] = int(count or 0)
+    return out
 
 
 def any_synthetic(session: Session, scope: Scope) -> bool:

@@ -27,12 +27,12 @@ from matching.errors import OutOfRange
 from matching.types import SECTOR_FAMILIES
 from service.store.columns import utcnow
 from service.store.indicator_queries import COLUMNS, Scope, any_synthetic
-from service.store.indicators import SUPPRESSION_THRESHOLD, indicator_rows
+from service.store.indicators import SUPPRESSION_THRESHOLD, monthly_indicator_rows
 from service.store.outcome_codes import COUNTED_STATUSES, DECLINE_MEASURES
 from service.store.youths import get_mission_locale
 
 MAX_MONTHS = 36
-"""Longest series (months): each month costs a handful of queries."""
+"""Longest series (months)."""
 DEFAULT_MONTHS = 12
 """Months shown when no start is given: the 12 months up to ``end``."""
 
@@ -140,9 +140,10 @@ def monthly_indicators(
     months = month_range(start, end, today=today)
     if mission_locale is not None:
         get_mission_locale(session, mission_locale)
+    whole = Scope(mission_locale, months[0], months[-1])
+    by_month = monthly_indicator_rows(session, whole, [f"{month:%Y-%m}" for month in months])
     series: dict[str, dict[str, Any]] = {}
-    for month in months:
-        rows = indicator_rows(session, Scope(mission_locale, month, month))
+    for rows in by_month.values():
         for name, row in rows.items():
             entry = series.setdefault(name, {
                 "label": row["label"],
@@ -153,7 +154,6 @@ def monthly_indicators(
             for column in COLUMNS:
                 entry["values"][column].append(row["values"][column])
                 entry["suppressed"][column].append(column in row["suppressed"])
-    whole = Scope(mission_locale, months[0], months[-1])
     return {
         "mission_locale": mission_locale,
         "period": {"from": whole.first, "to": whole.last},

@@ -86,6 +86,8 @@ from service.store.indicator_queries import (
     any_synthetic,
     firm_counts,
     measures,
+    monthly_firm_counts,
+    monthly_measures,
 )
 from service.store.outcome_codes import (
     DECLINE_MEASURES,
@@ -269,7 +271,20 @@ def indicator_rows(session: Session, scope: Scope) -> dict[str, dict[str, Any]]:
     """Return the suppressed rows of a scope: ``{name: {"label", "kind", "values",
     "suppressed"}}`` in :data:`INDICATOR_NAMES` order (the ``indicators`` of the document)."""
     by_key, youths = measures(session, scope)
-    counts = _counts(by_key, youths, firm_counts(session, scope))
+    return _rows_of(by_key, youths, firm_counts(session, scope))
+
+
+def monthly_indicator_rows(session: Session, scope: Scope, months: list[str]) -> dict[str, dict[str, dict[str, Any]]]:
+    """:func:`indicator_rows` of each month (``YYYY-MM``) of ``months``, the months of
+    ``scope``: the same rows as one scope a month, read in one query per kind of row."""
+    per_month = monthly_measures(session, scope)
+    firms = monthly_firm_counts(session, scope)
+    return {month: _rows_of(*per_month[month], firms[month]) for month in months}
+
+
+def _rows_of(by_key, youths, firms) -> dict[str, dict[str, Any]]:
+    """The suppressed rows of counted measures (:func:`indicator_rows`)."""
+    counts = _counts(by_key, youths, firms)
     rows: dict[str, dict[str, Any]] = {}
     for name, row in counts.items():
         counted, suppressed = _suppress(name, row)
@@ -325,6 +340,7 @@ __all__ = [
     "INDICATOR_NAMES",
     "SUPPRESSION_THRESHOLD",
     "indicator_rows",
+    "monthly_indicator_rows",
     "indicators",
     "indicators_csv",
 ]
