@@ -146,3 +146,11 @@ def test_provider_serves_the_active_ranker_only_above_the_threshold(two_models, 
     registry.rollback(root)
     assert provider("ML-A") is None
     engine.dispose()
+
+
+@pytest.mark.parametrize("command", ["train", "list", "activate", "rollback", "evaluate"])
+def test_every_ranker_command_has_help_ending_with_an_example(command):
+    from service.cli.app import app
+
+    result = CliRunner().invoke(app, ["ranker", command, "--help"])
+    assert result.exit_code == 0 and f"Example: passerelle ranker {command}" in result.output
