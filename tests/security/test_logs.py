@@ -132,12 +132,19 @@ def test_a_500_quoting_request_data_logs_neither_the_data_nor_the_parameters(tmp
     app = create_app(home.settings.__class__(home=home.path, model="hashing", rate_limit_per_s=0,
                                              snapshot_interval_s=3600))
     app.add_api_route("/v1/boom", boom)
+    app.add_api_route("/jeunes-boom", boom)  # a page's path
     with TestClient(app, raise_server_exceptions=False) as client:
         youth = client.post("/v1/youths", json=marked_profile(),
                             headers={"Authorization": f"Bearer {home.adviser_key}"})
         assert youth.status_code == 201, youth.text
         response = client.get("/v1/boom", headers={"X-Request-ID": "boom-1"})
+        page = client.get("/jeunes-boom")
     assert response.status_code == 500 and MARKER not in response.text
+    assert "Content-Security-Policy" not in response.headers  # the API's JSON: no page headers
+    # a page's 500 leaves through Starlette's outermost handler, outside the headers middleware
+    assert page.status_code == 500 and MARKER not in page.text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'self'")
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["Cache-Control"] == "no-store"
     log = session_log.read_text(errors="replace")
     assert "internal error on GET /v1/boom, request_id=boom-1" in log
     assert "sqlalchemy.exc.IntegrityError: (message withheld" in log

@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from service.api.problems import request_id_of
 from service.web.core.errors import NOT_FOUND_FR, SignInRequired, WebError
+from service.web.core.headers import HEADERS
 from service.web.core.paths import is_web_path
 from service.web.core.session import clear_session
 from service.web.core.templates import render
@@ -63,6 +64,8 @@ def _for_pages(handler):
         except (AttributeError, ValueError):
             problem = {}
         kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+        # a 500 leaves through Starlette's outermost handler, which the headers middleware never sees
+        kept.update({**HEADERS, "Cache-Control": "no-store"})
         return error_page(request, response.status_code, _message(response.status_code, problem), kept)
 
     return handle
