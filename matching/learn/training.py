@@ -150,6 +150,7 @@ def train(frame: pd.DataFrame, feature_names: Sequence[str], *, params: RankerPa
                             "last_row": _iso(head["created_at"].max()),
                             "holdout_from": _iso(tail["created_at"].min()) if len(tail) else None},
         "rows": int(len(head)),
+        "simulated_rows": int(head["simulated"].astype(bool).sum()) if "simulated" in head else 0,
         "lists": int(head["list_id"].nunique()),
         "holdout": {"rows": int(len(tail)), "lists": int(tail["list_id"].nunique()),
                     "share": holdout_share},

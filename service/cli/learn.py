@@ -56,8 +56,10 @@ def _date(option: str, text: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _log(from_store: bool, source: Path | None, until: datetime | None, *, context: bool = False) -> pd.DataFrame:
-    """The vacancy rows of the suggestion log, from the store or a Parquet file."""
+def _log(from_store: bool, source: Path | None, until: datetime | None, *, simulated: bool,
+         context: bool = False) -> pd.DataFrame:
+    """The vacancy rows of the suggestion log, from the store or a Parquet file (rows of the
+    outcome simulator only when ``simulated``)."""
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before LightGBM loads OpenMP
     if from_store and source is not None:
         fail_both("choisissez --from-store ou --input, pas les deux", "give --from-store or --input, not both")
@@ -70,6 +72,8 @@ def _log(from_store: bool, source: Path | None, until: datetime | None, *, conte
             frame = read_parquet(source)
         except (ValueError, OSError) as error:
             fail_both(f"journal illisible : {error}", f"unreadable log: {error}")
+        if not simulated and "simulated" in frame:
+            frame = frame[~frame["simulated"].astype(bool)]
         return frame if until is None else frame[frame["created_at"] < until]
     from matching.learn.labels import grades_from
     from service.live.ranker_provider import evaluation_context
@@ -80,7 +84,7 @@ def _log(from_store: bool, source: Path | None, until: datetime | None, *, conte
     except ValueError as error:
         fail_both(f"PASSERELLE_LABEL_GRADES invalide : {error}", f"invalid PASSERELLE_LABEL_GRADES: {error}")
     with open_store() as sessions, sessions() as session:
-        frame = read_log(session, until=until, item_kind="vacancy", grades=grades)
+        frame = read_log(session, until=until, item_kind="vacancy", grades=grades, include_simulated=simulated)
         if context and len(frame):
             frame = evaluation_context(session, frame, workspace().referential().cards["share_women"])
     return frame
@@ -96,13 +100,16 @@ def train(
     from_store: FromStore = False,
     source: InputLog = None,
     until: Annotated[str | None, typer.Option("--until", help="Only lists served before this date (YYYY-MM-DD).")] = None,
+    include_simulated: Annotated[bool, typer.Option(
+        "--include-simulated", help="Also learn from the outcome simulator's rows (evaluation only).")] = False,
     as_json: JsonOpt = False,
 ):
     """Train a learned ranker on the logged vacancy lists and store it (never activates it).
 
     The model (LightGBM lambdarank, rank shown as a feature fixed to 1 when serving) is fitted
     on all lists but the most recent 20 %, which measure it against the fusion (NDCG@5/10/20 in
-    the manifest). Activate it with `passerelle ranker activate VERSION`.
+    the manifest). Rows written by `passerelle outcomes simulate` are left out unless
+    --include-simulated. Activate it with `passerelle ranker activate VERSION`.
 
     Example: passerelle ranker train --from-store --until 2026-06-01 --json
     """
@@ -110,7 +117,7 @@ def train(
     from matching.learn.features import VACANCY_FEATURES
     from matching.learn.training import train as fit
 
-    frame = _log(from_store, source, _date("--until", until))
+    frame = _log(from_store, source, _date("--until", until), simulated=include_simulated)
     try:
         trained = fit(frame, VACANCY_FEATURES, until=_date("--until", until))
     except ValueError as error:
@@ -187,7 +194,8 @@ def evaluate(
 
     Trains its own model (never the active one, which may have seen the later period) and
     reports NDCG@5/10/20, Recall@10 and MRR (ranx), a paired t-test on per-list NDCG@10, the
-    mixité and the exposure concentration of both orders. See docs/LEARNING.md.
+    mixité and the exposure concentration of both orders. Reads every row, those of
+    `passerelle outcomes simulate` included. See docs/LEARNING.md.
 
     Example: passerelle ranker evaluate --split-date 2026-05-01 --from-store --json
     """
@@ -199,7 +207,7 @@ def evaluate(
         import ranx  # noqa: F401
     except ImportError:
         fail_both("ranx n'est pas installé : pip install ranx", "ranx is not installed: pip install ranx")
-    frame = _log(from_store, source, None, context=True)
+    frame = _log(from_store, source, None, simulated=True, context=True)
     try:
         document = evaluate_split(frame, split, VACANCY_FEATURES)
     except ValueError as error:

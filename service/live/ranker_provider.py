@@ -2,7 +2,8 @@
 
 A Mission Locale gets the active ranker (``passerelle ranker activate``) only once it has
 :data:`MIN_LABELLED_LISTS` labelled vacancy lists in the store: lists with at least one
-outcome recorded for one of their items (any status, a refusal included). Below that, too few
+outcome recorded for one of their items (any status, a refusal included; simulated rows never
+count). Below that, too few
 of its young people's outcomes stand behind the model and its lists keep the untrained fusion.
 The counts come from one grouped query kept :data:`COUNTS_TTL_S` seconds; the active pointer
 is re-read when its file changes (an activation or a rollback applies to the next list, in
@@ -41,10 +42,12 @@ def ranker_root(home: Path) -> Path:
 
 
 def labelled_lists(session: Session) -> dict[str, int]:
-    """Per Mission Locale: vacancy lists with at least one outcome on one of their items."""
+    """Per Mission Locale: vacancy lists with at least one outcome on one of their items (the
+    outcome simulator's rows never count)."""
     statement = (select(Suggestion.mission_locale, func.count(func.distinct(Suggestion.list_id)))
                  .join(Outcome, Outcome.suggestion_id == Suggestion.id)
-                 .where(Suggestion.item_kind == "vacancy", Suggestion.list_id.is_not(None))
+                 .where(Suggestion.item_kind == "vacancy", Suggestion.list_id.is_not(None),
+                        Suggestion.simulated.is_(False))
                  .group_by(Suggestion.mission_locale))
     return {str(ml): int(n) for ml, n in session.execute(statement)}
 

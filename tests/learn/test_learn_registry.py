@@ -69,9 +69,12 @@ def test_cli_train_stores_without_activating_and_rollback_restores(tmp_path: Pat
     log = write_parquet(synthetic_log(80, signal="tension", seed=6), tmp_path / "log.parquet")
     runner = CliRunner()
     try:
-        trained = runner.invoke(app, ["ranker", "train", "--input", str(log), "--json"])
+        real_only = runner.invoke(app, ["ranker", "train", "--input", str(log)])
+        assert real_only.exit_code == 2 and "entraînement impossible" in real_only.stderr  # all rows simulated
+        trained = runner.invoke(app, ["ranker", "train", "--input", str(log), "--include-simulated", "--json"])
         assert trained.exit_code == 0, trained.output
         version = json.loads(trained.stdout)["version"]
+        assert json.loads(trained.stdout)["simulated_rows"] == json.loads(trained.stdout)["rows"]
         listed = json.loads(runner.invoke(app, ["ranker", "list", "--json"]).stdout)
         assert listed["active"] is None and [v["version"] for v in listed["versions"]] == [version]
         assert runner.invoke(app, ["ranker", "activate", version]).exit_code == 0
@@ -127,10 +130,13 @@ def test_provider_serves_the_active_ranker_only_above_the_threshold(two_models, 
                 add_outcome(session, rows[0].id, "contacted")
             add_suggestions(session, youth, [{"item_kind": "vacancy", "item_id": "V-x", "score": 0.5}],
                             policy={}, engine_version="t")  # no outcome: not labelled
+            simulated = add_suggestions(session, youth, [{"item_kind": "vacancy", "item_id": "V-0", "score": 0.5}],
+                                        policy={}, engine_version="t", simulated=True)
+            add_outcome(session, simulated[0].id, "hired")  # simulated outcomes never count
         assert labelled_lists(session) == {"ML-A": 3, "ML-B": 1}
         log = read_log(session, item_kind="vacancy")
         context = evaluation_context(session, log, pd.Series({"D1102": 0.31}))
-        first_a = context[(context["youth_id"] == "Y-ML-A") & (context["item_id"] == "V-0")].iloc[0]
+        first_a = context[(context["youth_id"] == "Y-ML-A") & (context["item_id"] == "V-0") & ~context["simulated"]].iloc[0]
         assert (first_a["youth_gender"], first_a["share_women"], first_a["employer_id"]) == ("F", 0.31, "12345678900011")
         unknown = context[context["item_id"] == "V-x"]  # a vacancy id the store does not hold
         assert unknown["share_women"].isna().all() and (unknown["employer_id"] == "").all()
