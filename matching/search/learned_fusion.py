@@ -28,13 +28,13 @@ from matching.search.trade_scores import descending_order
 
 SIGNALS = ("sem_app", "sem_doc", "sem_skill", "lex_app", "svm")
 MODEL_FILE, MANIFEST_FILE = "fusion_model.txt", "fusion.json"
-DEPTH = 50  # candidates: the union of each signal's top DEPTH cards
+DEPTH = 20  # candidates: the union of each signal's top DEPTH cards (50: R@1 +0.006 on seed 20, 2.5x the pairs)
 HOLDOUT_SHARE, HOLDOUT_SEED = 0.1, 0  # appellations held out of the second fit as queries
 PARAMS: dict = {
     "objective": "lambdarank",
     "metric": "ndcg",
     "eval_at": [1, 10],
-    "learning_rate": 0.05,
+    "learning_rate": 0.1,
     "num_leaves": 15,
     "min_data_in_leaf": 50,
     "feature_fraction": 0.9,
@@ -47,7 +47,7 @@ PARAMS: dict = {
     "seed": 0,
     "verbosity": -1,
 }
-ROUNDS = 300
+ROUNDS = 60  # with learning_rate 0.1: as good as 150 or 300 rounds at 0.05 on seed 20, and faster to serve
 
 
 def feature_names() -> list[str]:

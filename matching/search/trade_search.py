@@ -198,7 +198,7 @@ class TradeSearcher:
             return None
         options = {k: getattr(self, k) for k in _OPTIONS}
         second = TradeSearcher(**options).fit(
-            referential, embedder, exclude_appellations=[*(excluded or ()), *queries]
+            referential, embedder, exclude_appellations=[*(() if excluded is None else excluded), *queries]
         )
         return train_fusion(second, asked["label"].tolist(), asked["code_rome"], self.data_hash_)
 
