@@ -18,7 +18,7 @@ import numpy as np
 
 from matching.types import DIPLOMA_LEVELS
 
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 FAMILIES: tuple[str, ...] = tuple("ABCDEFGHIJKLMN")
 """Trade families: the ROME *grands domaines* (first letter of a ROME code)."""
 

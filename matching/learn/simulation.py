@@ -79,14 +79,16 @@ class Simulation:
         """Draw what follows each shown item on ``day``; schedule the employers' answers.
 
         A pair is decided once, the first time the youth looks at it: shown again later, it
-        brings nothing new.
+        brings nothing new, with probability the preference strength (at strength 0 the youth
+        keeps no memory of a pair, so nothing depends on the pair's history).
         """
         m, lat, rng = len(shown.rank), self.latent, self.rng
         first = self.rows
         self.rows += m
-        u = rng.random((m, 4))
+        u = rng.random((m, 5))
         keys = shown.youth * len(self.places) + shown.vacancy
-        looked = (u[:, 0] < model.look_probability(shown.rank)) & ~np.isin(keys, self._looked)
+        remembered = np.isin(keys, self._looked) & (u[:, 4] < self.preference)
+        looked = (u[:, 0] < model.look_probability(shown.rank)) & ~remembered
         self._looked = np.union1d(self._looked, keys[looked])
         terms = model.interest_terms(shown, lat)
         intercept = model.calibrated_intercept(terms[looked], model.INTEREST_RATE, self.preference)

@@ -202,3 +202,12 @@ def test_a_pair_is_decided_once_and_a_hired_youth_stops_visiting():
 def test_strengths_outside_zero_one_are_refused():
     with pytest.raises(ValueError, match="preference"):
         Simulation(_latent(3), np.ones(3, dtype=np.int64), preference=1.5, rng=np.random.default_rng(0))
+
+
+def test_without_preference_strength_a_pair_shown_again_is_a_fresh_draw():
+    latent = _latent(50)
+    rng = np.random.default_rng(1)
+    shown = _shown(50, 100, np.arange(50), rng, rng.integers(0, N_FAMILIES, 100), rng.integers(0, N_CONTRACTS, 100))
+    forgetful = Simulation(latent, np.ones(100, dtype=np.int64), preference=0.0, rng=np.random.default_rng(0))
+    counts = [len(forgetful.show(0, shown)) for _ in range(40)]
+    assert np.mean(counts[20:]) == pytest.approx(np.mean(counts[:20]), rel=0.35) and min(counts[20:]) > 0
