@@ -6,8 +6,8 @@ In one transaction, :func:`erase_youth`:
 2. folds the youth's suggestions and outcomes into ``indicator_counts`` (grouped by Mission
    Locale, month, gender group, item kind, sector family, non-traditional flag and employer);
 3. replaces the youth id in past audit lines by a random pseudonym (not derived from the id);
-4. deletes the youth; its suggestions, outcomes, shares and idempotency keys go with it
-   (``ON DELETE CASCADE``);
+4. deletes the youth; its suggestions, outcomes, shares, share requests and idempotency keys
+   go with it (``ON DELETE CASCADE``);
 5. writes one audit line naming the pseudonym only, and (``detail``) the output files of the
    batch runs made while the youth existed: they are outside the data home, and may hold the
    youth's results under a pseudonym (or its id with ``--no-pseudonymise``), so an operator must
@@ -217,8 +217,8 @@ def erase_youth(
 
 
 _RECLAIM = "passerelle_reclaim_after_commit"
-ERASED_TABLES = ("youths", "suggestions", "outcomes", "shares", "audit_log", "index_changes",
-                 "idempotency_keys")
+ERASED_TABLES = ("youths", "suggestions", "outcomes", "shares", "share_requests", "audit_log",
+                 "index_changes", "idempotency_keys")
 """Tables whose rows an erasure deletes or rewrites: the ones ``VACUUM`` cleans after a purge."""
 
 

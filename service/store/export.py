@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.store.errors import not_found
-from service.store.models import AuditLine, Outcome, Share, Suggestion, Youth
+from service.store.models import AuditLine, Outcome, Share, ShareRequest, Suggestion, Youth
 
 
 def _iso(value) -> str | None:
@@ -16,7 +16,7 @@ def _iso(value) -> str | None:
 
 
 def youth_export(session: Session, youth_id: str) -> dict[str, Any]:
-    """Return the youth's row, suggestions with their outcomes, shares and audit trail."""
+    """Return the youth's row, suggestions with their outcomes, shares, share requests and audit trail."""
     youth = session.get(Youth, youth_id)
     if youth is None:
         raise not_found("youth", youth_id)
@@ -29,6 +29,8 @@ def youth_export(session: Session, youth_id: str) -> dict[str, Any]:
             outcomes.setdefault(outcome.suggestion_id, []).append(
                 {"status": outcome.status, "reason": outcome.reason, "at": _iso(outcome.created_at)})
     shares = session.scalars(select(Share).where(Share.youth_id == youth_id).order_by(Share.id))
+    requests = session.scalars(
+        select(ShareRequest).where(ShareRequest.youth_id == youth_id).order_by(ShareRequest.id))
     audit = session.scalars(select(AuditLine).where(
         AuditLine.object_kind == "youth", AuditLine.object_id == youth_id).order_by(AuditLine.id))
     return {
@@ -42,6 +44,8 @@ def youth_export(session: Session, youth_id: str) -> dict[str, Any]:
                         for s in suggestions],
         "shares": [{"id": s.id, "key_id": s.shared_with_key_id, "vacancy_id": s.vacancy_id,
                     "by_key_id": s.by_key_id, "created_at": _iso(s.created_at)} for s in shares],
+        "share_requests": [{"id": r.id, "vacancy_id": r.vacancy_id, "key_id": r.key_id, "status": r.status,
+                            "created_at": _iso(r.created_at)} for r in requests],
         "audit": [{"at": _iso(a.at), "role": a.role, "key_id": a.actor_key_id, "action": a.action}
                   for a in audit],
     }

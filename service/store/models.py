@@ -40,6 +40,7 @@ VACANCY_STATUSES: tuple[str, ...] = ("open", "filled", "expired")
 ITEM_KINDS: tuple[str, ...] = ("trade", "vacancy")
 INDEX_KINDS: tuple[str, ...] = ("youth", "vacancy")
 INDEX_OPS: tuple[str, ...] = ("upsert", "delete")
+SHARE_REQUEST_STATUSES: tuple[str, ...] = ("pending", "granted", "dismissed")
 
 
 class Base(DeclarativeBase):
@@ -348,6 +349,25 @@ class Share(Base):
     )
     vacancy_id: Mapped[str | None] = mapped_column(String(64), comment="no FK: history stays")
     by_key_id: Mapped[int | None] = mapped_column(Integer, comment="api_keys.id; NULL: CLI")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShareRequest(Base):
+    """Employer-relations staff asked a youth's adviser to share the profile for a vacancy.
+
+    Erased with the youth (``ON DELETE CASCADE``); ``mission_locale``: the youth's, whose
+    advisers see it. See :mod:`service.store.share_requests`.
+    """
+
+    __tablename__ = "share_requests"
+    __table_args__ = (one_of("status", SHARE_REQUEST_STATUSES), Index(None, "youth_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True)
+    vacancy_id: Mapped[str] = mapped_column(String(64), comment="no FK: history stays")
+    youth_id: Mapped[str] = mapped_column(ForeignKey("youths.id", ondelete="CASCADE"))
+    key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"), comment="who asked")
+    mission_locale: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
