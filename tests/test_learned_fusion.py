@@ -107,3 +107,12 @@ def test_fit_learns_no_fusion_from_too_few_held_out_appellations():
         tiny_referential(), HashingEmbedder(dim=512)
     )
     assert searcher.learned_fusion_ is None
+
+
+def test_rank_fusion_read_off_the_ranks_equals_the_sorted_one(trained):
+    searcher, _ = trained
+    components = searcher.components(QUERIES)
+    ranks = lf.signal_ranks(components)
+    np.testing.assert_array_equal(
+        searcher.rank_fusion(components, ranks), searcher.rank_fusion(components)
+    )

@@ -29,6 +29,19 @@ from matching.search.trade_scores import descending_order
 SIGNALS = ("sem_app", "sem_doc", "sem_skill", "lex_app", "svm")
 MODEL_FILE, MANIFEST_FILE = "fusion_model.txt", "fusion.json"
 DEPTH = 20  # candidates: the union of each signal's top DEPTH cards (50: R@1 +0.006 on seed 20, 2.5x the pairs)
+# Settings the second fit (the one learning the fusion) copies from the searcher.
+OPTIONS = (
+    "weights",
+    "ngram_range",
+    "svm_alpha",
+    "svm_epochs",
+    "svm_min_df",
+    "svm_keep",
+    "skill_kinds",
+    "fusion",
+    "rrf_k",
+    "n_jobs",
+)
 HOLDOUT_SHARE, HOLDOUT_SEED = 0.1, 0  # appellations held out of the second fit as queries
 PARAMS: dict = {
     "objective": "lambdarank",
@@ -79,6 +92,7 @@ def pair_features(
     components: dict[str, np.ndarray],
     ranks: dict[str, np.ndarray],
     rrf: np.ndarray,
+    rrf_rank: np.ndarray,
     rows: np.ndarray,
     cards: np.ndarray,
     card_appellations: np.ndarray,
@@ -86,7 +100,7 @@ def pair_features(
     """Features of the (query ``rows``, ``cards``) pairs, ``(n_pairs, n_features)`` float32.
 
     ``components``/``ranks``: each signal's ``(q, n_cards)`` scores and 0-based ranks; ``rrf``
-    the RRF fused scores ``(q, n_cards)``; ``card_appellations`` ``(n_cards,)`` the appellations
+    the RRF fused scores ``(q, n_cards)`` and their ranks; ``card_appellations`` ``(n_cards,)`` the appellations
     a card has in the fit. The best ``sem_app`` and ``lex_app`` scores of the query say how
     closely it reads as an appellation (which signals to trust).
     """
@@ -104,7 +118,6 @@ def pair_features(
             picked - best[rows],
             (picked - mean[rows]) / std[rows],
         ]
-    rrf_rank = ranks_of_scores(rrf)
     columns += [
         rrf[rows, cards],
         np.log1p(rrf_rank[rows, cards]),
@@ -115,10 +128,10 @@ def pair_features(
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-def reorder(rrf: np.ndarray, rows: np.ndarray, cards: np.ndarray, learned: np.ndarray) -> np.ndarray:
+def reorder(rrf, rows, cards, learned, rrf_rank=None) -> np.ndarray:
     """The RRF scores permuted: candidates first in ``learned`` order, then the rest by RRF.
 
-    ``rrf`` ``(q, n_cards)``; ``rows``/``cards`` the candidate pairs (grouped by row) and
+    ``rrf`` ``(q, n_cards)`` (``rrf_rank``: its ranks, when known); ``rows``/``cards`` the candidate pairs (grouped by row) and
     ``learned`` their model scores. Ties in ``learned`` keep the RRF order. Returns ``(q, n)``
     float32 whose every row holds the same values as ``rrf``'s.
     """
@@ -126,7 +139,7 @@ def reorder(rrf: np.ndarray, rows: np.ndarray, cards: np.ndarray, learned: np.nd
     # Key per card: candidates by learned score (above every non-candidate), others by RRF.
     key = np.full(rrf.shape, -np.inf, dtype=np.float64)
     key[rows, cards] = learned
-    rrf_rank = ranks_of_scores(rrf)
+    rrf_rank = ranks_of_scores(rrf) if rrf_rank is None else rrf_rank
     # Lexicographic (is candidate, learned score, -rrf rank): one float64 key per card.
     is_cand = np.isfinite(key)
     order = np.lexsort((rrf_rank, -np.where(is_cand, key, 0.0), ~is_cand), axis=-1)
@@ -143,11 +156,25 @@ def fusion_holdout(code_ogr, share: float = HOLDOUT_SHARE, seed: int = HOLDOUT_S
     return set(values[picked].tolist())
 
 
-def searcher_features(components: dict[str, np.ndarray], rrf: np.ndarray, card_apps):
-    """``(rows, cards, features)`` of the candidates of every query of ``components``."""
-    ranks = {name: ranks_of_scores(components[name]) for name in SIGNALS}
-    rows, cards = candidates(ranks, DEPTH)
-    return rows, cards, pair_features(components, ranks, rrf, rows, cards, card_apps)
+def signal_ranks(components: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each signal's 0-based ranks (:func:`ranks_of_scores`), ``(q, n_cards)`` int32."""
+    return {name: ranks_of_scores(components[name]) for name in SIGNALS}
+
+
+def learn_fusion(searcher, referential, embedder, kept, excluded, queries, min_queries: int):
+    """Fit a second searcher like ``searcher`` without the appellations ``queries`` (``code_ogr``;
+    None: :func:`fusion_holdout` of the ``kept`` ones) nor ``excluded``, and learn the fusion on
+    them; None when fewer than ``min_queries`` are asked."""
+    queries = fusion_holdout(kept["code_ogr"]) if queries is None else set(queries)
+    asked = kept[kept["code_ogr"].isin(queries)]
+    if len(asked) < min_queries:
+        return None
+    second = type(searcher)(**{name: getattr(searcher, name) for name in OPTIONS}).fit(
+        referential,
+        embedder,
+        exclude_appellations=[*(excluded if excluded is not None else ()), *queries],
+    )
+    return train_fusion(second, asked["label"].tolist(), asked["code_rome"], searcher.data_hash_)
 
 
 def train_fusion(searcher, texts: list[str], gold_codes, data_hash: str) -> LearnedFusion:
@@ -158,9 +185,10 @@ def train_fusion(searcher, texts: list[str], gold_codes, data_hash: str) -> Lear
     """
     components = searcher.components(texts, names=SIGNALS)
     card_apps = np.bincount(searcher.app_cards_, minlength=len(searcher.codes_)).astype(np.float32)
-    rows, cards, features = searcher_features(
-        components, searcher.rank_fusion(components), card_apps
-    )
+    ranks = signal_ranks(components)
+    rrf = searcher.rank_fusion(components, ranks)
+    rows, cards = candidates(ranks, DEPTH)
+    features = pair_features(components, ranks, rrf, ranks_of_scores(rrf), rows, cards, card_apps)
     position = {code: i for i, code in enumerate(searcher.codes_)}
     gold = np.array([position[str(code)] for code in gold_codes], dtype=np.int64)
     labels = (cards == gold[rows]).astype(np.float32)
@@ -176,10 +204,13 @@ def train_fusion(searcher, texts: list[str], gold_codes, data_hash: str) -> Lear
     return LearnedFusion.train(features[kept], labels[kept], groups, manifest)
 
 
-def learned_scores(model: LearnedFusion, components, rrf: np.ndarray, card_apps) -> np.ndarray:
-    """``rrf`` ``(q, n_cards)`` reordered by ``model`` (:func:`reorder`)."""
-    rows, cards, features = searcher_features(components, rrf, card_apps)
-    return reorder(rrf, rows, cards, model.predict(features))
+def learned_scores(model: LearnedFusion, components, ranks, rrf: np.ndarray, card_apps):
+    """``rrf`` ``(q, n_cards)`` reordered by ``model`` (:func:`reorder`); ``ranks``: the
+    signals' ranks (:func:`signal_ranks`)."""
+    rrf_rank = ranks_of_scores(rrf)
+    rows, cards = candidates(ranks, model.depth)
+    features = pair_features(components, ranks, rrf, rrf_rank, rows, cards, card_apps)
+    return reorder(rrf, rows, cards, model.predict(features), rrf_rank)
 
 
 class LearnedFusion:
@@ -209,8 +240,9 @@ class LearnedFusion:
         """Fit ``lambdarank`` on pairs grouped by query (``groups``: pairs per query, in order)."""
         import lightgbm as lgb
 
-        data = lgb.Dataset(features, labels, group=groups, feature_name=feature_names(),
-                           free_raw_data=True)
+        data = lgb.Dataset(
+            features, labels, group=groups, feature_name=feature_names(), free_raw_data=True
+        )
         booster = lgb.train({**PARAMS, **(params or {})}, data, num_boost_round=rounds)
         return cls(booster, {**manifest, "features": feature_names(), "rounds": rounds})
 

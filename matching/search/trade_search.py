@@ -30,9 +30,9 @@ import scipy.sparse as sp
 
 from matching.search.learned_fusion import (
     LearnedFusion,
-    fusion_holdout,
+    learn_fusion,
     learned_scores,
-    train_fusion,
+    signal_ranks,
 )
 from matching.search.lexical import CharTfidf, normalize_fr, strip_intent
 from matching.search.texts import trade_documents
@@ -67,9 +67,6 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 MIN_FUSION_QUERIES = 200  # fewer held-out appellations: no fusion is learned (RRF stays)
-# Settings a second fit (learning the fusion) copies from the first.
-_OPTIONS = ("weights", "ngram_range", "svm_alpha", "svm_epochs", "svm_min_df", "svm_keep",
-            "skill_kinds", "fusion", "rrf_k", "n_jobs")
 _CHUNK = 128  # queries per block: 128 to 384 time the same; 128 keeps the blocks small
 __all__ = [
     "COMPONENTS",
@@ -185,22 +182,11 @@ class TradeSearcher:
         self._embedder = embedder
         self._prepare()
         if self.learn_fusion:
-            self.learned_fusion_ = self._learn_fusion(
-                referential, embedder, apps, exclude_appellations, fusion_queries
+            self.learned_fusion_ = learn_fusion(
+                self, referential, embedder, apps, exclude_appellations, fusion_queries,
+                MIN_FUSION_QUERIES,
             )
         return self
-
-    def _learn_fusion(self, referential, embedder, kept, excluded, queries):
-        """Fit a searcher without ``queries`` (appellations) and learn the fusion on them."""
-        queries = fusion_holdout(kept["code_ogr"]) if queries is None else set(queries)
-        asked = kept[kept["code_ogr"].isin(queries)]
-        if len(asked) < MIN_FUSION_QUERIES:
-            return None
-        options = {k: getattr(self, k) for k in _OPTIONS}
-        second = TradeSearcher(**options).fit(
-            referential, embedder, exclude_appellations=[*(() if excluded is None else excluded), *queries]
-        )
-        return train_fusion(second, asked["label"].tolist(), asked["code_rome"], self.data_hash_)
 
     def _fit_supervised(self, referential, apps, held_forms, position: pd.Series) -> None:
         """Fit the char n-gram TF-IDF and the SVM on the referential's labelled short texts."""
@@ -237,6 +223,7 @@ class TradeSearcher:
         self._app_vectors = self.app_vectors_.astype(np.float32)
         self._skill_vectors = self.skill_vectors_.astype(np.float32)
         self._n_cards = n_cards
+        self._rrf_table = (1.0 / (self.rrf_k + np.arange(n_cards))).astype(np.float32)
         self._card_appellations = np.bincount(self.app_cards_, minlength=n_cards).astype(np.float32)
 
     # ------------------------------------------------------------------ scoring
@@ -294,18 +281,24 @@ class TradeSearcher:
     def fuse(self, components: dict[str, np.ndarray]) -> np.ndarray:
         """Fuse component scores, ``(q, n_cards)``: the weighted sum of :meth:`normalise`d
         scores, reordered by the learned fusion when there is one (same values per row)."""
-        total = self.rank_fusion(components)
         if self.learned_fusion_ is None:
-            return total
-        return learned_scores(self.learned_fusion_, components, total, self._card_appellations)
+            return self.rank_fusion(components)
+        ranks = signal_ranks(components)  # sorted once for both fusions
+        total = self.rank_fusion(components, ranks)
+        return learned_scores(self.learned_fusion_, components, ranks, total,
+                              self._card_appellations)
 
-    def rank_fusion(self, components: dict[str, np.ndarray]) -> np.ndarray:
-        """The weighted sum of :meth:`normalise`d component scores, ``(q, n_cards)``."""
+    def rank_fusion(self, components: dict[str, np.ndarray], ranks=None) -> np.ndarray:
+        """The weighted sum of :meth:`normalise`d component scores, ``(q, n_cards)``;
+        ``ranks``: the components' ranks when known (the same reciprocal ranks, read off)."""
         weights = self.weights or DEFAULT_WEIGHTS
         total: np.ndarray | None = None
         for name, weight in weights.items():
             if weight:
-                part = weight * self.normalise(components[name])
+                if ranks is not None and self.fusion == "rrf":
+                    part = weight * self._rrf_table[ranks[name]]
+                else:
+                    part = weight * self.normalise(components[name])
                 total = part if total is None else total + part
         if total is None:
             raise ValueError("every fusion weight is 0: give at least one signal a weight")
