@@ -18,10 +18,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from matching.fairness.policies import Balance
 from matching.referential.geo import resolve_location
 from matching.types import CONTRACTS, DIPLOMA_LEVELS
-from service import output
 from service.api.deps import (
     Caller,
     Siret,
@@ -34,11 +32,11 @@ from service.api.deps import (
 from service.api.idempotency import Idempotency, idempotent
 from service.api.problems import COMMON, ApiError, responses
 from service.api.security import Principal, in_territory, require
-from service.pseudonym import pseudonym_key
+from service.api.shortlists import readable_vacancy as _readable_vacancy
+from service.api.shortlists import shortlist
 from service.store import crud
 from service.store.errors import not_found
 from service.store.models import Employer, Vacancy
-from service.store.shares import shared_youth_ids
 from service.store.territory import territory_clause
 
 router = APIRouter(tags=["employers and vacancies"], responses=COMMON, dependencies=[Depends(clean_json)])
@@ -318,15 +316,6 @@ def list_vacancies(request: Request, principal: Caller,
         return [_vacancy_out(row) for row in session.scalars(statement)]
 
 
-def _readable_vacancy(session, principal: Principal, vacancy_id: str) -> Vacancy:
-    vacancy = crud.get_vacancy(session, vacancy_id)
-    if principal.role == "employer_relations":
-        employer = crud.get_employer(session, vacancy.employer_siret)
-        if not in_territory(principal, employer.commune_insee):
-            raise not_found("vacancy", vacancy_id)
-    return vacancy
-
-
 @router.get("/v1/vacancies/{vacancy_id}", response_model=VacancyOut)
 def get_vacancy(request: Request, principal: Caller, vacancy_id: VacancyId) -> VacancyOut:
     """Read one vacancy."""
@@ -380,19 +369,5 @@ def candidates(request: Request, principal: Caller, vacancy_id: VacancyId,
     and free texts only once an adviser shared the youth's profile with you or for this vacancy.
     """
     require(principal, "employer_relations", "batch")
-    policy = Balance(policy=balance, algorithm=algorithm, with_qpv=with_qpv)
-    st = state(request)
-    with st.read_sessions() as session:
-        _readable_vacancy(session, principal, vacancy_id)
-    engine = st.live.read().recommender  # one generation for the list and its cards
-    result = engine.find_candidates([vacancy_id], top_k, balance=policy)[0]
-    ids = [item.youth_id for item in result.items]
-    with st.read_sessions() as session:
-        shared = shared_youth_ids(session, ids, key_id=principal.key_id, vacancy_id=vacancy_id)
-    document = output.candidates_document(engine, vacancy_id, result, shared=shared,
-                                          key=pseudonym_key(st.workspace.settings))
-    with st.sessions.begin() as session:
-        for youth_id in ids:
-            crud.audit(session, principal.actor, "shortlist", "youth", youth_id)
-    return document
-
+    return shortlist(request, principal, vacancy_id, top_k=top_k, balance=balance, algorithm=algorithm,
+                     with_qpv=with_qpv).document

@@ -17,6 +17,7 @@ from service.web.pages import (
     indicators,
     lookups,
     outcomes,
+    share_requests,
     shortlist,
     signin,
     suggestions,
@@ -25,7 +26,7 @@ from service.web.pages import (
 )
 
 ROUTERS = [signin.router, youths.router, suggestions.router, outcomes.router, lookups.router,
-           vacancies.router, shortlist.router, indicators.router]
+           vacancies.router, shortlist.router, share_requests.router, indicators.router]
 """The pages' routers, in the order they are matched."""
 
 

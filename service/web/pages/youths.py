@@ -22,6 +22,7 @@ from service.api.problems import ApiError
 from service.api.youths import create_stored_youth, update_stored_youth
 from service.store import crud
 from service.store.errors import Conflict
+from service.store.share_requests import pending_for_youth
 from service.store.youth_list import youth_page
 from service.web.core.auth import Adviser
 from service.web.core.csrf import check_token
@@ -143,10 +144,13 @@ def youth_profile(request: Request, principal: Adviser, youth_id: str) -> Respon
     """A profile's summary, with its actions (suggestions, change, fiche, exports)."""
     row = load_youth(request, principal, youth_id, action="read")
     summary = youth_summary(request, row.profile)
+    with request.app.state.read_sessions() as session:
+        asked = pending_for_youth(session, row.id, principal.mission_locale or "")
     return render(request, "youths/profile.html", {
         "youth": {"id": row.id, "external_id": row.external_id, "updated_at": row.updated_at,
-                  "synthetic": row.synthetic},
-        "summary": summary, "saved": request.query_params.get("enregistre") == "1"})
+                  "synthetic": row.synthetic, "consent_share": bool(row.profile.get("consent_share"))},
+        "summary": summary, "saved": request.query_params.get("enregistre") == "1",
+        "share_requests": asked, "shared": request.query_params.get("partage")})
 
 
 @router.get("/jeunes/{youth_id}/modifier")
