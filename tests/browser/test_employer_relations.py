@@ -1,6 +1,7 @@
 """The employer-relations flow in the browser, up to the export: the territory's vacancies, a
 new vacancy whose ROME code is inferred from its title and shown for confirmation before it is
-saved, its balanced shortlist of pseudonymised cards, and the shortlist's CSV export.
+saved, its balanced shortlist of pseudonymised cards, the shortlist's CSV export, and a share
+request from a card (htmx answer in the card, axe still clean).
 
 Hooks read: the list's rows ``[data-vacancy-id]``, the form's fields by their labels,
 ``#verifier`` then ``#confirmer``, the inferred codes ``[data-rome]`` (the proposed one first),
@@ -48,3 +49,9 @@ def test_employer_relations_flow_up_to_the_export(page, web_server):
     rows = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8-sig")), delimiter=";"))
     assert len(rows) - 1 == cards.count()  # one row per card shown, under a header
 
+    first = cards.first
+    first.locator("button[data-share-request]").click()  # htmx: the answer lands in the card
+    expect(first.get_by_role("status")).to_have_text("Demande envoyée au conseiller")
+    assert not re.search(r"Y-[0-9a-f]{16}", page.content())  # the youth's id never in the page
+    expect(page.locator("#target-table tr[data-group]")).to_have_count(4)
+    axe_check(page)
