@@ -64,6 +64,8 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
                                                  min_lists=settings.ranker_min_lists))
         live = workspace.live()
         app.state.live = live
+        live.read().recommender.embedder.encode_queries(["accueil"])  # load the model now: the
+        # first list would wait about 5 s for its weights and tokenizer
         live.start_background(snapshot_interval_s or settings.snapshot_interval_s)
         log.info("ready: %s", live.status())
         try:

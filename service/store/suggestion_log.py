@@ -142,7 +142,9 @@ def exposure_counts(session: Session, since: datetime) -> dict[str, int]:
 
 def shown_to(session: Session, youth_id: str, since: datetime) -> set[str]:
     """The vacancies shown to one youth since ``since`` (their own part of :func:`exposure_counts`)."""
-    statement = (select(Suggestion.item_id).distinct()
-                 .where(Suggestion.youth_id == youth_id, Suggestion.item_kind == "vacancy",
-                        Suggestion.created_at >= since))
-    return {str(item) for item in session.scalars(statement)}
+    # The youth alone in SQL: with the kind and the date there too, SQLite's planner picks the
+    # (item_kind, created_at) index and reads every recent row of everybody (84 ms at 161,000).
+    statement = select(Suggestion.item_id, Suggestion.item_kind, Suggestion.created_at).where(
+        Suggestion.youth_id == youth_id)
+    return {str(item) for item, kind, at in session.execute(statement)
+            if kind == "vacancy" and at >= since}
