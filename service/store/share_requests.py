@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.store.errors import not_found
@@ -70,18 +70,6 @@ def pending_for_youth(session: Session, youth_id: str, mission_locale: str) -> l
                  .order_by(ShareRequest.id))
     return [PendingRequest(row.id, row.vacancy_id, title, name, row.created_at)
             for row, title, name in session.execute(statement)]
-
-
-def pending_counts(session: Session, youth_ids: Iterable[str], mission_locale: str) -> dict[str, int]:
-    """``{youth id: pending requests}`` for those of ``youth_ids`` that have any."""
-    ids = list(youth_ids)
-    if not ids:
-        return {}
-    statement = (select(ShareRequest.youth_id, func.count())
-                 .where(ShareRequest.youth_id.in_(ids), ShareRequest.mission_locale == mission_locale,
-                        ShareRequest.status == "pending")
-                 .group_by(ShareRequest.youth_id))
-    return {youth_id: int(count) for youth_id, count in session.execute(statement)}
 
 
 def get_pending(session: Session, request_id: int, *, youth_id: str, mission_locale: str) -> ShareRequest:
