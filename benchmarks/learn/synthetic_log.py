@@ -10,6 +10,8 @@ Labels (``signal``):
 - ``"outcome"``: a latent utility that the fusion only partly sees (``hires_log``,
   ``close_trade`` and ``beginners`` count, the shown rank lowers the chance of a look);
 - ``"noise"``: labels drawn independently of every feature and of the rank;
+- ``"position"``: no signal either, but an item is looked at with probability ``rank ** -0.7``
+  (the position bias alone);
 - a feature name: the label is that feature's quartile in the list (0..3), a known answer.
 """
 
@@ -43,6 +45,9 @@ def _labels(rng, signal: str, values: dict[str, np.ndarray], rank: np.ndarray, l
     n = rank.size
     if signal == "noise":
         return rng.choice([0, 1, 2, 3], n, p=[0.85, 0.09, 0.04, 0.02])
+    if signal == "position":  # looked at with P = rank^-0.7, then a label that ignores the pair
+        looked = rng.random(n) < rank ** -0.7
+        return np.where(looked, rng.choice([0, 1, 2, 3], n, p=[0.7, 0.2, 0.06, 0.04]), 0)
     if signal == "outcome":
         utility = (0.8 * values["hires_log"] + 1.2 * values["close_trade"] + 0.6 * values["beginners"]
                    + 1.0 * values["semantic"] - 0.04 * values["distance_km"] - 3.0)

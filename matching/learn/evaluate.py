@@ -16,6 +16,8 @@ graded labels.
   in each side's own top 10s).
 - Mixité (:func:`mixite_of`): share of non-traditional vacancies in the top 10 by gender group,
   after the vacancy mix policy is re-applied to each order.
+- Optionally (``position_eta``), an inverse-propensity comparison (:func:`ips_dcg`) that removes
+  the logged order's lean when outcomes depend on the rank shown.
 - Both also at the top 5 (``at_5``): re-ranking a logged list of 10 items cannot change its top
   10, only the order within it.
 """
@@ -119,6 +121,29 @@ def mixite_of(test: pd.DataFrame, positions: np.ndarray, top: int = TOP) -> dict
     return result
 
 
+def ips_dcg(list_codes: np.ndarray, rank: np.ndarray, labels: np.ndarray, positions: np.ndarray,
+            eta: float, k: int = TOP) -> np.ndarray:
+    """Inverse-propensity DCG@k of every list (Joachims et al., WSDM 2017), ``(n_lists,)``.
+
+    Each label counts ``label / P(looked at | logged rank)`` with ``P = rank ** -eta`` (the
+    position-based model; the constant in front cancels in any ratio), at the DCG weight of its
+    position in the order evaluated. With the right ``eta`` it estimates, without the logging
+    order's lean, the DCG an order would get if it had been served; ``eta = 0`` is plain DCG.
+    """
+    gains = np.asarray(labels, dtype=np.float64) * np.asarray(rank, dtype=np.float64) ** eta
+    weight = np.where(positions <= k, 1.0 / np.log2(positions + 1.0), 0.0)
+    return np.bincount(list_codes, weights=gains * weight, minlength=int(list_codes.max()) + 1)
+
+
+def _ips(codes, rank, labels, fusion_positions, learned_positions, eta: float) -> dict[str, Any]:
+    fusion = ips_dcg(codes, rank, labels, fusion_positions, eta)
+    learned = ips_dcg(codes, rank, labels, learned_positions, eta)
+    return {"propensity": f"P(looked at | rank r) = r^-{eta:g}", "eta": eta,
+            f"dcg@{TOP}": {"fusion": round(float(fusion.mean()), 6), "learned": round(float(learned.mean()), 6)},
+            "ratio": round(float(learned.mean() / fusion.mean()), 6) if fusion.mean() > 0 else None,
+            "p_value": _p_value(learned, fusion), "test": "paired two-sided t-test on per-list IPS-DCG@10"}
+
+
 def _p_value(learned: np.ndarray, fusion: np.ndarray) -> float:
     from scipy.stats import ttest_rel
 
@@ -129,8 +154,11 @@ def _p_value(learned: np.ndarray, fusion: np.ndarray) -> float:
 
 
 def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence[str], *,
-                   params: RankerParams | None = None) -> dict[str, Any]:
+                   params: RankerParams | None = None, position_eta: float | None = None) -> dict[str, Any]:
     """Train on lists before ``split`` and compare fusion and learned orders after it.
+
+    ``position_eta``: adds the inverse-propensity comparison ``ips`` (:func:`ips_dcg`) with
+    ``P(looked at | rank r) = r ** -position_eta``; None leaves it out.
 
     Returns:
         The document of ``passerelle ranker evaluate --json`` (module docstring).
@@ -149,13 +177,14 @@ def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence
         if len(test) else np.zeros(0, dtype=bool)
     if not labelled.any():
         raise ValueError("no list with a positive label after the split date")
-    return compare(test[labelled].reset_index(drop=True), trained.ranker,
+    return compare(test[labelled].reset_index(drop=True), trained.ranker, position_eta=position_eta,
                    lists_without_positive=int(test["list_id"][~labelled].nunique()),
                    trained_on={"rows": trained.manifest["rows"], "lists": trained.manifest["lists"]},
                    split=cut.isoformat())
 
 
-def compare(test: pd.DataFrame, ranker: LearnedRanker, **facts: Any) -> dict[str, Any]:
+def compare(test: pd.DataFrame, ranker: LearnedRanker, *, position_eta: float | None = None,
+            **facts: Any) -> dict[str, Any]:
     """Fusion (logged rank) against ``ranker`` on ``test`` (lists with a positive label)."""
     codes = pd.factorize(test["list_id"])[0]
     rank = test["rank"].to_numpy(np.float64)
@@ -190,6 +219,8 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, **facts: Any) -> dict[str
                               "learned": exposure_share(test["item_id"], learned_positions, SHORT_TOP)},
                      "measure": f"share of top-{TOP} suggestions going to the "
                                 f"{EXPOSURE_TOP_SHARE:.0%} most-shown vacancies"},
+        **({"ips": _ips(codes, rank, test["label"].to_numpy(np.float64), fusion_positions, learned_positions,
+                        position_eta)} if position_eta is not None else {}),
         "lists": int(test["list_id"].nunique()),
         "rows": int(len(test)),
         "model_version": ranker.version,

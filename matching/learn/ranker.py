@@ -76,10 +76,18 @@ class RankerParams:
         return asdict(self)
 
 
+_LOGGED_FEATURE_HINTS = ("semantic", "trade", "distance")
+"""Feature columns that every logged vacancy row holds (NaN on rows logged before features)."""
+
+
 def vacancy_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The vacancy rows of a log frame, grouped by list (lists in first-seen time order) and
-    ordered by rank within a list (a fresh index)."""
+    """The vacancy rows of a log frame that carry a list id and logged features, grouped by list
+    (lists in first-seen time order) and ordered by rank within a list (a fresh index)."""
     rows = frame[frame["item_kind"] == VACANCY_KIND] if "item_kind" in frame else frame
+    rows = rows[rows["list_id"].notna()]  # rows logged before lists had an id (migration 0007)
+    logged = [name for name in _LOGGED_FEATURE_HINTS if name in rows]
+    if logged:  # rows logged before their features were: nothing to learn from
+        rows = rows[rows[logged].notna().any(axis=1)]
     first_seen = rows.groupby("list_id", sort=False)["created_at"].transform("min")
     rows = rows.assign(_first=first_seen).sort_values(["_first", "list_id", "rank"], kind="stable")
     return rows.drop(columns="_first").reset_index(drop=True)

@@ -188,6 +188,10 @@ def evaluate(
     split_date: Annotated[str, typer.Option("--split-date", help="Train before this date, measure from it (YYYY-MM-DD).")],
     from_store: FromStore = False,
     source: InputLog = None,
+    position_propensity: Annotated[float | None, typer.Option(
+        "--position-propensity", min=0.0, max=5.0,
+        help="Also compare by inverse propensity, P(looked at | rank r) = r^-ETA (ETA from an exploration "
+             "experiment; 0.7 for simulated outcomes, docs/SIMULATOR.md).")] = None,
     as_json: JsonOpt = False,
 ):
     """Compare the fusion and a ranker trained on the lists before --split-date, on the lists after.
@@ -197,7 +201,7 @@ def evaluate(
     mixité and the exposure concentration of both orders. Reads every row, those of
     `passerelle outcomes simulate` included. See docs/LEARNING.md.
 
-    Example: passerelle ranker evaluate --split-date 2026-05-01 --from-store --json
+    Example: passerelle ranker evaluate --split-date 2026-05-01 --from-store --position-propensity 0.7 --json
     """
     from matching.learn.evaluate import evaluate_split
     from matching.learn.features import VACANCY_FEATURES
@@ -209,7 +213,7 @@ def evaluate(
         fail_both("ranx n'est pas installé : pip install ranx", "ranx is not installed: pip install ranx")
     frame = _log(from_store, source, None, simulated=True, context=True)
     try:
-        document = evaluate_split(frame, split, VACANCY_FEATURES)
+        document = evaluate_split(frame, split, VACANCY_FEATURES, position_eta=position_propensity)
     except ValueError as error:
         _no_data(error)
     emit(document, as_json, _render_evaluation)
@@ -225,4 +229,8 @@ def _render_evaluation(doc: dict[str, Any]) -> str:
               f"appris {doc['mixite']['learned']}" if doc["mixite"]["fusion"] is not None
               else f"mixité non mesurée (en: {doc['mixite'].get('reason')})"),
              f"{doc['lists']} listes évaluées, {doc['lists_without_positive']} sans suite positive écartées"]
+    if "ips" in doc:
+        ips = doc["ips"]
+        lines.append(f"par propension inverse ({ips['propensity']}) : DCG@10 fusion {ips['dcg@10']['fusion']}, "
+                     f"appris {ips['dcg@10']['learned']}, rapport {ips['ratio']} (p = {ips['p_value']:.3g})")
     return "\n".join(lines)

@@ -111,3 +111,11 @@ def test_no_pickle_in_the_learning_code():
                  for alias in node.names} | {getattr(node, "module", None) for node in ast.walk(tree)
                                                if isinstance(node, ast.ImportFrom)}
         assert not names & {"pickle", "joblib", "cloudpickle", "dill"}, path
+
+
+def test_rows_without_a_list_id_or_logged_features_are_left_out():
+    frame = synthetic_log(3, list_size=4, signal="noise", seed=4)
+    frame.loc[frame.index[:4], "list_id"] = None  # logged before migration 0007
+    frame.loc[frame.index[4:8], ["semantic", "trade", "distance"]] = np.nan  # no features logged
+    rows = vacancy_rows(frame)
+    assert len(rows) == 4 and rows["list_id"].nunique() == 1
