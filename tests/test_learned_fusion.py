@@ -116,3 +116,27 @@ def test_rank_fusion_read_off_the_ranks_equals_the_sorted_one(trained):
     np.testing.assert_array_equal(
         searcher.rank_fusion(components, ranks), searcher.rank_fusion(components)
     )
+
+
+def _reorder_by_lexsort(rrf, rows, cards, learned):
+    """The reordering written as one sort per row over (candidate, learned, RRF rank)."""
+    key = np.full(rrf.shape, -np.inf)
+    key[rows, cards] = learned
+    is_cand = np.isfinite(key)
+    rank = lf.ranks_of_scores(rrf)
+    order = np.lexsort((rank, -np.where(is_cand, key, 0.0), ~is_cand), axis=-1)
+    out = np.empty_like(rrf)
+    np.put_along_axis(out, order, -np.sort(-rrf, axis=1), axis=1)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_reorder_equals_one_sort_per_row(seed):
+    rng = np.random.default_rng(seed)
+    rrf = rng.integers(0, 6, (4, 30)).astype(np.float32) / 10  # many ties
+    inside = rng.random((4, 30)) < 0.3
+    rows, cards = np.nonzero(inside)
+    learned = rng.integers(0, 4, len(rows)).astype(np.float64)  # ties too
+    np.testing.assert_array_equal(
+        lf.reorder(rrf, rows, cards, learned), _reorder_by_lexsort(rrf, rows, cards, learned)
+    )

@@ -73,7 +73,11 @@ def feature_names() -> list[str]:
 
 def ranks_of_scores(scores: np.ndarray) -> np.ndarray:
     """0-based rank of every column of every row (best = 0, ties by column), ``(q, n)`` int32."""
-    order = descending_order(scores)
+    return ranks_of_order(descending_order(scores))
+
+
+def ranks_of_order(order: np.ndarray) -> np.ndarray:
+    """The ranks :func:`ranks_of_scores` returns, from the rows' order (best first)."""
     ranks = np.empty(order.shape, dtype=np.int32)
     np.put_along_axis(ranks, order, np.arange(order.shape[1], dtype=np.int32)[None, :], axis=1)
     return ranks
@@ -128,24 +132,32 @@ def pair_features(
     return np.stack(columns, axis=1).astype(np.float32)
 
 
-def reorder(rrf, rows, cards, learned, rrf_rank=None) -> np.ndarray:
+def reorder(rrf, rows, cards, learned, rrf_order=None) -> np.ndarray:
     """The RRF scores permuted: candidates first in ``learned`` order, then the rest by RRF.
 
-    ``rrf`` ``(q, n_cards)`` (``rrf_rank``: its ranks, when known); ``rows``/``cards`` the candidate pairs (grouped by row) and
-    ``learned`` their model scores. Ties in ``learned`` keep the RRF order. Returns ``(q, n)``
-    float32 whose every row holds the same values as ``rrf``'s.
+    ``rrf`` ``(q, n_cards)`` (``rrf_order``: its rows' order, best first, when known);
+    ``rows``/``cards`` the candidate pairs (sorted by row) and ``learned`` their model scores.
+    Ties in ``learned`` keep the RRF order. Returns ``(q, n)`` float32 whose every row holds the
+    same values as ``rrf``'s.
     """
     rrf = np.asarray(rrf, dtype=np.float32)
-    # Key per card: candidates by learned score (above every non-candidate), others by RRF.
-    key = np.full(rrf.shape, -np.inf, dtype=np.float64)
-    key[rows, cards] = learned
-    rrf_rank = ranks_of_scores(rrf) if rrf_rank is None else rrf_rank
-    # Lexicographic (is candidate, learned score, -rrf rank): one float64 key per card.
-    is_cand = np.isfinite(key)
-    order = np.lexsort((rrf_rank, -np.where(is_cand, key, 0.0), ~is_cand), axis=-1)
-    values = -np.sort(-rrf, axis=1)
+    order = descending_order(rrf) if rrf_order is None else rrf_order
+    n_rows, n_cards = rrf.shape
+    bounds = np.searchsorted(rows, np.arange(n_rows + 1))
     out = np.empty_like(rrf)
-    np.put_along_axis(out, order, values, axis=1)
+    position = np.empty(n_cards, dtype=np.int64)
+    is_candidate = np.zeros(n_cards, dtype=bool)
+    for row in range(n_rows):
+        picked, scores = (
+            cards[bounds[row] : bounds[row + 1]],
+            learned[bounds[row] : bounds[row + 1]],
+        )
+        position[order[row]] = np.arange(n_cards)
+        first = picked[np.lexsort((position[picked], -scores))]
+        is_candidate[picked] = True
+        rest = order[row][~is_candidate[order[row]]]
+        is_candidate[picked] = False
+        out[row, np.concatenate([first, rest])] = rrf[row, order[row]]
     return out
 
 
@@ -207,10 +219,12 @@ def train_fusion(searcher, texts: list[str], gold_codes, data_hash: str) -> Lear
 def learned_scores(model: LearnedFusion, components, ranks, rrf: np.ndarray, card_apps):
     """``rrf`` ``(q, n_cards)`` reordered by ``model`` (:func:`reorder`); ``ranks``: the
     signals' ranks (:func:`signal_ranks`)."""
-    rrf_rank = ranks_of_scores(rrf)
+    rrf_order = descending_order(rrf)
     rows, cards = candidates(ranks, model.depth)
-    features = pair_features(components, ranks, rrf, rrf_rank, rows, cards, card_apps)
-    return reorder(rrf, rows, cards, model.predict(features), rrf_rank)
+    features = pair_features(
+        components, ranks, rrf, ranks_of_order(rrf_order), rows, cards, card_apps
+    )
+    return reorder(rrf, rows, cards, model.predict(features), rrf_order)
 
 
 class LearnedFusion:
