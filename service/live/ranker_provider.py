@@ -16,6 +16,7 @@ the vacancy's trade and its employer.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from sqlalchemy.orm import Session
 from matching.learn import registry
 from matching.learn.ranker import LearnedRanker
 from service.store.models import Outcome, Suggestion, Vacancy, Youth
+
+log = logging.getLogger("passerelle.ranker")
 
 MIN_LABELLED_LISTS = 200
 """Labelled vacancy lists a Mission Locale needs before the learned ranker serves it."""
@@ -74,22 +77,31 @@ class ActiveRankerProvider:
         self._lock = threading.Lock()
         self._counts: dict[str, int] = {}
         self._counted_at: float | None = None
-        self._pointer_stamp: tuple[int, int] | None = None
+        self._pointer_stamp: tuple[int, int, int] | None = None
         self._active: LearnedRanker | None = None
         self._loaded: dict[str, LearnedRanker] = {}
 
     def __call__(self, mission_locale: str | None) -> LearnedRanker | None:
-        ranker = self.active()
-        if ranker is None or mission_locale is None:
+        """The active ranker if ``mission_locale`` has enough labelled lists, else None; a
+        registry or store that cannot be read gives None (the fusion) and a logged error."""
+        from lightgbm.basic import LightGBMError
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            ranker = self.active()
+            if ranker is None or mission_locale is None:
+                return None
+            return ranker if self.count(mission_locale) >= self.min_lists else None
+        except (OSError, ValueError, KeyError, LightGBMError, SQLAlchemyError) as error:
+            log.error("learned ranker unavailable, serving the fusion: %s", type(error).__name__)
             return None
-        return ranker if self.count(mission_locale) >= self.min_lists else None
 
     def active(self) -> LearnedRanker | None:
         """The registry's active ranker (re-read when ``active.json`` changes)."""
         path = self.root / registry.POINTER
         try:
             stat = path.stat()
-            stamp: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+            stamp: tuple[int, int, int] | None = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         except FileNotFoundError:
             stamp = None
         with self._lock:

@@ -160,3 +160,13 @@ def test_every_ranker_command_has_help_ending_with_an_example(command):
 
     result = CliRunner().invoke(app, ["ranker", command, "--help"])
     assert result.exit_code == 0 and f"Example: passerelle ranker {command}" in result.output
+
+
+def test_provider_serves_the_fusion_when_the_active_model_cannot_be_read(two_models, tmp_path: Path):
+    from service.live.ranker_provider import ActiveRankerProvider
+
+    first, _ = two_models
+    registry.save(tmp_path, first)
+    registry.activate(tmp_path, first.manifest["version"])
+    (tmp_path / first.manifest["version"] / "model.txt").write_text("not a model", encoding="utf-8")
+    assert ActiveRankerProvider(tmp_path, read_sessions=None, min_lists=0)("ML-A") is None
