@@ -15,6 +15,11 @@ third of the everyday phrasings (``benchmarks/quality``):
   (:data:`~matching.search.trade_scores.CORPUS_WEIGHTS`). Only its non-negligible weights are kept
   (sparse), which makes the saved model small.
 
+With ``learn_fusion=True`` the fit also learns the fusion (a LightGBM ``lambdarank`` model over
+the candidates of the five signals, trained on appellations held out of a second fit:
+:mod:`~matching.search.learned_fusion`); ``score`` then orders the candidates by it and keeps
+the RRF values. Off by default (see ``benchmarks/RESULTS.md``, issue #15 item 6).
+
 Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle
 (:mod:`~matching.search.trade_files`); the fitting steps are pure functions of
 :mod:`~matching.search.trade_fit`.
