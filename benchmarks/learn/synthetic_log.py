@@ -59,9 +59,16 @@ def _labels(rng, signal: str, values: dict[str, np.ndarray], rank: np.ndarray, l
     return np.minimum((quartile * 4).astype(int), 3)
 
 
+def rng_shuffle(size: int, seed: int, list_number: int) -> np.ndarray:
+    """The shown ranks of an explored list's items (a uniform permutation of 1..size)."""
+    return np.random.default_rng([seed, 15, list_number]).permutation(size) + 1
+
+
 def synthetic_log(n_lists: int, list_size: int = 20, *, seed: int = 0, signal: str = "outcome",
-                  days: int = 60, mission_locales: int = 3) -> pd.DataFrame:
-    """A log frame of ``n_lists`` lists of ``list_size`` vacancies served over ``days`` days."""
+                  days: int = 60, mission_locales: int = 3, explore: float = 0.0) -> pd.DataFrame:
+    """A log frame of ``n_lists`` lists of ``list_size`` vacancies served over ``days`` days;
+    a share ``explore`` of the lists is shown uniformly shuffled (RandTop-n over the whole list,
+    ``propensity`` 1 / ``list_size``; the others in the fusion's order, ``propensity`` NaN)."""
     rng = np.random.default_rng(seed)
     n = n_lists * list_size
     values = _features(rng, n)
@@ -70,6 +77,11 @@ def synthetic_log(n_lists: int, list_size: int = 20, *, seed: int = 0, signal: s
     order = np.lexsort((-fusion, list_index))
     values = {name: column[order] for name, column in values.items()}
     rank = np.tile(np.arange(1, list_size + 1), n_lists)
+    explored = np.zeros(n_lists, dtype=bool)
+    if explore > 0:  # drawn after every other draw: explore=0 gives the same log as before
+        explored = np.random.default_rng([seed, 15]).random(n_lists) < explore
+        for i in np.flatnonzero(explored).tolist():
+            rank[i * list_size:(i + 1) * list_size] = rng_shuffle(list_size, seed, i)
     values["rank_shown"] = rank.astype(float)
     served = START + pd.to_timedelta(np.sort(rng.uniform(0, days * 86400, n_lists)), unit="s")
     frame = pd.DataFrame({
@@ -85,7 +97,7 @@ def synthetic_log(n_lists: int, list_size: int = 20, *, seed: int = 0, signal: s
     frame["rank"] = rank
     frame["policy"] = "default"
     frame["model_version"] = None
-    frame["propensity"] = np.nan
+    frame["propensity"] = np.where(explored[list_index], 1.0 / list_size, np.nan)
     frame["simulated"] = True
     frame["label"] = _labels(rng, signal, values, rank, list_index)
     for name in VACANCY_FEATURES:

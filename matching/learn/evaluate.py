@@ -16,8 +16,12 @@ graded labels.
   in each side's own top 10s).
 - Mixité (:func:`mixite_of`): share of non-traditional vacancies in the top 10 by gender group,
   after the vacancy mix policy is re-applied to each order.
-- Optionally (``position_eta``), an inverse-propensity comparison (:func:`ips_dcg`) that removes
-  the logged order's lean when outcomes depend on the rank shown.
+- Position bias: when the log holds explored lists (RandTop-n, ``propensity`` logged), the
+  examination curve is estimated from them (:mod:`matching.learn.propensity`) and the headline
+  ratio and p-value compare inverse-propensity DCG@10 (:func:`ips_dcg`), which removes the
+  logged order's lean when outcomes depend on the rank shown; the raw-label figures stay in
+  ``fusion``, ``learned`` and ``raw``. Without explored lists, ``propensity.curve`` is None with
+  a reason and the headline is the raw-label comparison.
 - Both also at the top 5 (``at_5``): re-ranking a logged list of 10 items cannot change its top
   10, only the order within it.
 """
@@ -32,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.learn.propensity import explored_rows, ips_weights
 from matching.learn.ranker import LearnedRanker, RankerParams, design_matrix, vacancy_rows
 from matching.learn.training import train
 
@@ -41,6 +46,9 @@ TOP = 10
 SHORT_TOP = 5
 """The shorter cut-off also reported: logged lists of 10 items have the same top 10 in any order."""
 EXPOSURE_TOP_SHARE = 0.10
+RAW_BASIS = ("raw labels (no examination curve: the comparison leans towards the logged order "
+             "when outcomes depend on the rank shown)")
+IPS_BASIS = "inverse propensity of examination, curve estimated from the explored lists before the split"
 SIGNIFICANCE_TEST = "paired two-sided t-test (scipy.stats.ttest_rel) on per-list ndcg@10"
 NO_SHORTLIST = ("shortlists keep their ranking in issue #15 (the learned ranker re-ranks vacancy "
                 "lists only): shortlist NDKL and InfeasibleIndex are the same on both sides")
@@ -121,27 +129,39 @@ def mixite_of(test: pd.DataFrame, positions: np.ndarray, top: int = TOP) -> dict
     return result
 
 
-def ips_dcg(list_codes: np.ndarray, rank: np.ndarray, labels: np.ndarray, positions: np.ndarray,
-            eta: float, k: int = TOP) -> np.ndarray:
+def ips_dcg(list_codes: np.ndarray, labels: np.ndarray, weights: np.ndarray, positions: np.ndarray,
+            k: int = TOP) -> np.ndarray:
     """Inverse-propensity DCG@k of every list (Joachims et al., WSDM 2017), ``(n_lists,)``.
 
-    Each label counts ``label / P(looked at | logged rank)`` with ``P = rank ** -eta`` (the
-    position-based model; the constant in front cancels in any ratio), at the DCG weight of its
-    position in the order evaluated. With the right ``eta`` it estimates, without the logging
-    order's lean, the DCG an order would get if it had been served; ``eta = 0`` is plain DCG.
+    Each label counts ``label * weight`` (``weight = 1 / theta(logged rank)``, the inverse of the
+    chance it was examined where it was shown: :func:`matching.learn.propensity.ips_weights`) at
+    the DCG weight of its position in the order evaluated. Averaged over lists it estimates,
+    without the logging order's lean, the DCG an order would get if it were served; unit
+    weights give plain DCG. Un-normalised on purpose: normalising each list by its own ideal
+    would give a list with one positive the same value whatever its weight, and bring the lean
+    back.
     """
-    gains = np.asarray(labels, dtype=np.float64) * np.asarray(rank, dtype=np.float64) ** eta
+    gains = np.asarray(labels, dtype=np.float64) * np.asarray(weights, dtype=np.float64)
     weight = np.where(positions <= k, 1.0 / np.log2(positions + 1.0), 0.0)
     return np.bincount(list_codes, weights=gains * weight, minlength=int(list_codes.max()) + 1)
 
 
-def _ips(codes, rank, labels, fusion_positions, learned_positions, eta: float) -> dict[str, Any]:
-    fusion = ips_dcg(codes, rank, labels, fusion_positions, eta)
-    learned = ips_dcg(codes, rank, labels, learned_positions, eta)
-    return {"propensity": f"P(looked at | rank r) = r^-{eta:g}", "eta": eta,
-            f"dcg@{TOP}": {"fusion": round(float(fusion.mean()), 6), "learned": round(float(learned.mean()), 6)},
-            "ratio": round(float(learned.mean() / fusion.mean()), 6) if fusion.mean() > 0 else None,
-            "p_value": _p_value(learned, fusion), "test": "paired two-sided t-test on per-list IPS-DCG@10"}
+def _ips(codes, rank, labels, weights, fusion_positions, learned_positions) -> dict[str, Any]:
+    ideal = ordered_positions(codes, labels * weights, rank)
+    sides: dict[str, dict[str, float]] = {"fusion": {}, "learned": {}}
+    per_list = {}
+    for k in (SHORT_TOP, TOP):
+        best = float(ips_dcg(codes, labels, weights, ideal, k).mean())
+        for side, positions in (("fusion", fusion_positions), ("learned", learned_positions)):
+            values = ips_dcg(codes, labels, weights, positions, k)
+            per_list[side, k] = values
+            sides[side][f"dcg@{k}"] = round(float(values.mean()), 6)
+            sides[side][f"ndcg@{k}"] = round(float(values.mean()) / best, 6) if best > 0 else 0.0
+    fusion, learned = per_list["fusion", TOP], per_list["learned", TOP]
+    return {**sides, "ratio_ndcg_at_10": round(float(learned.mean() / fusion.mean()), 6) if fusion.mean() > 0 else None,
+            "p_value": _p_value(learned, fusion),
+            "test": f"paired two-sided t-test on per-list IPS-DCG@{TOP}",
+            "normalised": "mean IPS-DCG over the lists / mean ideal IPS-DCG (one constant for both orders)"}
 
 
 def _p_value(learned: np.ndarray, fusion: np.ndarray) -> float:
@@ -154,11 +174,14 @@ def _p_value(learned: np.ndarray, fusion: np.ndarray) -> float:
 
 
 def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence[str], *,
-                   params: RankerParams | None = None, position_eta: float | None = None) -> dict[str, Any]:
+                   params: RankerParams | None = None) -> dict[str, Any]:
     """Train on lists before ``split`` and compare fusion and learned orders after it.
 
-    ``position_eta``: adds the inverse-propensity comparison ``ips`` (:func:`ips_dcg`) with
-    ``P(looked at | rank r) = r ** -position_eta``; None leaves it out.
+    The examination curve is estimated from the explored lists before ``split``
+    (:func:`matching.learn.propensity.estimate_examination`, by :func:`train`, which also uses it
+    as training weights); with it the headline ``ratio_ndcg_at_10`` and ``p_value`` are the
+    inverse-propensity ones (``ips``), without it the raw-label ones. Explored lists after the
+    split are left out of the comparison: the order they were shown in is not the fusion's.
 
     Returns:
         The document of ``passerelle ranker evaluate --json`` (module docstring).
@@ -171,21 +194,29 @@ def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence
     cut = pd.Timestamp(split)
     cut = cut.tz_localize("UTC") if cut.tzinfo is None else cut
     trained = train(rows[served < cut], feature_names, params=params, holdout_share=0.0)
-    test = rows[served >= cut].reset_index(drop=True)
+    later = rows[served >= cut]
+    explored = explored_rows(later)
+    test = later[~explored].reset_index(drop=True)
     codes = pd.factorize(test["list_id"])[0] if len(test) else np.zeros(0, dtype=np.int64)
     labelled = pd.Series(test["label"].to_numpy() > 0).groupby(codes).transform("any").to_numpy() \
         if len(test) else np.zeros(0, dtype=bool)
     if not labelled.any():
         raise ValueError("no list with a positive label after the split date")
-    return compare(test[labelled].reset_index(drop=True), trained.ranker, position_eta=position_eta,
+    return compare(test[labelled].reset_index(drop=True), trained.ranker,
+                   propensity=trained.manifest["propensity"],
                    lists_without_positive=int(test["list_id"][~labelled].nunique()),
-                   trained_on={"rows": trained.manifest["rows"], "lists": trained.manifest["lists"]},
+                   explored_lists_left_out=int(later["list_id"][explored].nunique()),
+                   trained_on={"rows": trained.manifest["rows"], "lists": trained.manifest["lists"],
+                               "weights": trained.manifest["weights"]},
                    split=cut.isoformat())
 
 
-def compare(test: pd.DataFrame, ranker: LearnedRanker, *, position_eta: float | None = None,
+def compare(test: pd.DataFrame, ranker: LearnedRanker, *, propensity: dict[str, Any] | None = None,
             **facts: Any) -> dict[str, Any]:
-    """Fusion (logged rank) against ``ranker`` on ``test`` (lists with a positive label)."""
+    """Fusion (logged rank) against ``ranker`` on ``test`` (lists with a positive label, served in
+    the fusion's order); ``propensity``: :func:`~matching.learn.propensity.estimate_examination`'s
+    document (its ``curve`` None: raw labels only)."""
+    curve = (propensity or {}).get("curve")
     codes = pd.factorize(test["list_id"])[0]
     rank = test["rank"].to_numpy(np.float64)
     fusion_positions = ordered_positions(codes, -rank, rank)
@@ -206,12 +237,22 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, *, position_eta: float | 
     if longest <= TOP:
         mixite["note"] = (f"logged lists hold at most {longest} items: both orders have the same top {TOP}, "
                           "so the top-10 figures are equal by construction; see at_5")
+    raw_ratio = round(learned["ndcg@10"] / fusion["ndcg@10"], 6) if fusion["ndcg@10"] else None
+    raw_p = _p_value(learned_lists, fusion_lists)
+    ips = None
+    if curve:
+        ips = _ips(codes, rank, test["label"].to_numpy(np.float64), ips_weights(test["rank"].to_numpy(), curve),
+                   fusion_positions, learned_positions)
     return {
         "fusion": fusion,
         "learned": learned,
-        "ratio_ndcg_at_10": round(learned["ndcg@10"] / fusion["ndcg@10"], 6) if fusion["ndcg@10"] else None,
-        "p_value": _p_value(learned_lists, fusion_lists),
-        "test": SIGNIFICANCE_TEST,
+        "ratio_ndcg_at_10": raw_ratio if ips is None else ips["ratio_ndcg_at_10"],
+        "p_value": raw_p if ips is None else ips["p_value"],
+        "ratio_basis": RAW_BASIS if ips is None else IPS_BASIS,
+        "test": SIGNIFICANCE_TEST if ips is None else ips["test"],
+        "raw": {"ratio_ndcg_at_10": raw_ratio, "p_value": raw_p, "test": SIGNIFICANCE_TEST},
+        "ips": ips,
+        "propensity": propensity,
         "mixite": mixite,
         "exposure": {"fusion": exposure_share(test["item_id"], fusion_positions),
                      "learned": exposure_share(test["item_id"], learned_positions),
@@ -219,8 +260,6 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, *, position_eta: float | 
                               "learned": exposure_share(test["item_id"], learned_positions, SHORT_TOP)},
                      "measure": f"share of top-{TOP} suggestions going to the "
                                 f"{EXPOSURE_TOP_SHARE:.0%} most-shown vacancies"},
-        **({"ips": _ips(codes, rank, test["label"].to_numpy(np.float64), fusion_positions, learned_positions,
-                        position_eta)} if position_eta is not None else {}),
         "lists": int(test["list_id"].nunique()),
         "rows": int(len(test)),
         "model_version": ranker.version,

@@ -123,8 +123,12 @@ def frame_hash(rows: pd.DataFrame, columns: Sequence[str]) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
-def fit_booster(rows: pd.DataFrame, feature_names: Sequence[str], params: RankerParams):
-    """Fit lambdarank on grouped vacancy ``rows`` (:func:`vacancy_rows`); returns the Booster."""
+def fit_booster(rows: pd.DataFrame, feature_names: Sequence[str], params: RankerParams,
+                weights: np.ndarray | None = None):
+    """Fit lambdarank on grouped vacancy ``rows`` (:func:`vacancy_rows`); returns the Booster.
+
+    ``weights``: one per row (inverse-propensity weights, :mod:`matching.learn.propensity`);
+    LightGBM's lambdarank multiplies each item's gradient and hessian by its weight."""
     import lightgbm
 
     if rows.empty:
@@ -133,7 +137,7 @@ def fit_booster(rows: pd.DataFrame, feature_names: Sequence[str], params: Ranker
     if labels.min() < 0:
         raise ValueError("labels must be >= 0")
     dataset = lightgbm.Dataset(
-        design_matrix(rows, feature_names, logged_rank=True), label=labels,
+        design_matrix(rows, feature_names, logged_rank=True), label=labels, weight=weights,
         group=group_sizes(rows["list_id"].astype(str).to_numpy()),
         feature_name=list(feature_names), free_raw_data=True,
         params={"max_bin": 255, "verbose": -1, "num_threads": params.num_threads},

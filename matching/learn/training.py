@@ -5,6 +5,13 @@
 :func:`~matching.learn.ranker.fit_booster` on the others and measures the fitted model against
 the fusion's logged order on the held-out tail (:func:`ndcg_by_list`). The model saved is the
 one measured: trained on the head only, so the manifest's metrics describe it exactly.
+
+Position bias: the examination curve is estimated from the head's explored lists
+(:func:`matching.learn.propensity.estimate_examination`); with one, each positive label's row is
+weighted ``1 / theta(rank shown)`` in the fit (LightGBM multiplies the item's lambdarank
+gradient by it, the pairwise weighting of Wang et al., WSDM 2018, per item) and the manifest
+gives the curve (``propensity``); without, ``propensity.curve`` is None with a reason and the fit
+is unweighted.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.learn.propensity import estimate_examination, explored_rows, ips_weights
 from matching.learn.ranker import (
     POSITION_FEATURE,
     RANK_AT_INFERENCE,
@@ -32,6 +40,7 @@ MANIFEST_FORMAT = "passerelle-ranker/1"
 HOLDOUT_SHARE = 0.2
 """Share of the most recent lists held out to measure a trained model."""
 CUTOFFS = (5, 10, 20)
+WEIGHTS_IPS = "positive labels weighted 1 / theta(rank shown), theta estimated from the explored lists"
 
 
 def ndcg_by_list(list_codes: np.ndarray, scores: np.ndarray, labels: np.ndarray, k: int,
@@ -89,9 +98,12 @@ def split_lists(rows: pd.DataFrame, holdout_share: float) -> tuple[pd.DataFrame,
     return rows[~in_tail].reset_index(drop=True), rows[in_tail].reset_index(drop=True)
 
 
-def holdout_metrics(ranker: LearnedRanker, tail: pd.DataFrame) -> dict[str, Any]:
+def holdout_metrics(ranker: LearnedRanker, tail: pd.DataFrame,
+                    curve: dict[int, float] | None = None) -> dict[str, Any]:
     """NDCG@5/10/20 of the fusion (logged rank) and of ``ranker`` on ``tail``, over the lists
-    with at least one positive label."""
+    with at least one positive label, served in the fusion's order (explored lists left out);
+    with an examination ``curve``, also the inverse-propensity DCG@10 of both (``ips_dcg@10``)."""
+    tail = tail[~explored_rows(tail)]
     if tail.empty:
         return {"lists_with_positive": 0}
     codes = pd.factorize(tail["list_id"])[0]
@@ -105,7 +117,23 @@ def holdout_metrics(ranker: LearnedRanker, tail: pd.DataFrame) -> dict[str, Any]
         metrics[f"ndcg@{k}"] = {"fusion": round(float(fusion[positive].mean()), 6) if positive.any() else None,
                                 "learned": round(float(mine[positive].mean()), 6) if positive.any() else None}
         metrics["lists_with_positive"] = int(positive.sum())
+    if curve:
+        gains = labels * ips_weights(rank, curve)
+        positive = np.bincount(codes, weights=gains, minlength=int(codes.max()) + 1) > 0
+        values = {"fusion": _dcg(codes, -rank, gains, rank), "learned": _dcg(codes, learned, gains, rank)}
+        metrics["ips_dcg@10"] = {name: round(float(v[positive].mean()), 6) if positive.any() else None
+                                 for name, v in values.items()}
     return metrics
+
+
+def _dcg(codes: np.ndarray, scores: np.ndarray, gains: np.ndarray, rank: np.ndarray, k: int = 10) -> np.ndarray:
+    """Un-normalised DCG@k of every list ordered by ``scores`` (ties by ``rank``)."""
+    order = np.lexsort((rank, -scores, codes))
+    sorted_codes = codes[order]
+    starts = np.searchsorted(sorted_codes, np.arange(int(codes.max()) + 1))
+    position = np.arange(codes.size) - starts[sorted_codes]
+    weight = np.where(position < k, 1.0 / np.log2(position + 2.0), 0.0)
+    return np.bincount(sorted_codes, weights=gains[order] * weight, minlength=int(codes.max()) + 1)
 
 
 def train(frame: pd.DataFrame, feature_names: Sequence[str], *, params: RankerParams | None = None,
@@ -138,7 +166,11 @@ def train(frame: pd.DataFrame, feature_names: Sequence[str], *, params: RankerPa
     if not (head["label"] > 0).any():
         raise ValueError("no positive label in the training lists: record outcomes first")
     version = f"{created:%Y%m%dT%H%M%SZ}-{data_hash[:8]}"
-    ranker = LearnedRanker(fit_booster(head, feature_names, params), version=version,
+    propensity = estimate_examination(head)
+    curve = propensity["curve"]
+    weights = (np.where(head["label"].to_numpy() > 0, ips_weights(head["rank"].to_numpy(), curve), 1.0)
+               if curve else None)
+    ranker = LearnedRanker(fit_booster(head, feature_names, params, weights), version=version,
                            feature_names=feature_names)
     import lightgbm
 
@@ -154,7 +186,9 @@ def train(frame: pd.DataFrame, feature_names: Sequence[str], *, params: RankerPa
         "lists": int(head["list_id"].nunique()),
         "holdout": {"rows": int(len(tail)), "lists": int(tail["list_id"].nunique()),
                     "share": holdout_share},
-        "metrics": holdout_metrics(ranker, tail),
+        "metrics": holdout_metrics(ranker, tail, curve),
+        "propensity": propensity,
+        "weights": (WEIGHTS_IPS if curve else "none (no examination curve: see propensity.reason)"),
         "features": list(feature_names),
         "position_feature": POSITION_FEATURE,
         "rank_at_inference": RANK_AT_INFERENCE,

@@ -24,3 +24,6 @@ class ListResult:
     shown rank (:data:`matching.learn.features.VACANCY_FEATURES`), for the suggestion log."""
     model_version: str | None = None
     """The learned ranker's version when one ordered the list; None for the fusion."""
+    propensities: np.ndarray | None = None
+    """An explored list (:mod:`matching.recommend.exploration`): each shown item's probability of
+    the rank it was shown at, ``(n_items,)``; None for a list served in its ranked order."""

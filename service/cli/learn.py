@@ -188,10 +188,6 @@ def evaluate(
     split_date: Annotated[str, typer.Option("--split-date", help="Train before this date, measure from it (YYYY-MM-DD).")],
     from_store: FromStore = False,
     source: InputLog = None,
-    position_propensity: Annotated[float | None, typer.Option(
-        "--position-propensity", min=0.0, max=5.0,
-        help="Also compare by inverse propensity, P(looked at | rank r) = r^-ETA (ETA from an exploration "
-             "experiment; 0.7 for simulated outcomes, docs/SIMULATOR.md).")] = None,
     as_json: JsonOpt = False,
 ):
     """Compare the fusion and a ranker trained on the lists before --split-date, on the lists after.
@@ -199,9 +195,12 @@ def evaluate(
     Trains its own model (never the active one, which may have seen the later period) and
     reports NDCG@5/10/20, Recall@10 and MRR (ranx), a paired t-test on per-list NDCG@10, the
     mixité and the exposure concentration of both orders. Reads every row, those of
-    `passerelle outcomes simulate` included. See docs/LEARNING.md.
+    `passerelle outcomes simulate` included. Position bias: the examination curve by rank is
+    estimated from the explored lists before the split (PASSERELLE_EXPLORATION, RandTop-n) and
+    the headline ratio compares inverse-propensity DCG@10; without explored lists it says so
+    (propensity.curve null, with a reason) and compares raw labels. See docs/LEARNING.md.
 
-    Example: passerelle ranker evaluate --split-date 2026-05-01 --from-store --position-propensity 0.7 --json
+    Example: passerelle ranker evaluate --split-date 2026-05-01 --from-store --json
     """
     from matching.learn.evaluate import evaluate_split
     from matching.learn.features import VACANCY_FEATURES
@@ -213,7 +212,7 @@ def evaluate(
         fail_both("ranx n'est pas installé : pip install ranx", "ranx is not installed: pip install ranx")
     frame = _log(from_store, source, None, simulated=True, context=True)
     try:
-        document = evaluate_split(frame, split, VACANCY_FEATURES, position_eta=position_propensity)
+        document = evaluate_split(frame, split, VACANCY_FEATURES)
     except ValueError as error:
         _no_data(error)
     emit(document, as_json, _render_evaluation)
@@ -221,16 +220,18 @@ def evaluate(
 
 def _render_evaluation(doc: dict[str, Any]) -> str:
     rows = [(name, doc["fusion"][name], doc["learned"][name]) for name in doc["fusion"]]
-    lines = [table(("mesure", "fusion", "appris"), rows),
-             f"rapport NDCG@10 appris / fusion : {doc['ratio_ndcg_at_10']} (p = {doc['p_value']:.3g}, {doc['test']})",
+    raw = doc["raw"]
+    curve = (doc.get("propensity") or {}).get("curve")
+    lines = [table(("mesure (suites brutes)", "fusion", "appris"), rows),
+             f"rapport NDCG@10 appris / fusion, suites brutes : {raw['ratio_ndcg_at_10']} (p = {raw['p_value']:.3g})",
+             (f"par propension inverse (courbe d'examen estimée sur {doc['propensity']['lists']} listes explorées : "
+              + ", ".join(f"{r}: {t:.2f}" for r, t in list(curve.items())[:10])
+              + f") : rapport {doc['ratio_ndcg_at_10']} (p = {doc['p_value']:.3g}, {doc['test']})") if curve else
+             f"pas de correction du biais de position (en: {doc['propensity']['reason']})",
              f"exposition (part du top 10 aux 10 % d'offres les plus montrées) : fusion {doc['exposure']['fusion']}, "
              f"appris {doc['exposure']['learned']}",
              (f"mixité (part d'offres non traditionnelles dans le top 10, par genre) : fusion {doc['mixite']['fusion']}, "
               f"appris {doc['mixite']['learned']}" if doc["mixite"]["fusion"] is not None
               else f"mixité non mesurée (en: {doc['mixite'].get('reason')})"),
              f"{doc['lists']} listes évaluées, {doc['lists_without_positive']} sans suite positive écartées"]
-    if "ips" in doc:
-        ips = doc["ips"]
-        lines.append(f"par propension inverse ({ips['propensity']}) : DCG@10 fusion {ips['dcg@10']['fusion']}, "
-                     f"appris {ips['dcg@10']['learned']}, rapport {ips['ratio']} (p = {ips['p_value']:.3g})")
     return "\n".join(lines)
