@@ -10,8 +10,6 @@ the drawn outcomes, every row flagged ``simulated`` and dated on its simulated d
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -21,11 +19,15 @@ import numpy as np
 
 from matching.learn import simulate as model
 from matching.learn.simulation import Simulation, concat
+from matching.recommend.exploration import maybe_explore
 from matching.recommend.updates import indexed_features
 from matching.types import CONTRACTS
 from service.simulate_store import StoreWriter
 
 TOP_K = 10
+EXPLORATION = 0.25
+"""Share of the served lists explored (RandTop-n over the 10 items, propensities logged): the
+simulation's SERVING policy (``docs/SIMULATOR.md``, *Serving policy*), not its latent model."""
 OPENING, CLOSING = time(9, 0), time(17, 0)
 OUTCOME_TIME = time(17, 30)  # after the day's visits
 
@@ -48,7 +50,9 @@ class Summary:
     youths: int
     preference_strength: float
     acceptance_strength: float
+    exploration: float = EXPLORATION
     lists: int = 0
+    explored_lists: int = 0
     rows: int = 0
     youths_served: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
@@ -138,71 +142,66 @@ class _World:
                            np.maximum(self.youth_level[youth_rows] - self.level[vacancy_rows], 0))
 
 
-@contextmanager
-def reasons_by_stems(engine) -> Iterator[None]:
-    """Build the served items' reasons with skills cited by stems alone, no encoder call.
-
-    The simulator logs no reason (the log keeps items, ranks, scores and features, which do not
-    depend on them), and confirming each list's cited skills with the encoder is about 90 % of
-    the time a served list costs; ranking and features are the engine's own either way."""
-    sense = engine._items._sense
-    embedder, sense.embedder = sense.embedder, None
-    try:
-        yield
-    finally:
-        sense.embedder = embedder
-
-
 def _is_weekday(day: date) -> bool:
     return day.weekday() < 5
 
 
 def run(ws, live, *, n_youths: int, n_days: int, seed: int, start: date | None = None,
-        preference: float = 1.0, acceptance: float = 1.0, progress=None) -> Summary:
+        preference: float = 1.0, acceptance: float = 1.0, exploration: float = EXPLORATION,
+        progress=None) -> Summary:
     """Play ``n_days`` simulated days from ``start`` (default: today minus ``n_days``) on the
-    store of ``ws`` with the live engine ``live``; return the run's summary."""
+    store of ``ws`` with the live engine ``live``; return the run's summary.
+
+    ``exploration``: share of the served lists shuffled (RandTop-n) with their propensities
+    logged, drawn from a fifth random stream (the four streams of the latent model and the
+    visits are the same whatever the share)."""
+    if not 0.0 <= exploration <= 1.0:
+        raise SimulationError(f"exploration {exploration} outside [0, 1]",
+                              f"part explorée {exploration} hors de [0, 1]")
     import time as clock
 
     began = clock.perf_counter()
     start = start or (datetime.now(UTC).date() - timedelta(days=n_days))
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    pick_rng, preference_rng, visit_rng, time_rng = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    pick_rng, preference_rng, visit_rng, time_rng, explore_rng = streams  # spawn(5)[:4] == spawn(4)
     engine = live.recommender
     writer = StoreWriter(ws, live)
     youth_ids = pick_youths(engine, writer.synthetic_youth_ids(), n_youths, pick_rng)
     world = _World(engine, youth_ids, ws.demo_dir, preference_rng)
     sim = Simulation(world.latent, world.places, preference=preference, acceptance=acceptance, rng=visit_rng)
-    summary = Summary(seed, start.isoformat(), n_days, n_youths, preference, acceptance)
+    summary = Summary(seed, start.isoformat(), n_days, n_youths, preference, acceptance, exploration)
     suggestion_ids = np.zeros(0, dtype=np.int64)
     outcomes: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     served: set[int] = set()
-    with reasons_by_stems(engine):
-        for d in range(n_days):
-            day = start + timedelta(days=d)
-            due = sim.advance(d)
-            visitors = sim.visitors(d, _is_weekday(day))
-            new = concat([])
-            if len(visitors):
-                lists = engine.suggest_vacancies(
-                    [world.youths[i] for i in visitors.tolist()], top_k=TOP_K,
-                    exposure=writer.exposure(day), vectors=world.vectors[visitors],
-                    trade_scores=world.trade_scores[visitors], ranker=None, features=True)
-                minutes = np.sort(time_rng.integers(0, _minutes(OPENING, CLOSING), len(visitors)))
-                moments = [datetime.combine(day, OPENING, UTC) + timedelta(minutes=int(m)) for m in minutes]
-                ids = writer.log_lists([youth_ids[i] for i in visitors.tolist()], lists, moments, seed)
-                suggestion_ids = np.concatenate([suggestion_ids, ids])
-                new = sim.show(d, world.shown(visitors, lists))
-                summary.lists += len(lists)
-                summary.rows += len(ids)
-                served.update(visitors.tolist())
-            events = concat([due, new])
-            writer.write_outcomes(suggestion_ids[events.row], events.status, events.reason,
-                                  datetime.combine(day, OUTCOME_TIME, UTC))
-            outcomes.update(events.status)
-            reasons.update(r for r in events.reason if r)
-            if progress is not None:
-                progress("Simulation des journées", d + 1, n_days)
+    for d in range(n_days):
+        day = start + timedelta(days=d)
+        due = sim.advance(d)
+        visitors = sim.visitors(d, _is_weekday(day))
+        new = concat([])
+        if len(visitors):
+            lists = engine.suggest_vacancies(
+                [world.youths[i] for i in visitors.tolist()], top_k=TOP_K,
+                exposure=writer.exposure(day), vectors=world.vectors[visitors],
+                trade_scores=world.trade_scores[visitors], ranker=None, features=True,
+                confirm_skills=False)  # the log keeps no reason: skills cited by stems, no encoder
+            lists = [maybe_explore(result, exploration, explore_rng) for result in lists]
+            summary.explored_lists += sum(result.propensities is not None for result in lists)
+            minutes = np.sort(time_rng.integers(0, _minutes(OPENING, CLOSING), len(visitors)))
+            moments = [datetime.combine(day, OPENING, UTC) + timedelta(minutes=int(m)) for m in minutes]
+            ids = writer.log_lists([youth_ids[i] for i in visitors.tolist()], lists, moments, seed)
+            suggestion_ids = np.concatenate([suggestion_ids, ids])
+            new = sim.show(d, world.shown(visitors, lists))
+            summary.lists += len(lists)
+            summary.rows += len(ids)
+            served.update(visitors.tolist())
+        events = concat([due, new])
+        writer.write_outcomes(suggestion_ids[events.row], events.status, events.reason,
+                              datetime.combine(day, OUTCOME_TIME, UTC))
+        outcomes.update(events.status)
+        reasons.update(r for r in events.reason if r)
+        if progress is not None:
+            progress("Simulation des journées", d + 1, n_days)
     summary.youths_served = len(served)
     summary.outcomes = dict(sorted(outcomes.items()))
     summary.decline_reasons = dict(sorted(reasons.items()))

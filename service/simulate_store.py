@@ -74,13 +74,17 @@ class StoreWriter:
 
     def log_lists(self, youth_ids: Sequence[str], lists, moments: Sequence[datetime], seed: int) -> np.ndarray:
         """Log the day's lists (one per youth, in order) at ``moments`` as the service logs a
-        served list (features as served, list id, model version), flagged simulated; return the
+        served list (features as served, list id, model version, the propensity of an explored
+        list's items), flagged simulated; return the
         suggestion ids of every item, int64 ``(n_items,)`` in list then rank order."""
         ids: list[int] = []
         with self.sessions.begin() as session:
             for youth_id, result, moment in zip(youth_ids, lists, moments, strict=True):
                 youth = session.get(Youth, youth_id)
                 items = self._items(youth, result)
+                if result.propensities is not None:  # an explored list (RandTop-n)
+                    for item, propensity in zip(items, result.propensities.tolist(), strict=True):
+                        item["propensity"] = propensity
                 if result.features is not None:
                     for item, features in zip(items, as_dicts(result.features), strict=True):
                         item["features"] = features

@@ -13,6 +13,8 @@ homonym ("restauration" of a cook and of an embroiderer) or a shared root ("bras
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,6 +201,20 @@ class ItemBuilder:
         queries = [(known.stems, known.texts) for known in map(self.youth_query, youths)]
         self._sense.prefetch_youths(code, queries, limit)
         return [self.cited_skills(code, stems, texts, limit) for stems, texts in queries]
+
+    @contextmanager
+    def skill_confirmation(self, confirm: bool) -> Iterator[None]:
+        """Within the block, skills are confirmed by the embedder (``confirm``, the default of
+        every list) or cited by stems alone (no encoder call; the outcome simulator, which logs
+        no reason)."""
+        if confirm:
+            yield
+            return
+        embedder, self._sense.embedder = self._sense.embedder, None
+        try:
+            yield
+        finally:
+            self._sense.embedder = embedder
 
     def prefetch(self, youth: Youth | None, codes: list[str], limit: int, query: str | None = None) -> None:
         """Confirm the skills of one list's cards in one batch (:meth:`SkillSense.prefetch`)."""

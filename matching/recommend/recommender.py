@@ -264,7 +264,8 @@ class Recommender:
     def suggest_vacancies(self, youths: list[Youth], top_k: int = 10, radius_km: float | None = None,
                           mix: VacancyMix | None = None, exposure: np.ndarray | None = None, *,
                           vectors: np.ndarray | None = None, trade_scores: np.ndarray | None = None,
-                          ranker: Ranker | None = None, features: bool = False) -> list[ListResult]:
+                          ranker: Ranker | None = None, features: bool = False,
+                          confirm_skills: bool = True) -> list[ListResult]:
         """Suggest open vacancies within each youth's reach (widened by 10 km steps if too few).
 
         Args:
@@ -277,6 +278,8 @@ class Recommender:
                 when already computed (batch path: :meth:`youth_features`).
             ranker: re-orders the top of the fusion before the mix constraints (:mod:`.learned`).
             features: give each list its items' features (``ListResult.features``, logged).
+            confirm_skills: False cites the reasons' skills by stems alone, without the encoder's
+                confirmation (ranking, scores and features are the same either way).
         """
         mix = mix or VacancyMix()
         table = self.vacancies
@@ -312,7 +315,8 @@ class Recommender:
             parts = {**{name: value[order] for name, value in parts.items()}, **learned_parts}
             reranked = rerank_vacancy_list(rows, score if relevance is None else relevance, table.employer[rows],
                                            table.family[rows], top_k, mix, None if exposure is None else exposure[rows])
-            items = self._vacancy_items(youth, reranked, score, parts, distance, radius, used)
+            with self._items.skill_confirmation(confirm_skills):
+                items = self._vacancy_items(youth, reranked, score, parts, distance, radius, used)
             notes = list(reranked.notes) + ([f"radius_widened_to_{used:g}_km"] if used > radius else [])
             logged = None if context is None else learned.shown_features(context, table, rows, parts, distance,
                                                                            reranked.positions)

@@ -44,6 +44,10 @@ def simulate(
                                                        help="Weight of the youths' hidden preferences, 0 to 1 (0: none).")] = 1.0,
     acceptance_strength: Annotated[float, typer.Option("--acceptance-strength", min=0.0, max=1.0,
                                                        help="Weight of the employers' criteria, 0 to 1 (0: none).")] = 1.0,
+    exploration: Annotated[float, typer.Option(
+        "--exploration", min=0.0, max=1.0,
+        help="Share of the served lists shuffled (RandTop-n, propensities logged): the simulation's serving "
+             "policy, not its latent model (default 0.25; 0: the fusion's order always).")] = 0.25,
     as_json: JsonOpt = False,
 ):
     """Simulate outcomes of suggestions on the demo youths (evaluation only).
@@ -53,7 +57,9 @@ def simulate(
     immersion, hire, decline with a reason) is drawn from the latent model of
     docs/SIMULATOR.md. Every row written is flagged simulated, dated on its simulated day, and
     left out of the indicators. Run `passerelle demo` first. With both strengths 0 the outcomes
-    carry no signal (a check that nothing leaks into a learned ranker).
+    carry no signal (a check that nothing leaks into a learned ranker). A share --exploration of
+    the lists is shown shuffled with its propensities logged, from which `passerelle ranker`
+    estimates the position bias (docs/LEARNING.md).
 
     Example: passerelle outcomes simulate --youths 2000 --days 60 --seed 7 --json
     """
@@ -74,7 +80,7 @@ def simulate(
             try:
                 summary = run(ws, live, n_youths=youths, n_days=days, seed=seed, start=first,
                               preference=preference_strength, acceptance=acceptance_strength,
-                              progress=progress)
+                              exploration=exploration, progress=progress)
             except SimulationError as error:
                 fail_both(error.message_fr, str(error))
     if not as_json:
@@ -88,7 +94,8 @@ def render_summary(document: dict[str, Any]) -> str:
         f"Simulation (graine {document['seed']}, modèle latent v{document['model_version']}) : "
         f"{document['days']} jours à partir du {document['start']}, {document['youths']} jeunes "
         f"(préférences {document['preference_strength']:g}, critères employeurs {document['acceptance_strength']:g})",
-        f"Listes servies : {document['lists']} ({document['youths_served']} jeunes venus)",
+        f"Listes servies : {document['lists']} ({document['youths_served']} jeunes venus), "
+        f"dont {document.get('explored_lists', 0)} explorées (part {document.get('exploration', 0):g})",
         f"Lignes enregistrées : {document['rows']} suggestions",
         "Suites par statut :",
     ]
