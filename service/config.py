@@ -27,6 +27,11 @@
                                of ``matching.learn.labels.DEFAULT_GRADES`` (e.g. ``hired=4``).
 ``PASSERELLE_RANKER_MIN_LISTS`` labelled vacancy lists a Mission Locale needs before the active
                                learned ranker serves it (default 200; below, the fusion).
+``PASSERELLE_EXPLORATION``     share of the vacancy lists served to stored youths that are explored
+                               (default 0: off): the list's items are shuffled uniformly after the
+                               mix constraints (RandTop-n) and each item's probability of its rank
+                               is logged (``suggestions.propensity``), from which ``passerelle
+                               ranker`` estimates the position bias (``docs/LEARNING.md``).
 ``PASSERELLE_WEB_SECRET``      key signing the web page's session cookies (default: generated
                                once and kept in the data home, ``secrets/web_session.key``).
 """
@@ -62,6 +67,7 @@ class Settings:
     label_grades: str | None = None
     compute_threads: int = 1
     ranker_min_lists: int = 200
+    exploration: float = 0.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -90,6 +96,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         label_grades=env.get("PASSERELLE_LABEL_GRADES") or None,
         compute_threads=max(1, int(env.get("PASSERELLE_COMPUTE_THREADS") or 1)),
         ranker_min_lists=max(0, int(env.get("PASSERELLE_RANKER_MIN_LISTS") or 200)),
+        exploration=min(1.0, max(0.0, float(env.get("PASSERELLE_EXPLORATION") or 0.0))),
     )
 
 

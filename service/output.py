@@ -48,7 +48,8 @@ def suggest_document(trades, vacancies, *, synthetic: bool) -> dict:
 
 
 def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | None = None,
-                    features=None, *, ranker=None, log: dict | None = None, exposure=None) -> dict:
+                    features=None, *, ranker=None, log: dict | None = None, exposure=None,
+                    exploration: float = 0.0) -> dict:
     """Run the engine for one youth and return the ``passerelle suggest --json`` document.
 
     ``features``: the youth's ``(vectors, trade_scores)`` when already known (an indexed youth,
@@ -57,7 +58,8 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
     the command line and the API. ``ranker``, ``exposure``: see
     :meth:`~matching.recommend.recommender.Recommender.suggest_vacancies`. ``log``: a dict that
     receives what the suggestion log keeps but the document does not show (``features``: the
-    vacancies' feature matrix, ``model_version``).
+    vacancies' feature matrix, ``model_version``, ``propensities``). ``exploration``: the share of
+    vacancy lists shown shuffled (:func:`matching.recommend.exploration.maybe_explore`; 0, off).
     """
     vectors, scores = features if features is not None else engine.youth_features([youth])
     trades = engine.suggest_trades([youth], top_k, mix=trade_mix, scores=scores)[0]
@@ -66,9 +68,16 @@ def suggestions_for(engine, youth, top_k: int, trade_mix, radius_km: float | Non
         vacancies = engine.suggest_vacancies([youth], top_k, radius_km=radius_km, exposure=exposure,
                                              vectors=vectors, trade_scores=scores, ranker=ranker,
                                              features=log is not None)[0]
+        if exploration > 0:
+            import numpy as np
+
+            from matching.recommend.exploration import maybe_explore
+
+            vacancies = maybe_explore(vacancies, exploration, np.random.default_rng())
     if log is not None:
         log.update(features=vacancies.features if vacancies else None,
-                   model_version=vacancies.model_version if vacancies else None)
+                   model_version=vacancies.model_version if vacancies else None,
+                   propensities=vacancies.propensities if vacancies else None)
     table = engine.vacancies
     synthetic = youth.synthetic or any(table.vacancies[table.rows[item.vacancy_id]].synthetic
                                        for item in (vacancies.items if vacancies else ()))

@@ -53,14 +53,14 @@ def _check_contracts(contracts: list[str] | None) -> None:
 
 
 def suggest(engine, youth, params: SuggestParams, features=None, *, ranker=None, log: dict | None = None,
-            exposure=None) -> dict[str, Any]:
+            exposure=None, exploration: float = 0.0) -> dict[str, Any]:
     """Compute the suggestion document for one youth (engine held by the caller); ``ranker``,
-    ``log`` and ``exposure`` as in :func:`service.output.suggestions_for`."""
+    ``log``, ``exposure`` and ``exploration`` as in :func:`service.output.suggestions_for`."""
     _check_contracts(params.contracts)
     if params.contracts is not None:
         youth = dataclasses.replace(youth, contracts=tuple(dict.fromkeys(params.contracts)))
     return output.suggestions_for(engine, youth, params.top_k, params.trade_mix(), params.radius_km,
-                                  features, ranker=ranker, log=log, exposure=exposure)
+                                  features, ranker=ranker, log=log, exposure=exposure, exploration=exploration)
 
 
 def engine_version(live, generation: int) -> str:
@@ -82,19 +82,21 @@ def records(engine, youth, document: dict[str, Any], log: dict[str, Any] | None 
     referential = engine.referential
     matrix = (log or {}).get("features")
     logged = as_dicts(matrix) if matrix is not None else [None] * len(document["vacancies"])
+    explored = (log or {}).get("propensities")
+    propensities = explored.tolist() if explored is not None else [None] * len(document["vacancies"])
     rows = []
     for trade in document["trades"]:
         rows.append({"item_kind": "trade", "item_id": trade["code_rome"], "score": trade["score"],
                      "non_traditional": None if atypical is None else trade["band"] == atypical,
                      "features": {"trade": float(trade["score"])} if log is not None else None})
-    for item, features in zip(document["vacancies"], logged, strict=True):
+    for item, features, propensity in zip(document["vacancies"], logged, propensities, strict=True):
         vacancy = engine.vacancies.vacancies[engine.vacancies.rows[item["vacancy_id"]]]
         band = referential.band(referential.cards.at[vacancy.code_rome, "share_women"])
         rows.append({"item_kind": "vacancy", "item_id": vacancy.id, "score": item["score"],
                      "sector_family": vacancy.employer.sector_family,
                      "employer_siret": vacancy.employer.siret,
                      "non_traditional": None if atypical is None else band == atypical,
-                     "features": features})
+                     "features": features, "propensity": propensity})
     return rows
 
 

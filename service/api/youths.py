@@ -251,7 +251,8 @@ def stored_suggestions(request: Request, principal: Principal, youth_id: str,
     log: dict[str, Any] = {}  # the suggestion log's features and model version (issue #15)
     document = sugg.suggest(engine, youth, params, indexed_features(engine, [youth_id]), log=log,
                             ranker=ranker_for(youth.mission_locale),
-                            exposure=exposure.for_youth(engine.vacancies, own))
+                            exposure=exposure.for_youth(engine.vacancies, own),
+                            exploration=st.workspace.settings.exploration)
     items = sugg.records(engine, youth, document, log)
     version = sugg.engine_version(st.live, engine_state.generation)
     policy = document["policy"]

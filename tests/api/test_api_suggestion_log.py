@@ -144,3 +144,23 @@ def test_the_ranker_provider_orders_the_list_and_its_version_is_logged(api):
     assert set(log.loc[log["item_kind"] == "vacancy", "model_version"]) == {"test-farthest"}
     assert log.loc[log["item_kind"] == "trade", "model_version"].isna().all()
     api.client.app.state.exposure = None
+
+
+def test_an_explored_list_is_the_same_list_shuffled_with_its_propensities_logged(api, monkeypatch):
+    import dataclasses
+
+    youth_id = create(api, "explore")["id"]
+    api.client.app.state.exposure = None
+    plain = served(api, youth_id, top_k=10)["vacancies"]
+    assert log_of(api, youth_id)["propensity"].isna().all()  # exploration is off by default
+    workspace = api.client.app.state.workspace
+    monkeypatch.setattr(workspace, "settings", dataclasses.replace(workspace.settings, exploration=1.0))
+    shown = served(api, youth_id, top_k=10)["vacancies"]
+    assert sorted(v["vacancy_id"] for v in shown) == sorted(v["vacancy_id"] for v in plain)  # own shows left out
+    log = log_of(api, youth_id)
+    explored = log[(log["item_kind"] == "vacancy") & log["propensity"].notna()]
+    assert explored["item_id"].tolist() == [v["vacancy_id"] for v in shown]  # logged in the order shown
+    assert explored["propensity"].tolist() == pytest.approx([1 / len(shown)] * len(shown))
+    assert explored["rank_shown"].tolist() == list(range(1, len(shown) + 1))
+    by_id = {v["vacancy_id"]: v["score"] for v in plain}
+    assert [v["score"] for v in shown] == pytest.approx([by_id[v["vacancy_id"]] for v in shown])
