@@ -44,7 +44,8 @@ def _rows(workspace):
     with read_sessions() as session:
         suggestions = session.execute(select(
             Suggestion.id, Suggestion.youth_id, Suggestion.item_kind, Suggestion.item_id, Suggestion.rank,
-            Suggestion.created_at, Suggestion.simulated, Suggestion.features, Suggestion.list_id)
+            Suggestion.created_at, Suggestion.simulated, Suggestion.features, Suggestion.list_id,
+            Suggestion.propensity)
             .where(Suggestion.simulated).order_by(Suggestion.id)).all()
         outcomes = session.execute(select(
             Outcome.suggestion_id, Outcome.status, Outcome.reason, Outcome.created_at, Suggestion.simulated)
@@ -97,6 +98,24 @@ def test_a_run_logs_served_lists_and_outcomes_flagged_simulated(runs):
         assert row.created_at >= served[row.suggestion_id]
         assert row.created_at.replace(tzinfo=UTC) < first + timedelta(days=DAYS)
         assert (row.reason in DECLINE_REASONS) if row.status == "declined" else row.reason is None
+
+
+def test_explored_lists_log_their_propensities(runs):
+    """The simulator's serving policy explores a share of the lists (RandTop-n): their items log
+    1 / (list length) and the rank they were shown at; the others log none."""
+    _, (result, workspace), _ = runs
+    summary = json.loads(result.stdout)
+    suggestions, _ = _rows(workspace)
+    by_list: dict[str, list] = {}
+    for row in suggestions:
+        by_list.setdefault(row.list_id, []).append(row)
+    explored = [rows for rows in by_list.values() if rows[0].propensity is not None]
+    assert summary["exploration"] == 0.25 and len(explored) == summary["explored_lists"] > 0
+    for rows in by_list.values():
+        assert len({row.propensity for row in rows}) == 1  # a whole list is explored or not
+    for rows in explored:
+        assert [row.propensity for row in rows] == pytest.approx([1 / len(rows)] * len(rows))
+        assert sorted(row.features["rank_shown"] for row in rows) == list(range(1, len(rows) + 1))
 
 
 def test_the_same_seed_writes_the_same_rows(runs):
