@@ -108,8 +108,11 @@ def train(
 
     The model (LightGBM lambdarank, rank shown as a feature fixed to 1 when serving) is fitted
     on all lists but the most recent 20 %, which measure it against the fusion (NDCG@5/10/20 in
-    the manifest). Rows written by `passerelle outcomes simulate` are left out unless
-    --include-simulated. Activate it with `passerelle ranker activate VERSION`.
+    the manifest). Position bias: with explored lists in the window (PASSERELLE_EXPLORATION),
+    the examination curve by rank is estimated from them and positive labels are weighted by its
+    inverse (manifest: propensity, weights); otherwise the manifest says why not. Rows written by
+    `passerelle outcomes simulate` are left out unless --include-simulated. Activate it with
+    `passerelle ranker activate VERSION`.
 
     Example: passerelle ranker train --from-store --until 2026-06-01 --json
     """
@@ -129,9 +132,14 @@ def train(
 
 def _render_manifest(manifest: dict[str, Any]) -> str:
     ndcg = manifest["metrics"].get("ndcg@10") or {}
+    propensity = manifest.get("propensity") or {}
+    curve = propensity.get("curve")
     return (f"version {manifest['version']} : {manifest['rows']} lignes, {manifest['lists']} listes ; "
             f"NDCG@10 sur les {manifest['holdout']['lists']} listes récentes réservées : "
-            f"fusion {ndcg.get('fusion')}, appris {ndcg.get('learned')}")
+            f"fusion {ndcg.get('fusion')}, appris {ndcg.get('learned')}\n"
+            + (f"biais de position estimé sur {propensity['lists']} listes explorées (rang 1 à 10 : "
+               + ", ".join(f"{float(t):.2f}" for t in list(curve.values())[:10]) + "), suites positives pondérées"
+               if curve else f"pas de pondération du biais de position (en: {propensity.get('reason')})"))
 
 
 @ranker_app.command("list")
