@@ -151,3 +151,17 @@ def test_a_ranker_with_no_candidate_within_reach_is_not_called(engine, referenti
     ranker = _ByColumn("semantic")
     result = engine.suggest_vacancies([youth], 10, ranker=ranker)[0]
     assert result.items == [] and ranker.seen == [] and result.features.shape == (0, len(feats.VACANCY_FEATURES))
+
+
+def test_skills_by_stems_alone_change_no_ranking_score_or_feature(engine):
+    """``confirm_skills=False`` (the outcome simulator's switch) skips the encoder's
+    confirmation of cited skills only: the same items, scores and logged features; the
+    engine's own confirmation is back afterwards."""
+    youths = _youths(engine, 3)
+    confirmed = engine.suggest_vacancies(youths, 10, features=True)
+    stems = engine.suggest_vacancies(youths, 10, features=True, confirm_skills=False)
+    for a, b in zip(confirmed, stems, strict=True):
+        assert [i.vacancy_id for i in a.items] == [i.vacancy_id for i in b.items]
+        assert [i.score for i in a.items] == [i.score for i in b.items]
+        np.testing.assert_array_equal(a.features, b.features)
+    assert engine._items._sense.embedder is not None  # restored after the list
