@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from test_trade_search import tiny_referential
@@ -96,6 +98,10 @@ def test_absent_or_stale_model_falls_back_to_rank_fusion(trained, tmp_path):
     # A model fitted for other data (another data hash) is not used either.
     lf.LearnedFusion.write(lf.LearnedFusion(model.booster, {**model.manifest, "data_hash": "x"}),
                            tmp_path)
+    assert lf.LearnedFusion.load(tmp_path, searcher.data_hash_) is None
+    # Nor one built with other features.
+    manifest = {**model.manifest, "features": lf.feature_names()[:-1]}
+    (tmp_path / lf.MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
     assert lf.LearnedFusion.load(tmp_path, searcher.data_hash_) is None
     # Saving a searcher without a learned fusion removes the stale files.
     searcher.save(tmp_path)

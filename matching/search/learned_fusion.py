@@ -4,9 +4,9 @@ The five signals of :class:`~matching.search.trade_search.TradeSearcher` are fus
 reciprocal-rank fusion (RRF). This module learns the fusion instead, from the referential's own
 appellation -> card pairs: appellations held out of a searcher's fit are queries whose answer is
 their card. For each query the candidates are the union of every signal's top ``depth`` cards;
-each (query, candidate) pair is described by :func:`pair_features` (each signal's score, rank
-and gap to the query's best, the RRF score and rank, the card's number of appellations, the
-query's length) and a ``lambdarank`` model orders the candidates.
+each (query, candidate) pair is described by :func:`pair_features` (each signal's score, rank,
+gap to the query's best and z-score, the RRF score and rank, the card's number of appellations,
+the query's best appellation scores) and a ``lambdarank`` model orders the candidates.
 
 Serving keeps the RRF score scale: :meth:`LearnedFusion.reorder` hands the row's RRF values, best
 first, to the candidates in the learned order, then to the other cards in RRF order. The scores
@@ -282,15 +282,19 @@ class LearnedFusion:
 
     @classmethod
     def load(cls, directory: Path, data_hash: str) -> LearnedFusion | None:
-        """The saved model of ``directory``, or None when absent or fitted on other data."""
-        import lightgbm as lgb
-
+        """The saved model of ``directory``, or None when absent, fitted on other data (another
+        data hash) or with other features."""
         directory = Path(directory)
         try:
             manifest = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
-            if manifest.get("data_hash") != data_hash:
-                return None
+            if (
+                manifest.get("data_hash") != data_hash
+                or manifest.get("features") != feature_names()
+            ):
+                return None  # fitted on other data or with other features: rank fusion
             text = (directory / MODEL_FILE).read_text(encoding="utf-8")
         except (FileNotFoundError, ValueError):
             return None
+        import lightgbm as lgb  # only where a model is saved: a plain searcher never loads it
+
         return cls(lgb.Booster(model_str=text), manifest)
