@@ -158,7 +158,6 @@ def monthly_measures(session: Session, scope: Scope, *, monthly: bool = True) ->
     out = _new_measures()
     _add_live_suggestions(session, scope, out, monthly)
     _add_live_outcomes(session, scope, out, monthly)
-    _add_live_decline_reasons(session, scope, out, monthly)
     _add_live_youths(session, scope, out, monthly)
     _add_anonymous(session, scope, out, monthly)
     if not monthly:
@@ -187,10 +186,12 @@ def _add_live_suggestions(session: Session, scope: Scope, out: Measures, monthly
 
 
 def _add_live_outcomes(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
-    """Count the live outcomes recorded in the period, in the group of their suggestion."""
+    """Count the live outcomes recorded in the period, in the group of their suggestion, by
+    status, and the declines by reason code too (others: no reason). One query: grouped by
+    status and reason (a reason is a code for a decline, an optional note otherwise)."""
     month = _by_month(Outcome.created_at, monthly)
     statement = (
-        select(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status, func.count())
+        select(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status, Outcome.reason, func.count())
         .select_from(Outcome)
         .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
         .join(Youth, Youth.id == Suggestion.youth_id)
@@ -199,31 +200,15 @@ def _add_live_outcomes(session: Session, scope: Scope, out: Measures, monthly: b
             *scope.suggestions(),
             *scope.moments(Outcome.created_at),
         )
-        .group_by(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status)
+        .group_by(*month, Youth.gender, *_KIND_COLUMNS, Outcome.status, Outcome.reason)
     )
-    for at, gender, item_kind, family, non_traditional, status, count in _rows(session, statement, monthly):
-        out[at][0][_key(_group(gender), item_kind, family, non_traditional)][status] += count
-
-
-def _add_live_decline_reasons(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
-    """Count the live declines recorded in the period by reason code (others: no reason)."""
-    month = _by_month(Outcome.created_at, monthly)
-    statement = (
-        select(*month, Youth.gender, *_KIND_COLUMNS, Outcome.reason, func.count())
-        .select_from(Outcome)
-        .join(Suggestion, Suggestion.id == Outcome.suggestion_id)
-        .join(Youth, Youth.id == Suggestion.youth_id)
-        .where(
-            Outcome.status == "declined",
-            Outcome.reason.in_(tuple(DECLINE_REASONS)),
-            *scope.suggestions(),
-            *scope.moments(Outcome.created_at),
-        )
-        .group_by(*month, Youth.gender, *_KIND_COLUMNS, Outcome.reason)
-    )
-    for at, gender, item_kind, family, non_traditional, reason, count in _rows(session, statement, monthly):
-        key = _key(_group(gender), item_kind, family, non_traditional)
-        out[at][0][key][declined_measure(str(reason))] += count  # never NULL: filtered by IN
+    for at, gender, item_kind, family, non_traditional, status, reason, count in _rows(
+        session, statement, monthly
+    ):
+        counts = out[at][0][_key(_group(gender), item_kind, family, non_traditional)]
+        counts[status] += count
+        if status == "declined" and reason in DECLINE_REASONS:
+            counts[declined_measure(str(reason))] += count
 
 
 def _add_live_youths(session: Session, scope: Scope, out: Measures, monthly: bool) -> None:
