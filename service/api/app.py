@@ -40,6 +40,21 @@ carries an `X-Request-ID` header (yours when you send a sane one, `[A-Za-z0-9._-
 also given as `request_id` in problems: quote it when reporting an error."""
 
 
+_FROZEN: list[bool] = []
+
+
+def freeze_start_up_objects() -> None:
+    """Move the objects alive after the first start-up out of the cyclic collector (once per
+    process): the engine lives as long as the process, and left to the collector each full
+    collection walked its 230,000 objects and stalled a request by 136 to 240 ms. Once only:
+    frozen objects that later become cyclic garbage are never freed, so freezing at every
+    start of an app in one process (the tests) leaked a file descriptor each time."""
+    if not _FROZEN:
+        gc.collect()
+        gc.freeze()
+        _FROZEN.append(True)
+
+
 def create_app(settings: Settings | None = None, *, snapshot_interval_s: float | None = None) -> FastAPI:
     """Build the application for ``settings`` (default: from the environment)."""
     settings = settings or get_settings()
@@ -67,9 +82,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
         app.state.live = live
         live.read().recommender.embedder.encode_queries(["accueil"])  # load the model now: the
         # first list would wait about 5 s for its weights and tokenizer
-        gc.collect()
-        gc.freeze()  # the engine lives as long as the process: left to the collector, each full
-        # collection walks its 230,000 objects and stalls a request (136 to 240 ms measured)
+        freeze_start_up_objects()
         live.start_background(snapshot_interval_s or settings.snapshot_interval_s)
         log.info("ready: %s", live.status())
         try:
