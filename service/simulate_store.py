@@ -17,6 +17,7 @@ import numpy as np
 from sqlalchemy import select
 
 from matching.learn.features import as_dicts
+from matching.recommend.catalog import counts_by_row
 from service.api.suggestions import ATYPICAL_BAND, engine_version
 from service.store import crud
 from service.store.models import Outcome, Youth
@@ -50,9 +51,7 @@ class StoreWriter:
         since = datetime.combine(day, time(0, 0), UTC) - timedelta(days=self.exposure_days)
         with self.read_sessions() as session:
             counts = exposure_counts(session, since)
-        table = self.engine.vacancies
-        return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
-                           count=len(table.vacancies))
+        return counts_by_row(self.engine.vacancies, counts)
 
     def _band(self, code_rome: str) -> str:
         if code_rome not in self._bands:

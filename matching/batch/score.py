@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from matching.fairness.policies import Balance, TradeMix, VacancyMix
 from matching.learn.features import as_dicts
+from matching.recommend.catalog import counts_by_row
 from matching.types import Location, Youth
 
 WHAT = ("youths", "vacancies")
@@ -222,7 +223,7 @@ def _exposure(table, counts: dict[str, int] | None) -> np.ndarray | None:
     """Exposure counts aligned with the vacancy table's rows, or None without counts."""
     if counts is None:
         return None
-    return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64, count=len(table))
+    return counts_by_row(table, counts)
 
 
 def _texts(recommender, youth):

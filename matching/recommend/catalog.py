@@ -6,6 +6,7 @@ Built once from the dataclasses, then every filter is a vectorised numpy express
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from functools import cached_property
@@ -115,6 +116,13 @@ class VacancyTable(_KeyedRows):
         positions, distance = self.places.near(lat, lon, max_km)
         return TableRows(self, positions), distance
 
+
+
+def counts_by_row(table: VacancyTable, counts: Mapping[str, int]) -> np.ndarray:
+    """A ``{vacancy id: count}`` mapping (exposure read from the suggestion log) as int64 per
+    row of ``table``, ``(n_vacancies,)``; a vacancy absent from it counts 0."""
+    return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
+                       count=len(table.vacancies))
 
 
 def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTable:
