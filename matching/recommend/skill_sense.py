@@ -54,6 +54,11 @@ def in_card_strings(referential) -> list[str]:
                               for code, label in zip(skills["code_rome"], skills["label"], strict=True)))
 
 
+def _kept(labels: list[str], oks: list[bool], limit: int) -> list[str]:
+    """The first ``limit`` labels the check confirmed, in their order."""
+    return [label for label, ok in zip(labels, oks, strict=True) if ok][:limit]
+
+
 class SkillSense:
     """Cited skills of cards for a youth's texts.
 
@@ -100,10 +105,7 @@ class SkillSense:
         unique = list(dict.fromkeys(codes))
         checked = unique[:MAX_CHECKED]
         found = self.cited_many(checked, query, texts, limit) + [[] for _ in unique[MAX_CHECKED:]]
-        memo = self._cited if len(self._cited) < _CITED_CACHE else {}
-        for code, labels in zip(unique, found, strict=True):
-            memo[(code, query, texts, limit)] = labels
-        self._cited = memo
+        self._remember({(code, query, texts, limit): labels for code, labels in zip(unique, found, strict=True)})
 
     def prefetch_youths(self, code: str, queries: list[tuple[frozenset[str], tuple[str, ...]]],
                         limit: int) -> None:
@@ -119,9 +121,14 @@ class SkillSense:
         found = [index.best(query, limit * SKILL_CANDIDATES) for query, _ in todo]
         confirmed = self.sense_confirmed_for(
             [([(code, labels)], texts, query) for (query, texts), labels in zip(todo, found, strict=True)], limit)
-        memo = self._cited if len(self._cited) + len(todo) <= _CITED_CACHE else {}
-        for (query, texts), labels, (oks,) in zip(todo, found, confirmed, strict=True):
-            memo[(code, query, texts, limit)] = [label for label, ok in zip(labels, oks, strict=True) if ok][:limit]
+        self._remember({(code, query, texts, limit): _kept(labels, oks, limit)
+                        for (query, texts), labels, (oks,) in zip(todo, found, confirmed, strict=True)})
+
+    def _remember(self, cited: dict[tuple, list[str]]) -> None:
+        """Keep cited skills for :meth:`cited` (a full memo is replaced, never cleared, so a
+        concurrent reader keeps the one it holds)."""
+        memo = self._cited if len(self._cited) < _CITED_CACHE else {}
+        memo.update(cited)
         self._cited = memo
 
     def cited_many(self, codes: list[str], query: frozenset[str], texts: tuple[str, ...],
@@ -134,8 +141,7 @@ class SkillSense:
         if not texts:
             return [[] for _ in codes]
         confirmed = self.sense_confirmed_many(list(zip(codes, found, strict=True)), texts, query, limit)
-        return [[label for label, ok in zip(labels, oks, strict=True) if ok][:limit]
-                for labels, oks in zip(found, confirmed, strict=True)]
+        return [_kept(labels, oks, limit) for labels, oks in zip(found, confirmed, strict=True)]
 
     def sense_confirmed_many(self, cards: list[tuple[str, list[str]]], texts: tuple[str, ...],
                              query: frozenset[str], limit: int | None = None) -> list[list[bool]]:
@@ -161,17 +167,15 @@ class SkillSense:
         three encoder calls for all of them instead of three per youth."""
         self._encoded([text for _, texts, _ in checks for text in texts])  # one call, then cached
         plans = [self._plan(cards, texts, query, limit) for cards, texts, query in checks]
-        doubtful = [d for _, _, found in plans for d in found]
+        doubtful = [d for _, found in plans for d in found]
         if doubtful:
             masked_texts = [t for _, _, masked in doubtful for t in masked]
-            found_vectors = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
-            bares = self._encoded([bare for _, bare, _ in doubtful], "_masked_skills")
-            masked_of = {id(d): bare for d, bare in zip(doubtful, bares, strict=True)}
+            vectors = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
+            bares = iter(self._encoded([bare for _, bare, _ in doubtful], "_masked_skills"))
         out = []
-        for (cards, _, _), (_, answers, found) in zip(checks, plans, strict=True):
-            for entry in found:
-                i, _, masked = entry
-                best = (np.stack([found_vectors[t] for t in masked]) @ masked_of[id(entry)]).max()
+        for (cards, _, _), (answers, found) in zip(checks, plans, strict=True):
+            for i, _, masked in found:  # in the order of ``doubtful``, so of ``bares``
+                best = (np.stack([vectors[t] for t in masked]) @ next(bares)).max()
                 answers[i] = float(best) >= SKILL_CONFIRM
             per_card, start = [], 0
             for _, labels in cards:
@@ -181,13 +185,12 @@ class SkillSense:
         return out
 
     def _plan(self, cards: list[tuple[str, list[str]]], texts: tuple[str, ...], query: frozenset[str],
-              limit: int | None) -> tuple[list[str], list[bool], list[tuple[int, str, list[str]]]]:
-        """One youth's check before its masked encodings: the skills read in their card, the
-        answers of the whole cosine, and the doubtful skills ``(index, masked skill, masked
-        texts)`` whose masked check decides."""
+              limit: int | None) -> tuple[list[bool], list[tuple[int, str, list[str]]]]:
+        """One youth's check before its masked encodings: the answers of the whole cosine, and
+        the doubtful skills ``(index, masked skill, masked texts)`` whose masked check decides."""
         pairs = [(code, label) for code, labels in cards for label in labels]
         if not pairs:
-            return [], [], []
+            return [], []
         strings = [read_in_card(self._card_label(code), label) for code, label in pairs]
         similarity = (self._encoded(list(texts)) @ self._in_card(strings).T).max(axis=0)
         worth = self._worth_checking(cards, similarity, limit)
@@ -202,7 +205,7 @@ class SkillSense:
                 masked = [ranking.masked(text, shared) for text in texts]
                 if any(ranking.stems(text) for text in masked):  # else the shared words are all they say
                     doubtful.append((i, ranking.masked(strings[i], shared), masked))
-        return strings, answers, doubtful
+        return answers, doubtful
 
     @staticmethod
     def _worth_checking(cards: list[tuple[str, list[str]]], similarity: np.ndarray,
