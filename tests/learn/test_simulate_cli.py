@@ -4,8 +4,10 @@ out of the indicators, and the same seed writes the same rows."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,13 +20,27 @@ from service.cli.app import app
 from service.config import get_settings
 from service.store.outcome_codes import DECLINE_REASONS
 
+STORE = "passerelle.sqlite3"
 START, DAYS = date(2026, 3, 2), 8
 ARGS = ["outcomes", "simulate", "--youths", "25", "--days", str(DAYS), "--seed", "5",
         "--start", START.isoformat(), "--json"]
 
 
+def _copy_home(source, target):
+    """Copy a data home whose SQLite store this process holds open: the store through SQLite's
+    backup API, never by opening and closing its files here (closing any descriptor of a file
+    drops every POSIX lock this process holds on it, SQLite's included: another connection
+    then deleted the live store's ``-shm`` and the session's later CLI tests failed with
+    "disk I/O error")."""
+    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns(f"{STORE}*"))
+    if (source / STORE).exists():
+        with contextlib.closing(sqlite3.connect(source / STORE)) as live, \
+                contextlib.closing(sqlite3.connect(target / STORE)) as copy:
+            live.backup(copy)
+
+
 def _run_in_copy(source, target, monkeypatch, args):
-    shutil.copytree(source, target, symlinks=True)
+    _copy_home(source, target)
     monkeypatch.setenv("PASSERELLE_HOME", str(target))
     monkeypatch.delenv("PASSERELLE_DATABASE_URL", raising=False)
     get_settings.cache_clear()
