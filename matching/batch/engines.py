@@ -41,6 +41,8 @@ def limit_threads(threads: int, recommender=None) -> None:
     faiss.omp_set_num_threads(threads)
     if recommender is not None:
         _encoder_threads(recommender.embedder, threads)
+        if hasattr(recommender.embedder, "process_threads"):
+            recommender.embedder.process_threads = threads  # the encoder's own limit is then moot
 
 
 def _encoder_threads(embedder, threads: int | None) -> int | None:

