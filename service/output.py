@@ -91,8 +91,9 @@ CLOSE_TRADES = 3
 
 
 @lru_cache(maxsize=4)
-def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Core skill labels and close trade codes of every card, read once per referential."""
+def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+    """Core skill labels, close trade codes and the label of every card, read once per
+    referential."""
     skills = referential.skills
     core = skills[skills["core"].astype(bool)]
     core_skills = {str(code): [str(label) for label in group["label"]]
@@ -100,7 +101,8 @@ def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]]
     mobility = referential.mobility.sort_values(["code_rome", "order"])
     close = {str(code): [str(target) for target in group["code_rome_target"]]
              for code, group in mobility.groupby("code_rome", sort=False)}
-    return core_skills, close
+    labels = {str(code): str(label) for code, label in referential.cards["label"].items()}
+    return core_skills, close, labels
 
 
 def add_details(engine, youth, document: dict) -> dict:
@@ -114,7 +116,7 @@ def add_details(engine, youth, document: dict) -> dict:
     from matching.recommend.items import TRADE_SKILLS  # the engine's limit: its cached checks
 
     referential = engine.referential
-    core_skills, close = _card_links(referential)
+    core_skills, close, labels = _card_links(referential)
     for trade in document["trades"]:
         code = trade["code_rome"]
         shown = engine.youth_skills(youth, code, TRADE_SKILLS)
@@ -122,8 +124,8 @@ def add_details(engine, youth, document: dict) -> dict:
         trade["skills_shown"] = shown
         trade["skills_to_acquire"] = [label for label in core_skills.get(code, [])
                                       if label.casefold() not in known][:SKILLS_TO_ACQUIRE]
-        trade["close_trades"] = [{"code_rome": target, "label": str(referential.cards.at[target, "label"])}
-                                 for target in close.get(code, []) if referential.has_card(target)][:CLOSE_TRADES]
+        trade["close_trades"] = [{"code_rome": target, "label": labels[target]}
+                                 for target in close.get(code, []) if target in labels][:CLOSE_TRADES]
     table = engine.vacancies
     for item in document["vacancies"]:
         item["beginners_accepted"] = bool(table.vacancies[table.rows[item["vacancy_id"]]].beginners_accepted)

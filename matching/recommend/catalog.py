@@ -121,8 +121,13 @@ class VacancyTable(_KeyedRows):
 def counts_by_row(table: VacancyTable, counts: Mapping[str, int]) -> np.ndarray:
     """A ``{vacancy id: count}`` mapping (exposure read from the suggestion log) as int64 per
     row of ``table``, ``(n_vacancies,)``; a vacancy absent from it counts 0."""
-    return np.fromiter((counts.get(v.id, 0) for v in table.vacancies), dtype=np.int64,
-                       count=len(table.vacancies))
+    out = np.zeros(len(table.vacancies), dtype=np.int64)
+    rows = table.rows
+    for vacancy_id, count in counts.items():  # the vacancies shown lately: far fewer than rows
+        row = rows.get(vacancy_id)
+        if row is not None:
+            out[row] = count
+    return out
 
 
 def vacancy_table(vacancies: list[Vacancy], card_codes: np.ndarray) -> VacancyTable:
@@ -210,7 +215,9 @@ def append_rows(table, other) -> VacancyTable | YouthTable:
     items = getattr(table, name) + getattr(other, name)
     changes = {f.name: np.concatenate([getattr(table, f.name), getattr(other, f.name)])
                for f in fields(table) if isinstance(getattr(table, f.name), np.ndarray)}
-    return replace(table, **changes, **{name: items}, rows={item.id: row for row, item in enumerate(items)})
+    rows = dict(table.rows)  # a copy in C, then the new rows: not one Python step per old row
+    rows.update((item.id, row) for row, item in enumerate(getattr(other, name), start=len(table)))
+    return replace(table, **changes, **{name: items}, rows=rows)
 
 
 def upsert_rows(table, other) -> VacancyTable | YouthTable:
