@@ -284,13 +284,19 @@ def summarise(phase: Phase, cpu_s: float, loadavg: tuple) -> dict:
 
 
 def measure(server: Server, plan: Plan, name: str, users: int, duration_s: float,
-            think: tuple[float, float], write_share: float) -> dict:
+            think: tuple[float, float], write_share: float, trace: Path | None = None) -> dict:
     phase = Phase(name, users, duration_s)
     gc.collect()
     log(f"{name}: {users} advisers, think {think[0]}-{think[1]} s, {duration_s:.0f} s, load {os.getloadavg()[0]:.2f}")
     cpu0 = server.cpu_s()
     asyncio.run(run_phase(server.url, plan, phase, think, write_share))
     summary = summarise(phase, server.cpu_s() - cpu0, os.getloadavg())
+    if trace is not None:
+        new = not trace.exists()
+        with trace.open("a") as out:
+            if new:
+                out.write("phase,kind,start_s,latency_ms,status\n")
+            out.writelines(f"{name},{r.kind},{r.start:.3f},{r.latency_ms:.1f},{r.status}\n" for r in phase.records)
     log(f"{name}: {summary['requests']} requests, {summary['rate_per_s']}/s, p50 {summary['p50_ms']} ms, "
         f"p99 {summary['p99_ms']} ms, errors {summary['errors']}, server CPU "
         f"{summary['server_cpu_ms_per_request']} ms/request")
@@ -350,6 +356,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prepare-only", action="store_true", help="load the data, start the server once "
                         "(it encodes every row and snapshots the indexes), stop")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "load_test.json")
+    parser.add_argument("--trace", type=Path, default=None,
+                        help="also write every request (phase, kind, start s, latency ms, status) as CSV")
     args = parser.parse_args(argv)
     think = tuple(float(x) for x in args.think.split("-"))
     args.home.mkdir(parents=True, exist_ok=True)
@@ -371,11 +379,13 @@ def main(argv: list[str] | None = None) -> None:
             (args.home / "load_prepare.json").write_text(json.dumps(result, indent=2))
             return
         measure(server, plan, "warm-up", 4, 10.0, (0.1, 0.3), args.write_share)
-        phases = [measure(server, plan, "steady", args.users, args.duration, think, args.write_share)]
+        phases = [measure(server, plan, "steady", args.users, args.duration, think, args.write_share,
+                          args.trace)]
         # up while the bar holds; if the steady phase already missed it, down until it holds
         steps = args.steps if phases[0]["held"] else args.down_steps
         for users in [int(x) for x in steps.split(",") if x.strip()]:
-            phases.append(measure(server, plan, f"step {users}", users, args.step_duration, think, args.write_share))
+            phases.append(measure(server, plan, f"step {users}", users, args.step_duration, think,
+                                  args.write_share, args.trace))
             if phases[-1]["held"] != phases[0]["held"]:
                 break
         result["phases"] = phases
