@@ -40,7 +40,8 @@ MANIFEST_FORMAT = "passerelle-ranker/1"
 HOLDOUT_SHARE = 0.2
 """Share of the most recent lists held out to measure a trained model."""
 CUTOFFS = (5, 10, 20)
-WEIGHTS_IPS = "positive labels weighted 1 / theta(rank shown), theta estimated from the explored lists"
+WEIGHTS_IPS = ("positive labels weighted 1 / theta(rank shown), theta estimated from the explored lists; "
+               "rank_shown fixed to 1 in the fit (the weights alone correct the position bias)")
 
 
 def ndcg_by_list(list_codes: np.ndarray, scores: np.ndarray, labels: np.ndarray, k: int,

@@ -20,7 +20,7 @@ from matching.learn.ranker import (
 )
 from matching.learn.training import ndcg_by_list, train
 
-SMALL = RankerParams(num_boost_round=30, min_data_in_leaf=10, num_threads=1)
+SMALL = RankerParams(num_boost_round=30, learning_rate=0.08, num_leaves=31, min_data_in_leaf=10, num_threads=1)
 
 
 @pytest.fixture(scope="module")
