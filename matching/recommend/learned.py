@@ -5,9 +5,13 @@ A ranker is any object with ``score(features (n, F) float32) -> (n,)`` and ``ver
 the fusion order are re-ordered by its score, with ``rank_shown`` fixed to 1
 (:data:`matching.learn.features.RANK_AT_INFERENCE`), BEFORE the employer, sector and exposure
 constraints (:func:`matching.fairness.policies.rerank_vacancy_list`), which still apply after it.
-The constraints read ``sigmoid(learned)`` as the relevance (in (0, 1), like the fusion score, so
-the exposure penalty means the same); the item's ``score`` stays its fusion score and its
-``score_parts`` gain ``learned`` (the raw ranker score).
+The constraints read as the relevance the candidates' fusion scores sorted from best to worst,
+given in the learned order (the k-th item of the learned order gets the k-th best fusion score):
+the order is the ranker's, the scale the fusion's, so the exposure penalty weighs as much against
+relevance as it does in the fusion's lists. (``sigmoid(learned)`` was read before: lambdarank
+scores have no fixed scale, and with inverse-propensity weights they sat near 8 to 9, where the
+sigmoid is 0.9997 for every item and the exposure penalty alone decided the list.) The item's
+``score`` stays its fusion score and its ``score_parts`` gain ``learned`` (the raw ranker score).
 
 The features of the shown items (:func:`shown_features`) are computed by the same function as
 those the ranker scores (:func:`candidate_features`), with their shown rank: what is logged is
@@ -96,7 +100,7 @@ def rerank_top(ranker: Ranker, context: YouthContext, table, rows: np.ndarray, o
 
     Returns:
         ``(order, relevance, {"learned": scores})``: the new order of the kept positions, the
-        relevance the mix constraints read (``sigmoid(learned)``) and the raw scores, in that order.
+        relevance the mix constraints read (:func:`learned_order`) and the raw scores, in that order.
     """
     top = order[:RERANK_TOP]
     if not top.size:  # nothing within reach: nothing to score
@@ -112,12 +116,12 @@ def learned_order(ranker: Ranker, matrix: np.ndarray, fusion: np.ndarray) -> tup
 
     Returns:
         ``(order, relevance, learned)``: positions in learned order (ties keep the fusion order),
-        ``sigmoid(learned)`` and the raw scores in that order, float32 ``(n,)`` each.
+        the relevance the constraints read (the fusion scores sorted best first, module
+        docstring) and the raw scores in that order, float32 ``(n,)`` each.
     """
     learned = np.asarray(ranker.score(matrix), dtype=np.float64).reshape(-1)
     if learned.shape != fusion.shape:
         raise ValueError(f"the ranker gave {learned.size} scores for {fusion.size} vacancies")
     order = np.lexsort((np.arange(learned.size), -learned))
-    learned = learned[order]
-    relevance = 1.0 / (1.0 + np.exp(-np.clip(learned, -50.0, 50.0)))
-    return order, relevance.astype(np.float32), learned.astype(np.float32)
+    relevance = -np.sort(-np.asarray(fusion, dtype=np.float64))
+    return order, relevance.astype(np.float32), learned[order].astype(np.float32)
