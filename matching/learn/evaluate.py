@@ -24,6 +24,13 @@ graded labels.
   a reason and the headline is the raw-label comparison.
 - Both also at the top 5 (``at_5``): re-ranking a logged list of 10 items cannot change its top
   10, only the order within it.
+- As served (``served``): the service puts the learned order through the exposure policy before
+  showing it (:mod:`matching.recommend.learned`). :func:`served_positions` does the same to the
+  logged items: the k-th item of the learned order gets the list's k-th best fusion score
+  (recomputed from the logged score parts with the engine's weights), lowered by the exposure
+  penalty of ``VacancyMix`` with each vacancy's exposure as the service read it at the start of
+  the list's day (:func:`exposure_as_served`, from the log). Applied to the fusion's own scores
+  it gives back the logged order. Reported beside the headline, which stays the learned order.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ TOP = 10
 SHORT_TOP = 5
 """The shorter cut-off also reported: logged lists of 10 items have the same top 10 in any order."""
 EXPOSURE_TOP_SHARE = 0.10
+EXPOSURE_DAYS = 14
+"""Window of the exposure the service reads (``PASSERELLE_EXPOSURE_DAYS``'s default)."""
 RAW_BASIS = ("raw labels (no examination curve: the comparison leans towards the logged order "
              "when outcomes depend on the rank shown)")
 IPS_BASIS = "inverse propensity of examination, curve estimated from the explored lists before the split"
@@ -146,6 +155,62 @@ def ips_dcg(list_codes: np.ndarray, labels: np.ndarray, weights: np.ndarray, pos
     return np.bincount(list_codes, weights=gains * weight, minlength=int(list_codes.max()) + 1)
 
 
+def exposure_as_served(rows: pd.DataFrame, test: pd.DataFrame, days: int = EXPOSURE_DAYS) -> np.ndarray:
+    """Each ``test`` row's vacancy exposure as the service read it at the start of the list's day:
+    the youths shown it in the ``days`` days before, from the log ``rows`` (``item_id``,
+    ``youth_id``, ``created_at``), float64 ``(len(test),)``."""
+    day = pd.to_datetime(rows["created_at"], utc=True).dt.floor("D").to_numpy()
+    pairs = pd.DataFrame({"item": rows["item_id"].astype(str).to_numpy(),
+                          "youth": rows["youth_id"].astype(str).to_numpy(), "day": day})
+    test_day = pd.to_datetime(test["created_at"], utc=True).dt.floor("D").to_numpy()
+    items = test["item_id"].astype(str).to_numpy()
+    out = np.zeros(len(test), dtype=np.float64)
+    for moment in np.unique(test_day):
+        window = pairs[(pairs["day"] >= moment - np.timedelta64(days, "D")) & (pairs["day"] < moment)]
+        counts = window.drop_duplicates(["item", "youth"])["item"].value_counts()
+        mine = test_day == moment
+        out[mine] = counts.reindex(items[mine]).fillna(0).to_numpy(np.float64)
+    return out
+
+
+def served_positions(codes: np.ndarray, rank: np.ndarray, positions: np.ndarray, fusion: np.ndarray,
+                     exposure: np.ndarray, weight: float) -> np.ndarray:
+    """Positions of an order (``positions``) once put through the exposure policy as served: the
+    item at position k gets its list's k-th best ``fusion`` score, divided by the exposure
+    penalty (:func:`matching.fairness.exposure.penalise_exposure`); ties keep ``positions``."""
+    from matching.fairness.exposure import penalise_exposure
+
+    by_fusion = ordered_positions(codes, fusion, rank)
+    kth_best = pd.Series(fusion, index=pd.MultiIndex.from_arrays([codes, by_fusion]))
+    relevance = kth_best.reindex(pd.MultiIndex.from_arrays([codes, positions])).to_numpy(np.float64)
+    return ordered_positions(codes, penalise_exposure(relevance, exposure, weight), positions.astype(np.float64))
+
+
+def fusion_scores(test: pd.DataFrame) -> np.ndarray:
+    """The fusion score of each row, from its logged score parts and the engine's weights."""
+    from matching.recommend.ranking import VACANCY_WEIGHTS, combine
+
+    return combine({name: test[name].to_numpy(np.float64) for name in VACANCY_WEIGHTS},
+                   VACANCY_WEIGHTS).astype(np.float64)
+
+
+def _served(test, codes, rank, labels, weights, fusion_positions, learned_positions, exposure,
+            exposure_weight) -> dict[str, Any]:
+    positions = served_positions(codes, rank, learned_positions, fusion_scores(test), exposure, exposure_weight)
+    fusion, served = ips_dcg(codes, labels, weights, fusion_positions), ips_dcg(codes, labels, weights, positions)
+    raw_fusion, raw_fusion_lists = ranx_scores(test, fusion_positions)
+    raw, raw_lists = ranx_scores(test, positions)
+    return {"ratio_ndcg_at_10": round(float(served.mean() / fusion.mean()), 6) if fusion.mean() > 0 else None,
+            "p_value": _p_value(served, fusion), "learned": raw,
+            "raw": {"ratio_ndcg_at_10": round(raw["ndcg@10"] / raw_fusion["ndcg@10"], 6) if raw_fusion["ndcg@10"] else None,
+                    "p_value": _p_value(raw_lists, raw_fusion_lists)},
+            "mixite_at_5": mixite_of(test, positions, SHORT_TOP),
+            "exposure_at_5": exposure_share(test["item_id"], positions, SHORT_TOP),
+            "how": (f"learned order, then the exposure penalty (weight {exposure_weight}) on the list's fusion scores "
+                    f"given in that order, exposure read from the log ({EXPOSURE_DAYS} days before the list's day)"),
+            "basis": "IPS-DCG@10 (unit weights without an examination curve)"}
+
+
 def _ips(codes, rank, labels, weights, fusion_positions, learned_positions) -> dict[str, Any]:
     ideal = ordered_positions(codes, labels * weights, rank)
     sides: dict[str, dict[str, float]] = {"fusion": {}, "learned": {}}
@@ -202,8 +267,11 @@ def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence
         if len(test) else np.zeros(0, dtype=bool)
     if not labelled.any():
         raise ValueError("no list with a positive label after the split date")
-    return compare(test[labelled].reset_index(drop=True), trained.ranker,
-                   propensity=trained.manifest["propensity"],
+    from matching.fairness.policies import VacancyMix
+
+    compared = test[labelled].reset_index(drop=True)
+    return compare(compared, trained.ranker, propensity=trained.manifest["propensity"],
+                   exposure=exposure_as_served(rows, compared), exposure_weight=VacancyMix().exposure_weight,
                    lists_without_positive=int(test["list_id"][~labelled].nunique()),
                    explored_lists_left_out=int(later["list_id"][explored].nunique()),
                    trained_on={"rows": trained.manifest["rows"], "lists": trained.manifest["lists"],
@@ -212,10 +280,11 @@ def evaluate_split(frame: pd.DataFrame, split: datetime, feature_names: Sequence
 
 
 def compare(test: pd.DataFrame, ranker: LearnedRanker, *, propensity: dict[str, Any] | None = None,
-            **facts: Any) -> dict[str, Any]:
+            exposure: np.ndarray | None = None, exposure_weight: float = 0.5, **facts: Any) -> dict[str, Any]:
     """Fusion (logged rank) against ``ranker`` on ``test`` (lists with a positive label, served in
     the fusion's order); ``propensity``: :func:`~matching.learn.propensity.estimate_examination`'s
-    document (its ``curve`` None: raw labels only)."""
+    document (its ``curve`` None: raw labels only); ``exposure``: each row's exposure as served
+    (:func:`exposure_as_served`), for ``served`` (None without)."""
     curve = (propensity or {}).get("curve")
     codes = pd.factorize(test["list_id"])[0]
     rank = test["rank"].to_numpy(np.float64)
@@ -240,9 +309,11 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, *, propensity: dict[str, 
     raw_ratio = round(learned["ndcg@10"] / fusion["ndcg@10"], 6) if fusion["ndcg@10"] else None
     raw_p = _p_value(learned_lists, fusion_lists)
     ips = None
+    labels, weights = test["label"].to_numpy(np.float64), ips_weights(test["rank"].to_numpy(), curve)
     if curve:
-        ips = _ips(codes, rank, test["label"].to_numpy(np.float64), ips_weights(test["rank"].to_numpy(), curve),
-                   fusion_positions, learned_positions)
+        ips = _ips(codes, rank, labels, weights, fusion_positions, learned_positions)
+    served = None if exposure is None else _served(test, codes, rank, labels, weights, fusion_positions,
+                                                   learned_positions, exposure, exposure_weight)
     return {
         "fusion": fusion,
         "learned": learned,
@@ -252,6 +323,7 @@ def compare(test: pd.DataFrame, ranker: LearnedRanker, *, propensity: dict[str, 
         "test": SIGNIFICANCE_TEST if ips is None else ips["test"],
         "raw": {"ratio_ndcg_at_10": raw_ratio, "p_value": raw_p, "test": SIGNIFICANCE_TEST},
         "ips": ips,
+        "served": served,
         "propensity": propensity,
         "mixite": mixite,
         "exposure": {"fusion": exposure_share(test["item_id"], fusion_positions),
