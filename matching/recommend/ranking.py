@@ -74,8 +74,16 @@ def masked(text: str, masked_stems: frozenset[str] | set[str], mask: str = "…"
     """``text`` with every word whose stem is in ``masked_stems`` replaced by ``mask``."""
     if not masked_stems:
         return text
-    return re.sub(r"[^\W\d_]+", lambda m: mask if word_stem(fold(m.group())) in masked_stems
-                  else m.group(), text)
+    return _WORD.sub(lambda m: mask if _folded_stem(m.group()) in masked_stems else m.group(), text)
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+@lru_cache(maxsize=65536)
+def _folded_stem(word: str) -> str:
+    """:func:`word_stem` of a word as written (a list masks the same words many times)."""
+    return word_stem(fold(word))
 
 
 def matching_labels(query_stems: frozenset[str] | set[str], labels: list[str], limit: int = 3,
