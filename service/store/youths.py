@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from service.store.changes import record_changes
@@ -203,31 +203,31 @@ def add_suggestions(
     """
     base = list_id or secrets.token_hex(16)
     moment = created_at or utcnow()
-    rows = []
-    for rank, item in enumerate(items, start=1):
-        kind = item["item_kind"]
-        rows.append(Suggestion(
-            youth_id=youth.id,
-            mission_locale=youth.mission_locale,
-            rank=rank,
-            policy=dict(policy),
-            engine_version=engine_version,
-            item_kind=kind,
-            item_id=item["item_id"],
-            score=float(item["score"]),
-            sector_family=item.get("sector_family"),
-            employer_siret=item.get("employer_siret"),
-            non_traditional=item.get("non_traditional"),
-            list_id=f"{base}:{kind[0]}",
-            features=item.get("features"),
-            model_version=model_version if kind == "vacancy" else None,
-            propensity=item.get("propensity"),
-            simulated=simulated,
-            created_at=moment,
-        ))
-    session.add_all(rows)
-    session.flush()
-    return rows
+    if not items:
+        return []
+    rows = [{
+        "youth_id": youth.id,
+        "mission_locale": youth.mission_locale,
+        "rank": rank,
+        "policy": dict(policy),
+        "engine_version": engine_version,
+        "item_kind": item["item_kind"],
+        "item_id": item["item_id"],
+        "score": float(item["score"]),
+        "sector_family": item.get("sector_family"),
+        "employer_siret": item.get("employer_siret"),
+        "non_traditional": item.get("non_traditional"),
+        "list_id": f"{base}:{item['item_kind'][0]}",
+        "features": item.get("features"),
+        "model_version": model_version if item["item_kind"] == "vacancy" else None,
+        "propensity": item.get("propensity"),
+        "simulated": simulated,
+        "created_at": moment,
+    } for rank, item in enumerate(items, start=1)]
+    # One INSERT ... RETURNING for the list (the ORM's bulk path): a served list pays one
+    # statement instead of a unit-of-work flush of 20 objects, most of a request's store time.
+    statement = insert(Suggestion).returning(Suggestion, sort_by_parameter_order=True)
+    return list(session.scalars(statement, rows))
 
 
 def add_outcome(
