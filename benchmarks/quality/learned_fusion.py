@@ -14,6 +14,12 @@ are in neither fit nor in the training pairs. On the same fit, the learned fusio
 are scored on the test appellations (R@1/5/10, MRR) and on the 46 everyday ``test`` rows
 (R@5/10; the ``tune`` rows are reported apart and were not used to train).
 
+``--fits DIR`` reuses fits saved by an earlier run (``DIR/seed{S}_test``: the searcher without
+the test appellations; ``DIR/seed{S}_val``: without test and validation appellations, the
+fusion's second fit), and saves there the fits it makes: the same options and exclusions, so
+the same arrays (the SVM's solver is seeded), and a run that only changes the fusion does not
+refit. The fusion is then trained by the same function (``learn_fusion`` given the second fit).
+
 Speed: milliseconds per call of ``fuse`` against ``rank_fusion`` on batches of 5 everyday
 texts (a young person's texts), median of repeated calls, plus the components' own time.
 Writes ``learned_fusion_results.json`` next to this script (or in ``--out``).
@@ -41,7 +47,9 @@ from run import CachedEmbedder, metrics, ranks_of, split_appellations, summarise
 
 from matching.referential.loader import load_referential  # noqa: E402
 from matching.search.embeddings import HashingEmbedder, UseEmbedder  # noqa: E402
-from matching.search.trade_search import TradeSearcher  # noqa: E402
+from matching.search.learned_fusion import learn_fusion  # noqa: E402
+from matching.search.trade_fit import held_out_appellations  # noqa: E402
+from matching.search.trade_search import MIN_FUSION_QUERIES, TradeSearcher  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SYSTEMS = {
@@ -89,6 +97,30 @@ def speed(searcher, texts: list[str], repeats: int = 30) -> dict:
     return out
 
 
+def fitted(ref, use, options, fits, seed, test, val, apps) -> TradeSearcher:
+    """The seed's searcher with its learned fusion: fitted (``learn_fusion=True``), or read
+    from ``fits`` (and written there when absent) with the fusion trained on the saved second
+    fit."""
+    codes = apps["code_ogr"].to_numpy()
+    if fits is None:
+        return TradeSearcher(learn_fusion=True, **options).fit(
+            ref, use, exclude_appellations=codes[test], fusion_queries=codes[val]
+        )
+    searchers = {}
+    for name, held in (("test", test), ("val", np.r_[test, val])):
+        folder = fits / f"seed{seed}_{name}"
+        if not (folder / "manifest.json").exists():
+            TradeSearcher(**options).fit(ref, use, exclude_appellations=codes[held]).save(folder)
+        searchers[name] = TradeSearcher.load(folder, use)
+    searcher = searchers["test"]
+    kept, _, _ = held_out_appellations(ref.appellations, codes[test])
+    searcher.learned_fusion_ = learn_fusion(
+        searcher, ref, use, kept, codes[test], codes[val], MIN_FUSION_QUERIES,
+        second=searchers["val"],
+    )
+    return searcher
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="20,21,22")
@@ -96,6 +128,7 @@ def main() -> None:
     parser.add_argument("--model", choices=("use", "hashing"), default="use",
                         help="embedder (hashing, with --svm-epochs 1: a quick check of the script)")
     parser.add_argument("--svm-epochs", type=int, help="passes of the SVM solver (quick runs)")
+    parser.add_argument("--fits", type=Path, help="folder of saved fits to reuse (and fill)")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",") if s]
     started = time.perf_counter()
@@ -111,11 +144,7 @@ def main() -> None:
     for seed in seeds:
         test, val = split_appellations(apps, seed)
         t0 = time.perf_counter()
-        searcher = TradeSearcher(learn_fusion=True, **options).fit(
-            ref, use,
-            exclude_appellations=apps["code_ogr"].to_numpy()[test],
-            fusion_queries=apps["code_ogr"].to_numpy()[val],
-        )
+        searcher = fitted(ref, use, options, args.fits, seed, test, val, apps)
         fit_s = time.perf_counter() - t0
         queries = apps["label"].to_numpy()[test].tolist()
         gold = [{position[c]} for c in apps["code_rome"].to_numpy()[test]]
@@ -127,6 +156,7 @@ def main() -> None:
             "fusion_training": searcher.learned_fusion_.manifest,
             "systems": figures(searcher, parts_test, gold, parts_ev, ev_gold, tune),
             "fit_with_fusion_s": round(fit_s, 1),
+            "fits": None if args.fits is None else "saved fits reused or written (--fits)",
             "speed": speed(searcher, everyday["query"][~tune].tolist()),
             "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         }

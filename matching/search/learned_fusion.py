@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from matching.search.fusion_features import EXTRAS
 from matching.search.trade_scores import descending_order
 
 SIGNALS = ("sem_app", "sem_doc", "sem_skill", "lex_app", "svm")
@@ -68,7 +69,13 @@ def feature_names() -> list[str]:
     names = []
     for signal in SIGNALS:
         names += [f"{signal}_score", f"{signal}_rank", f"{signal}_gap", f"{signal}_z"]
-    return [*names, "rrf_score", "rrf_rank", "card_appellations", "sem_app_best", "lex_app_best"]
+    names += ["rrf_score", "rrf_rank", "card_appellations", "sem_app_best", "lex_app_best"]
+    for extra in EXTRAS:
+        names += [extra, f"{extra}_gap"]
+    return [*names, *AGREEMENT, "sem_knn_best"]
+
+
+AGREEMENT = ("signals_first", "signals_top3", "best_rank", "median_rank", "rank_spread")
 
 
 def ranks_of_scores(scores: np.ndarray) -> np.ndarray:
@@ -129,6 +136,19 @@ def pair_features(
         bests["sem_app"][rows],
         bests["lex_app"][rows],
     ]
+    for extra in EXTRAS:
+        picked = components[extra][rows, cards]
+        columns += [picked, picked - components[extra].max(axis=1)[rows]]
+    signal_rank = np.stack([ranks[signal][rows, cards] for signal in SIGNALS], axis=1)
+    log_rank = np.log1p(signal_rank)
+    columns += [
+        (signal_rank == 0).sum(axis=1),
+        (signal_rank < 3).sum(axis=1),
+        log_rank.min(axis=1),
+        np.log1p(np.median(signal_rank, axis=1)),
+        log_rank.std(axis=1),
+        components["sem_knn"].max(axis=1)[rows],
+    ]
     return np.stack(columns, axis=1).astype(np.float32)
 
 
@@ -173,19 +193,23 @@ def signal_ranks(components: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {name: ranks_of_scores(components[name]) for name in SIGNALS}
 
 
-def learn_fusion(searcher, referential, embedder, kept, excluded, queries, min_queries: int):
+def learn_fusion(
+    searcher, referential, embedder, kept, excluded, queries, min_queries: int, second=None
+):
     """Fit a second searcher like ``searcher`` without the appellations ``queries`` (``code_ogr``;
     None: :func:`fusion_holdout` of the ``kept`` ones) nor ``excluded``, and learn the fusion on
-    them; None when fewer than ``min_queries`` are asked."""
+    them; None when fewer than ``min_queries`` are asked. ``second``: that second searcher when
+    it is already fitted (a benchmark reusing its saved fits)."""
     queries = fusion_holdout(kept["code_ogr"]) if queries is None else set(queries)
     asked = kept[kept["code_ogr"].isin(queries)]
     if len(asked) < min_queries:
         return None
-    second = type(searcher)(**{name: getattr(searcher, name) for name in OPTIONS}).fit(
-        referential,
-        embedder,
-        exclude_appellations=[*(excluded if excluded is not None else ()), *queries],
-    )
+    if second is None:
+        second = type(searcher)(**{name: getattr(searcher, name) for name in OPTIONS}).fit(
+            referential,
+            embedder,
+            exclude_appellations=[*(excluded if excluded is not None else ()), *queries],
+        )
     return train_fusion(second, asked["label"].tolist(), asked["code_rome"], searcher.data_hash_)
 
 
@@ -195,7 +219,7 @@ def train_fusion(searcher, texts: list[str], gold_codes, data_hash: str) -> Lear
 
     Queries whose card is in no signal's top ``DEPTH`` teach no order and are left out.
     """
-    components = searcher.components(texts, names=SIGNALS)
+    components = searcher.components(texts, names=(*SIGNALS, *EXTRAS))
     card_apps = np.bincount(searcher.app_cards_, minlength=len(searcher.codes_)).astype(np.float32)
     ranks = signal_ranks(components)
     rrf = searcher.rank_fusion(components, ranks)

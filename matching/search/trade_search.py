@@ -15,10 +15,9 @@ third of the everyday phrasings (``benchmarks/quality``):
   (:data:`~matching.search.trade_scores.CORPUS_WEIGHTS`). Only its non-negligible weights are kept
   (sparse), which makes the saved model small.
 
-With ``learn_fusion=True`` the fit also learns the fusion (a LightGBM ``lambdarank`` model over
-the candidates of the five signals, trained on appellations held out of a second fit:
-:mod:`~matching.search.learned_fusion`); ``score`` then orders the candidates by it and keeps
-the RRF values. Off by default (see ``benchmarks/RESULTS.md``, issue #15 item 6).
+With ``learn_fusion=True`` the fit also learns the fusion (LightGBM ``lambdarank`` over the five
+signals' candidates, with neighbour and word scores, trained on appellations held out of a
+second fit: :mod:`~matching.search.learned_fusion`); off by default (RESULTS, #15 item 6).
 
 Everything fitted is arrays: ``save`` writes ``.npy``/``.npz`` + ``manifest.json``, never pickle
 (:mod:`~matching.search.trade_files`); the fitting steps are pure functions of
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from matching.search.fusion_features import EXTRAS, extra_components
 from matching.search.learned_fusion import (
     LearnedFusion,
     learn_fusion,
@@ -73,14 +73,8 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 COMPONENTS = tuple(DEFAULT_WEIGHTS)
 MIN_FUSION_QUERIES = 200  # fewer held-out appellations: no fusion is learned (RRF stays)
 _CHUNK = 128  # queries per block: 128 to 384 time the same; 128 keeps the blocks small
-__all__ = [
-    "COMPONENTS",
-    "DEFAULT_WEIGHTS",
-    "TradeSearcher",
-    "max_per_group",
-    "reciprocal_ranks",
-    "zscore_top",
-]
+__all__ = ["COMPONENTS", "DEFAULT_WEIGHTS", "TradeSearcher", "max_per_group", "reciprocal_ranks",
+           "zscore_top"]
 
 
 class TradeSearcher:
@@ -230,33 +224,43 @@ class TradeSearcher:
         self._n_cards = n_cards
         self._rrf_table = (1.0 / (self.rrf_k + np.arange(n_cards))).astype(np.float32)
         self._card_appellations = np.bincount(self.app_cards_, minlength=n_cards).astype(np.float32)
+        self._word_index = None  # the learned fusion's word and neighbour state, built on first use
 
     # ------------------------------------------------------------------ scoring
-    def components(self, query_texts, names=COMPONENTS, query_vectors=None) -> dict[str, np.ndarray]:
+    def components(self, query_texts, names=None, query_vectors=None) -> dict[str, np.ndarray]:
         """Score every card per component, each ``(n_queries, n_cards)`` float32, unnormalised.
 
-        ``names`` limits the work to some components (the others are absent from the result);
-        ``query_vectors`` ``(n_queries, dim)``: the texts' embeddings when the caller has them.
+        ``names`` limits the work to some components (the others are absent from the result;
+        None: the five, and the learned fusion's extra scores when it needs them,
+        :data:`~matching.search.fusion_features.EXTRAS`); ``query_vectors``
+        ``(n_queries, dim)``: the texts' embeddings when the caller has them.
         """
         texts = list(query_texts)
+        if names is None:
+            names = COMPONENTS if self.learned_fusion_ is None else (*COMPONENTS, *EXTRAS)
         if query_vectors is None:
             query_vectors = self._embedder.encode_queries(texts)
         # The char n-gram parts see the query without words of intent ("je veux travailler");
         # the sentence encoder sees it whole (alone, "pain" reads as English "pain").
         lexical = self.tfidf_.transform([strip_intent(t) for t in texts])
-        scorers = {
-            "sem_app": self._sem_app,
-            "sem_doc": self._sem_doc,
-            "sem_skill": self._sem_skill,
-            "lex_app": self._lex_app,
-            "svm": self._svm,
-        }
+        extras = [name for name in names if name in EXTRAS]
         parts = {name: np.empty((len(texts), self._n_cards), np.float32) for name in names}
         for start in range(0, len(texts), _CHUNK):
             chunk = slice(start, start + _CHUNK)
             vectors, rows = query_vectors[chunk], lexical[chunk]
-            for name, out in parts.items():
-                scorers[name](vectors, rows, out[chunk])
+            # The extras read the appellation similarities that sem_app and lex_app reduce:
+            # computed once here (the same products, so the same values).
+            sims = {"sem_app": self._app_vectors @ vectors.T,
+                    "lex_app": sparse_product_t(rows, self._app_tfidf)} if extras else {}
+            for name in (name for name in names if name not in EXTRAS):
+                if name in sims:
+                    self._app_max.reduce(sims[name], parts[name][chunk])
+                else:
+                    getattr(self, f"_{name}")(vectors, rows, parts[name][chunk])
+            if extras:
+                computed = extra_components(self, texts[chunk], vectors, *sims.values())
+                for name in extras:
+                    parts[name][chunk] = computed[name]
         return parts
 
     # Each scorer writes one component for a chunk of queries (embeddings, TF-IDF rows) into
@@ -319,8 +323,8 @@ class TradeSearcher:
         """
         if isinstance(query_texts, str):
             raise TypeError("pass a list of query texts, not a single string")
-        weights = self.weights or DEFAULT_WEIGHTS
-        names = [k for k, w in weights.items() if w or self.learned_fusion_ is not None]
+        weights = self.weights or DEFAULT_WEIGHTS  # a learned fusion reads every score (None)
+        names = None if self.learned_fusion_ is not None else [k for k, w in weights.items() if w]
         return self.fuse(self.components(query_texts, names=names, query_vectors=query_vectors))
 
     def search(self, query_texts, top_k: int = 10) -> tuple[np.ndarray, np.ndarray]:
