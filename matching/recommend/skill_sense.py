@@ -170,8 +170,9 @@ class SkillSense:
         doubtful = [d for _, found in plans for d in found]
         if doubtful:
             masked_texts = [t for _, _, masked in doubtful for t in masked]
-            vectors = dict(zip(masked_texts, self._encoded(masked_texts), strict=True))
-            bares = iter(self._encoded([bare for _, bare, _ in doubtful], "_masked_skills"))
+            texts_v, skills_v = self._encoded_pair(masked_texts, [bare for _, bare, _ in doubtful])
+            vectors = dict(zip(masked_texts, texts_v, strict=True))
+            bares = iter(skills_v)
         out = []
         for (cards, _, _), (answers, found) in zip(checks, plans, strict=True):
             for i, _, masked in found:  # in the order of ``doubtful``, so of ``bares``
@@ -238,6 +239,26 @@ class SkillSense:
             kept.update(zip(missing, fresh, strict=True))
         return np.stack([kept[t] if known is None or t not in rows else known[rows[t]]
                          for t in strings]).astype(np.float32)
+
+    def _encoded_pair(self, texts: list[str], skills: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_encoded` of masked texts and of masked skills, the strings missing from both
+        caches encoded in one encoder call (each call streams the model's weights once)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        missing += [t for t in dict.fromkeys(skills) if t not in self._masked_skills and t not in missing]
+        if missing:
+            fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True))
+            self._keep(fresh, [t for t in dict.fromkeys(texts) if t in fresh], "_vectors")
+            self._keep(fresh, [t for t in dict.fromkeys(skills) if t in fresh], "_masked_skills")
+        return self._encoded(texts), self._encoded(skills, "_masked_skills")
+
+    def _keep(self, fresh: dict[str, np.ndarray], texts: list[str], name: str) -> None:
+        """Put ``fresh`` vectors of ``texts`` in cache ``self.<name>`` (a full cache is replaced,
+        never cleared, as in :meth:`_encoded`)."""
+        cache = getattr(self, name)
+        if len(cache) + len(texts) > _VECTOR_CACHE:
+            cache = {}
+            setattr(self, name, cache)
+        cache.update((t, fresh[t]) for t in texts)
 
     def _encoded(self, texts: list[str], name: str = "_vectors") -> np.ndarray:
         """``(len(texts), dim)`` query vectors, each text encoded once (bounded cache
