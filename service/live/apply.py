@@ -140,6 +140,8 @@ def _youth_features(engine, youths: list[YouthRow]) -> tuple[np.ndarray | None, 
 
 
 def _ids_of(table, keys: list[int]) -> list[str]:
+    if not keys:  # most batches delete nothing: no search of 50,000 keys for none
+        return []
     wanted = np.asarray(keys, dtype=np.int64)
     wanted = wanted[np.isin(wanted, table.keys)]
     items = table.vacancies if hasattr(table, "vacancies") else table.youths
