@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import date
 
@@ -208,9 +209,14 @@ class LiveEngine:
                 if self._stop.is_set():
                     break
                 try:
+                    started = time.perf_counter()
                     self.expire_vacancies()
-                    self.catch_up()
-                    self.snapshot()
+                    applied = self.catch_up()
+                    caught_up = time.perf_counter()
+                    written = self.snapshot()
+                    log.info("index sync: %d changes applied in %.0f ms, snapshot %s in %.0f ms", applied,
+                             1000 * (caught_up - started), "written" if written else "unchanged",
+                             1000 * (time.perf_counter() - caught_up))
                 except Exception as error:  # keep serving; the next round retries
                     # the type only: database errors quote row values, which may be personal
                     log.error("background index sync failed: %s", type(error).__name__)
