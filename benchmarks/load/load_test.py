@@ -288,15 +288,16 @@ def measure(server: Server, plan: Plan, name: str, users: int, duration_s: float
     phase = Phase(name, users, duration_s)
     gc.collect()
     log(f"{name}: {users} advisers, think {think[0]}-{think[1]} s, {duration_s:.0f} s, load {os.getloadavg()[0]:.2f}")
-    cpu0 = server.cpu_s()
+    cpu0, wall0 = server.cpu_s(), time.time()
     asyncio.run(run_phase(server.url, plan, phase, think, write_share))
     summary = summarise(phase, server.cpu_s() - cpu0, os.getloadavg())
     if trace is not None:
         new = not trace.exists()
         with trace.open("a") as out:
             if new:
-                out.write("phase,kind,start_s,latency_ms,status\n")
-            out.writelines(f"{name},{r.kind},{r.start:.3f},{r.latency_ms:.1f},{r.status}\n" for r in phase.records)
+                out.write("phase,kind,start_s,clock,latency_ms,status\n")
+            out.writelines(f"{name},{r.kind},{r.start:.3f},{wall0 + r.start:.3f},{r.latency_ms:.1f},{r.status}\n"
+                           for r in phase.records)
     log(f"{name}: {summary['requests']} requests, {summary['rate_per_s']}/s, p50 {summary['p50_ms']} ms, "
         f"p99 {summary['p99_ms']} ms, errors {summary['errors']}, server CPU "
         f"{summary['server_cpu_ms_per_request']} ms/request")
@@ -357,7 +358,7 @@ def main(argv: list[str] | None = None) -> None:
                         "(it encodes every row and snapshots the indexes), stop")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out" / "load_test.json")
     parser.add_argument("--trace", type=Path, default=None,
-                        help="also write every request (phase, kind, start s, latency ms, status) as CSV")
+                        help="also write every request (phase, kind, start s, clock time, latency ms, status) as CSV")
     args = parser.parse_args(argv)
     think = tuple(float(x) for x in args.think.split("-"))
     args.home.mkdir(parents=True, exist_ok=True)
