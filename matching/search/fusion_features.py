@@ -71,12 +71,13 @@ class WordIndex:
 
     def __init__(self, app_labels, app_cards: np.ndarray, n_cards: int):
         vocabulary: dict[str, int] = {}
-        cells, heads = [], []
+        cells: list[tuple[int, int]] = []
+        first: list[int] = []
         for app, label in enumerate(app_labels):
             tokens = words(str(label))
             for token in dict.fromkeys(tokens):
                 cells.append((vocabulary.setdefault(token, len(vocabulary)), app))
-            heads.append(vocabulary[tokens[0]] if tokens else -1)
+            first.append(vocabulary[tokens[0]] if tokens else -1)
         self.vocabulary, self.n_cards = vocabulary, n_cards
         n_words, n_apps = len(vocabulary), len(app_labels)
         app_cards = np.asarray(app_cards, dtype=np.int64)
@@ -91,7 +92,7 @@ class WordIndex:
         self.share = (word_app @ to_cards).tocsr()  # share of a card's appellations with the word
         self.present = self.share.copy()
         self.present.data[:] = 1.0
-        heads = np.asarray(heads, dtype=np.int64)
+        heads = np.asarray(first, dtype=np.int64)
         has = heads >= 0
         head_app = sp.csr_matrix(
             (np.ones(has.sum(), np.float32), (heads[has], np.flatnonzero(has))),
@@ -106,8 +107,14 @@ class WordIndex:
         """``word_cover``, ``word_share``, ``head_word``, ``last_word`` of ``texts``, each
         ``(q, n_cards)`` float32."""
         n = len(texts)
-        rows, cols, weights, totals = [], [], [], np.zeros(n, np.float32)
-        head_rows, head_cols, last_rows, last_cols = [], [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        weights: list[float] = []
+        totals = np.zeros(n, np.float32)
+        head_rows: list[int] = []
+        head_cols: list[int] = []
+        last_rows: list[int] = []
+        last_cols: list[int] = []
         for row, text in enumerate(texts):
             tokens = list(dict.fromkeys(words(text)))
             for token in tokens:
@@ -115,11 +122,15 @@ class WordIndex:
                 weight = self.unknown_idf if column is None else float(self.idf[column])
                 totals[row] += weight
                 if column is not None:
-                    rows.append(row), cols.append(column), weights.append(weight)
+                    rows.append(row)
+                    cols.append(column)
+                    weights.append(weight)
             if tokens and tokens[0] in self.vocabulary:
-                head_rows.append(row), head_cols.append(self.vocabulary[tokens[0]])
+                head_rows.append(row)
+                head_cols.append(self.vocabulary[tokens[0]])
             if tokens and tokens[-1] in self.vocabulary:
-                last_rows.append(row), last_cols.append(self.vocabulary[tokens[-1]])
+                last_rows.append(row)
+                last_cols.append(self.vocabulary[tokens[-1]])
         shape = (n, len(self.vocabulary))
         query = sp.csr_matrix(
             (np.array(weights, np.float32) / np.maximum(totals[rows], 1e-6), (rows, cols)), shape

@@ -6,7 +6,9 @@ appellation -> card pairs: appellations held out of a searcher's fit are queries
 their card. For each query the candidates are the union of every signal's top ``depth`` cards;
 each (query, candidate) pair is described by :func:`pair_features` (each signal's score, rank,
 gap to the query's best and z-score, the RRF score and rank, the card's number of appellations,
-the query's best appellation scores) and a ``lambdarank`` model orders the candidates.
+the query's best appellation scores; the neighbour and word scores of
+:mod:`~matching.search.fusion_features` and their gaps; how far the signals agree) and a
+``lambdarank`` model orders the candidates.
 
 Serving keeps the RRF score scale: :meth:`LearnedFusion.reorder` hands the row's RRF values, best
 first, to the candidates in the learned order, then to the other cards in RRF order. The scores
