@@ -243,17 +243,18 @@ class SkillSense:
     def _encoded_pair(self, texts: list[str], skills: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_encoded` of masked texts and of masked skills, the strings missing from both
         caches encoded in one encoder call (each call streams the model's weights once)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        missing += [t for t in dict.fromkeys(skills) if t not in self._masked_skills and t not in missing]
+        new_texts = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        new_skills = [t for t in dict.fromkeys(skills) if t not in self._masked_skills]
+        missing = list(dict.fromkeys(new_texts + new_skills))
         if missing:
             fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True))
-            self._keep(fresh, [t for t in dict.fromkeys(texts) if t in fresh], "_vectors")
-            self._keep(fresh, [t for t in dict.fromkeys(skills) if t in fresh], "_masked_skills")
+            self._keep(fresh, new_texts, "_vectors")
+            self._keep(fresh, new_skills, "_masked_skills")
         return self._encoded(texts), self._encoded(skills, "_masked_skills")
 
     def _keep(self, fresh: dict[str, np.ndarray], texts: list[str], name: str) -> None:
         """Put ``fresh`` vectors of ``texts`` in cache ``self.<name>`` (a full cache is replaced,
-        never cleared, as in :meth:`_encoded`)."""
+        never cleared, so a concurrent reader keeps the one it holds)."""
         cache = getattr(self, name)
         if len(cache) + len(texts) > _VECTOR_CACHE:
             cache = {}
@@ -268,8 +269,6 @@ class SkillSense:
         cache = getattr(self, name)
         missing = list(dict.fromkeys(t for t in texts if t not in cache))
         fresh = dict(zip(missing, self.embedder.encode_queries(missing), strict=True)) if missing else {}
-        if len(cache) + len(fresh) > _VECTOR_CACHE:
-            setattr(self, name, {})
-        getattr(self, name).update(fresh)
+        self._keep(fresh, missing, name)
         return np.stack([fresh[t] if t in fresh else cache[t] for t in texts]).astype(np.float32)
 
