@@ -91,9 +91,8 @@ CLOSE_TRADES = 3
 
 
 @lru_cache(maxsize=4)
-def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
-    """Core skill labels, close trade codes and the label of every card, read once per
-    referential."""
+def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Core skill labels and close trade codes of every card, read once per referential."""
     skills = referential.skills
     core = skills[skills["core"].astype(bool)]
     core_skills = {str(code): [str(label) for label in group["label"]]
@@ -101,8 +100,7 @@ def _card_links(referential) -> tuple[dict[str, list[str]], dict[str, list[str]]
     mobility = referential.mobility.sort_values(["code_rome", "order"])
     close = {str(code): [str(target) for target in group["code_rome_target"]]
              for code, group in mobility.groupby("code_rome", sort=False)}
-    labels = {str(code): str(label) for code, label in referential.cards["label"].items()}
-    return core_skills, close, labels
+    return core_skills, close
 
 
 def add_details(engine, youth, document: dict) -> dict:
@@ -116,7 +114,8 @@ def add_details(engine, youth, document: dict) -> dict:
     from matching.recommend.items import TRADE_SKILLS  # the engine's limit: its cached checks
 
     referential = engine.referential
-    core_skills, close, labels = _card_links(referential)
+    core_skills, close = _card_links(referential)
+    labels = referential.card_labels
     for trade in document["trades"]:
         code = trade["code_rome"]
         shown = engine.youth_skills(youth, code, TRADE_SKILLS)

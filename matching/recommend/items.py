@@ -114,7 +114,6 @@ class ItemBuilder:
         self._codes = [str(code) for code in codes]
         self._cards = cards
         self._labels = cards["label"].to_numpy()
-        self._label_of = {code: str(label) for code, label in zip(self._codes, self._labels, strict=True)}
         self._shares = []
         for value in share_women:
             share = nan_to_none(float(value))
@@ -226,7 +225,7 @@ class ItemBuilder:
             self._sense.prefetch(codes, ranking.stems(query), (query,), limit)
 
     def _card_label(self, code: str) -> str:
-        return self._label_of[code]
+        return self.referential.card_labels[code]
 
     # ----------------------------------------------------------------- items
     def trade_item(self, youth: Youth | None, pos: int, score: float, why: str,

@@ -90,6 +90,11 @@ class Referential:
         return dict(zip(frame.index.astype(str), zip(frame["name"].astype(str), frame["lat"].astype(float),
                                                     frame["lon"].astype(float), strict=True), strict=True))
 
+    @cached_property
+    def card_labels(self) -> dict[str, str]:
+        """Each card's label by ROME code (a dict: read per item on the request path)."""
+        return {str(code): str(label) for code, label in self.cards["label"].items()}
+
     def has_card(self, code: str) -> bool:
         """Tell whether ``code`` is a ROME 4.0 job card."""
         return isinstance(code, str) and code in self.cards.index
