@@ -73,12 +73,24 @@ def write_snapshot(
         "params": params,
         "metadata": dict(metadata or {}),
     }
+    _write_manifest(directory, manifest)
+    return manifest
+
+
+def restamp(directory: Path, metadata: dict) -> None:
+    """Give the snapshot of ``directory`` new metadata, its data files, checksums and
+    generation kept: for a caller that knows the vectors did not change since they were written
+    (the live engine's snapshot of an index it did not touch)."""
+    manifest = read_json(directory / "manifest.json")
+    _write_manifest(directory, {**manifest, "metadata": dict(metadata)})
+
+
+def _write_manifest(directory: Path, manifest: dict) -> None:
     try:
         text = json.dumps(manifest, indent=2, sort_keys=True)
     except TypeError as error:
         raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
     atomic_write(directory / "manifest.json", lambda path: path.write_text(text))
-    return manifest
 
 
 def prune_snapshots(directory: Path, files: dict) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -65,6 +66,8 @@ class LiveEngine:
         self.sessions, self.read_sessions = sessions, read_sessions
         self.snapshot_dir = snapshot_dir
         self.snapshot_generation = -1
+        self._written: dict[str, tuple] = {}  # half -> (the objects it was written from, file generation)
+        self.kept: list[str] = []  # halves the last snapshot did not write again (unchanged)
         self.instance = instance
         self.metadata = metadata
         self._writer = threading.Lock()  # one applier of the change log at a time
@@ -180,12 +183,15 @@ class LiveEngine:
             return False
         if engine.vacancy_index is None or engine.youth_index is None:
             raise RuntimeError("the live engine has no index yet: nothing to snapshot")
+        parts = {"vacancies": (engine.vacancy_index,), "youths": (engine.youth_index, engine.youth_trade_scores)}
+        keep = {half: generation_then for half, (objects, generation_then) in self._written.items()
+                if all(map(operator.is_, objects, parts[half]))}  # the very objects written then
         v_keys, y_keys = engine.vacancies.keys, engine.youths.keys
-        v_vectors = engine.vacancy_index.vectors(v_keys)
-        y_vectors = engine.youth_index.vectors(y_keys)
-        y_scores = engine.youth_trade_scores
-        write_snapshot(self.snapshot_dir, v_keys, v_vectors, y_keys, y_vectors, y_scores,
-                       {**self.metadata, "store_generation": generation})
+        files = write_snapshot(self.snapshot_dir, v_keys, lambda: engine.vacancy_index.vectors(v_keys), y_keys,
+                               lambda: engine.youth_index.vectors(y_keys), engine.youth_trade_scores,
+                               {**self.metadata, "store_generation": generation}, keep=keep)
+        self._written = {half: (parts[half], files[half]) for half in parts}
+        self.kept = sorted(half for half in keep if files[half] == keep[half])
         with self.sessions.begin() as session:
             prune_tombstones(session, generation)
         self.snapshot_generation = generation
@@ -214,9 +220,10 @@ class LiveEngine:
                     applied = self.catch_up()
                     caught_up = time.perf_counter()
                     written = self.snapshot()
+                    outcome = ("unchanged" if not written else "written" if not self.kept
+                               else f"written ({' and '.join(self.kept)} kept)")
                     log.info("index sync: %d changes applied in %.0f ms, snapshot %s in %.0f ms", applied,
-                             1000 * (caught_up - started), "written" if written else "unchanged",
-                             1000 * (time.perf_counter() - caught_up))
+                             1000 * (caught_up - started), outcome, 1000 * (time.perf_counter() - caught_up))
                 except Exception as error:  # keep serving; the next round retries
                     # the type only: database errors quote row values, which may be personal
                     log.error("background index sync failed: %s", type(error).__name__)

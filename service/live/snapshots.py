@@ -18,6 +18,7 @@ import numpy as np
 
 from matching.files import atomic_write, sha256_file
 from matching.search.index import VectorIndex
+from matching.search.index_files import read_json, restamp
 from matching.types import stable_keys
 
 SCORES_PREFIX = "trade_scores-"
@@ -35,23 +36,54 @@ class Snapshot:
 
 
 def write_snapshot(directory: Path, vacancy_keys, vacancy_vectors, youth_keys, youth_vectors,
-                   youth_scores: np.ndarray, metadata: dict) -> None:
-    """Write a snapshot (``metadata`` must hold ``store_generation``); one writer at a time."""
+                   youth_scores: np.ndarray, metadata: dict, *, keep: dict[str, int] | None = None) -> dict[str, int]:
+    """Write a snapshot (``metadata`` must hold ``store_generation``); one writer at a time.
+    Return the file generation of each half (``"vacancies"``, ``"youths"``).
+
+    Vectors may be given as functions, called only for a half written whole.
+    ``keep``: halves whose rows did not change since this caller wrote them, with the file
+    generation it got then. When the half on disk is still that one, its files stay and only its
+    manifest takes the new metadata: the 50,000 vectors of a territory are not written again
+    every interval because a vacancy's places changed. A half another process wrote meanwhile
+    is written whole.
+    """
+    keep = keep or {}
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several server workers may snapshot the same store
-        generation = int(metadata["store_generation"])
         youth_dir = directory / "youths"
         youth_dir.mkdir(exist_ok=True)
-        scores_file = f"{SCORES_PREFIX}{generation:012d}.npy"
-        scores = np.ascontiguousarray(youth_scores, dtype=np.float16)
-        atomic_write(youth_dir / scores_file, lambda path: np.save(path, scores, allow_pickle=False))
-        extra = {"trade_scores": {"file": scores_file, "sha256": sha256_file(youth_dir / scores_file)}}
-        _index(vacancy_keys, vacancy_vectors).save(directory / "vacancies", metadata=metadata)
-        _index(youth_keys, youth_vectors).save(youth_dir, metadata={**metadata, **extra})
+        kept = {half for half, generation in keep.items() if _file_generation(directory / half) == generation}
+        if "youths" in kept:
+            extra = {"trade_scores": read_json(youth_dir / "manifest.json")["metadata"]["trade_scores"]}
+        else:
+            scores_file = f"{SCORES_PREFIX}{int(metadata['store_generation']):012d}.npy"
+            scores = np.ascontiguousarray(youth_scores, dtype=np.float16)
+            atomic_write(youth_dir / scores_file, lambda path: np.save(path, scores, allow_pickle=False))
+            extra = {"trade_scores": {"file": scores_file, "sha256": sha256_file(youth_dir / scores_file)}}
+        halves = (("vacancies", vacancy_keys, vacancy_vectors, metadata),
+                  ("youths", youth_keys, youth_vectors, {**metadata, **extra}))
+        written = {}
+        for half, keys, vectors, half_metadata in halves:
+            if half in kept:
+                restamp(directory / half, half_metadata)
+                written[half] = keep[half]
+            else:
+                index = _index(keys, vectors)
+                index.save(directory / half, metadata=half_metadata)
+                written[half] = index.generation
         for stale in youth_dir.glob(f"{SCORES_PREFIX}*.npy"):
-            if stale.name != scores_file:
+            if stale.name != extra["trade_scores"]["file"]:
                 stale.unlink(missing_ok=True)
+        return written
+
+
+def _file_generation(directory: Path) -> int | None:
+    """The file generation of the snapshot half in ``directory`` (None: none readable)."""
+    try:
+        return int(read_json(directory / "manifest.json")["generation"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def read_snapshot(directory: Path) -> Snapshot | None:
@@ -76,6 +108,7 @@ def read_snapshot(directory: Path) -> Snapshot | None:
 
 
 def _index(keys, vectors) -> VectorIndex:
+    vectors = vectors() if callable(vectors) else vectors
     index = VectorIndex(vectors.shape[1])
     if len(keys):
         index.add(keys, vectors)
@@ -97,6 +130,7 @@ def drop_youths(directory: Path, youth_ids) -> int:
     if keep.all():
         return 0
     v_keys = snapshot.vacancies.keys()
-    write_snapshot(directory, v_keys, snapshot.vacancies.vectors(v_keys), keys[keep],
-                   snapshot.youths.vectors(keys[keep]), snapshot.youth_scores[keep], snapshot.metadata)
+    write_snapshot(directory, v_keys, lambda: snapshot.vacancies.vectors(v_keys), keys[keep],
+                   snapshot.youths.vectors(keys[keep]), snapshot.youth_scores[keep], snapshot.metadata,
+                   keep={"vacancies": snapshot.vacancies.generation})
     return int((~keep).sum())
