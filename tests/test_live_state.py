@@ -168,6 +168,9 @@ def test_a_snapshot_rewrites_only_the_halves_that_changed(live, live_home):
                                                                     before[half]["generation"])
         assert now["metadata"]["store_generation"] == live.generation
     youth_id = live.read().recommender.youths.youths[0].id
+    write(live_home, lambda session: crud.update_youth(session, youth_id, {"mobility_km": 42}, version=None))
+    live.catch_up()  # a radius changes no vector and no trade score: both halves kept
+    assert live.snapshot() and live.kept == ["vacancies", "youths"]
     with live_home.store()[1].begin() as session:
         interests = session.get(Youth, youth_id).profile.get("interests") or ""
     write(live_home, lambda session: crud.update_youth(

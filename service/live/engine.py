@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import operator
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -49,6 +48,13 @@ Progress = Callable[[str, int, int], None]
 
 def _quiet(task: str, done: int, total: int) -> None:
     return None
+
+
+def _same(then, now) -> bool:
+    """Whether a part written to the last snapshot is still what the engine holds: the very
+    object (indexes, copied on write), or an array of equal contents (a youth's radius changes
+    the scores' object, not their values nor the keys' order: rows are replaced in place)."""
+    return then is now or (isinstance(now, np.ndarray) and then.shape == now.shape and np.array_equal(then, now))
 
 
 class LiveEngine:
@@ -183,9 +189,10 @@ class LiveEngine:
             return False
         if engine.vacancy_index is None or engine.youth_index is None:
             raise RuntimeError("the live engine has no index yet: nothing to snapshot")
-        parts = {"vacancies": (engine.vacancy_index,), "youths": (engine.youth_index, engine.youth_trade_scores)}
+        parts = {"vacancies": (engine.vacancy_index,),
+                 "youths": (engine.youth_index, engine.youth_trade_scores, engine.youths.keys)}
         keep = {half: generation_then for half, (objects, generation_then) in self._written.items()
-                if all(map(operator.is_, objects, parts[half]))}  # the very objects written then
+                if all(map(_same, objects, parts[half]))}
         v_keys, y_keys = engine.vacancies.keys, engine.youths.keys
         files = write_snapshot(self.snapshot_dir, v_keys, lambda: engine.vacancy_index.vectors(v_keys), y_keys,
                                lambda: engine.youth_index.vectors(y_keys), engine.youth_trade_scores,
