@@ -260,3 +260,28 @@ def test_offers_benchmark_runs_on_written_offers(engine_home, tmp_path):
     assert result["systems"]["mode"]["pooled"]["r5"] == result["systems"]["mode"]["pooled"]["r1"] == 0.5
     assert {row["code_rome"] for row in result["per_code"]} == {"K2303", "K2307"}
     assert "| infer |" in done.stdout
+
+
+def test_current_gold_reads_only_split_out_cards_no_offer_is_coded_with():
+    import pandas as pd
+
+    from benchmarks.quality.offers import current_gold
+
+    codes = np.array(["K2303", "K2318", "M1801", "M1854", "M1894"])
+    parents = np.array(["K2303", "K2303", "M1801", "M1801", "M1801"])
+    referential = type("Ref", (), {"appellations": pd.DataFrame({
+        "label": ["Gardien / Gardienne de déchetterie", "Administrateur / Administratrice réseau informatique",
+                  "Ripeur / Ripeuse", "Gestionnaire de base de données"],
+        "code_rome": ["K2318", "M1854", "K2303", "M1894"]})})()
+    offers = [{"romeCode": "K2303", "appellationlibelle": "Gardien / Gardienne de déchetterie "},
+              {"romeCode": "M1801", "appellationlibelle": "Administrateur / Administratrice réseau informatique"},
+              {"romeCode": "M1854", "appellationlibelle": "Administrateur / Administratrice réseau informatique"},
+              {"romeCode": "K2303", "appellationlibelle": "Ripeur / Ripeuse"},
+              {"romeCode": "K2303", "appellationlibelle": "Gestionnaire de base de données"},
+              {"romeCode": "K2303"}]
+    gold = np.searchsorted(codes, [offer["romeCode"] for offer in offers])
+    remapped, moves = current_gold(offers, referential, codes, parents, gold)
+    # moved: only the split-out card that no offer is coded with (K2318); M1854 is coded by an
+    # offer (it existed for the coders), M1894's parent is not K2303, no appellation: kept
+    assert codes[remapped].tolist() == ["K2318", "M1801", "M1854", "K2303", "K2303", "K2303"]
+    assert moves == {"K2303 -> K2318": 1}
