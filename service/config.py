@@ -14,7 +14,7 @@
 ``PASSERELLE_LOG_LEVEL``       level of the service's log on standard error (default INFO).
 ``PASSERELLE_MAX_BODY_BYTES``  largest API request body (default 1 MiB).
 ``PASSERELLE_CORS_ORIGINS``    comma-separated origins allowed by CORS (default: none, closed).
-``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 30).
+``PASSERELLE_SNAPSHOT_INTERVAL_S``  seconds between background index snapshots (default 300).
 ``PASSERELLE_PSEUDONYM_KEY``   key of the pseudonyms in batch exports (default: generated once
                                and kept in the data home).
 ``PASSERELLE_COMPUTE_THREADS`` BLAS and faiss threads of one server process (default 1: requests
@@ -60,7 +60,7 @@ class Settings:
     log_level: str | None = None
     max_body_bytes: int = 1 << 20
     cors_origins: tuple[str, ...] = ()
-    snapshot_interval_s: float = 30.0
+    snapshot_interval_s: float = 300.0
     pseudonym_key: str | None = None
     web_secret: str | None = None
     exposure_days: int = 14
@@ -89,7 +89,7 @@ def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
         log_level=(env.get("PASSERELLE_LOG_LEVEL") or "").upper() or None,
         max_body_bytes=int(env.get("PASSERELLE_MAX_BODY_BYTES") or (1 << 20)),
         cors_origins=tuple(o.strip() for o in (env.get("PASSERELLE_CORS_ORIGINS") or "").split(",") if o.strip()),
-        snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 30.0),
+        snapshot_interval_s=float(env.get("PASSERELLE_SNAPSHOT_INTERVAL_S") or 300.0),
         pseudonym_key=env.get("PASSERELLE_PSEUDONYM_KEY") or None,
         web_secret=env.get("PASSERELLE_WEB_SECRET") or None,
         exposure_days=max(1, int(env.get("PASSERELLE_EXPOSURE_DAYS") or 14)),

@@ -262,6 +262,7 @@ def stored_suggestions(request: Request, principal: Principal, youth_id: str,
                                       model_version=log.get("model_version"))
         crud.touch_youth(session, youth_id)
         crud.audit(session, principal.actor, "suggest", "youth", youth_id)
+    exposure.shown([item["vacancy_id"] for item in document["vacancies"]], own)  # logged: counted
     sugg.attach_ids(document, stored)
     return {"youth_id": youth_id, **document}
 

@@ -17,7 +17,7 @@ from service.store import crud
 from service.store.db import alembic_config, upgrade
 from service.store.indicator_series import monthly_indicators
 from service.store.indicators import indicators
-from service.store.models import IndicatorCount, Share, Suggestion
+from service.store.models import IndicatorCount, Share, Suggestion, Youth
 from service.store.suggestion_log import (
     LOG_COLUMNS,
     exposure_counts,
@@ -190,3 +190,27 @@ def test_exposure_is_aligned_with_the_table_and_leaves_out_the_youths_own_shows(
     assert cache.for_table(table) is cache.for_table(table)  # kept per table
     assert cache.for_youth(table, {"V-2", "V-9"}).tolist() == [0, 1, 0]
     assert cache.for_table(table).tolist() == [0, 1, 1]  # the shared counts are untouched
+
+
+def test_lists_served_between_two_reads_are_counted_as_the_next_read_counts_them(logged):
+    from types import SimpleNamespace
+
+    vacancies = tuple(SimpleNamespace(id=v) for v in ("V-0", "V-1", "V-2"))
+    table = SimpleNamespace(vacancies=vacancies, rows={v.id: i for i, v in enumerate(vacancies)})
+    cache = ExposureCache(logged, days=10_000, ttl_s=3600, background=False)
+    held = cache.for_table(table)
+    assert held.tolist() == [0, 1, 1]
+    with logged.begin() as session:  # Bob, never shown anything, is served V-0 and V-1
+        bob = crud.create_youth(session, youth_profile("Y-bob", external_id="D-bob"))
+        serve(session, bob, [vacancy_item("V-0", 0.2), vacancy_item("V-1", 0.1)])
+    cache.shown(["V-0", "V-1", "V-0"], own=set())
+    with logged.begin() as session:  # Alice, already shown V-2, is served V-2 and V-0 again
+        own = shown_to(session, "Y-alice", datetime(2000, 1, 1, tzinfo=UTC))
+        serve(session, session.get(Youth, "Y-alice"), [vacancy_item("V-2", 0.2), vacancy_item("V-0", 0.1)])
+    cache.shown(["V-2", "V-0"], own=own)
+    assert cache.for_table(table).tolist() == [2, 2, 1]
+    assert held.tolist() == [0, 1, 1]  # a list holding the old array keeps it
+    with logged() as session:
+        assert cache.counts() == exposure_counts(session, datetime(2000, 1, 1, tzinfo=UTC))  # the log, read again
+    cache.invalidate()
+    assert cache.for_table(table).tolist() == [2, 2, 1]
