@@ -47,6 +47,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from service.config import Settings
+
 SEED = 7
 P50_TARGET_MS, P99_TARGET_MS = 50.0, 200.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -352,8 +354,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="advisers per step when the steady phase misses the bar, until one holds")
     parser.add_argument("--step-duration", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
-    parser.add_argument("--snapshot-interval", type=float, default=300.0,
-                        help="server snapshot interval, s (the service's default)")
+    parser.add_argument("--snapshot-interval", type=float, default=Settings.snapshot_interval_s,
+                        help="server snapshot interval, s (default: the service's)")
     parser.add_argument("--start-timeout", type=float, default=3600.0, help="first start encodes every row")
     parser.add_argument("--prepare-only", action="store_true", help="load the data, start the server once "
                         "(it encodes every row and snapshots the indexes), stop")
