@@ -289,7 +289,7 @@ def main(argv=None) -> dict:
     labels = referential.cards["label"].reindex(codes).to_numpy()
     result = {
         "command": "python -m benchmarks.quality.offers",
-        "offers_dir": str(args.offers_dir), "n_offers": len(offers), "dropped_unknown_codes": int((~known).sum()),
+        "offers_dir": os.path.relpath(args.offers_dir, ROOT), "n_offers": len(offers), "dropped_unknown_codes": int((~known).sum()),
         "settings": asdict(DEFAULT_SETTINGS), "grid": GRID, "domains": [str(d) for d in np.unique(domains)],
         "systems": {name: recalls(scores, gold, domains) for name, scores in systems.items()},
         "per_code": per_code_table(systems, gold, domains, codes, labels),
